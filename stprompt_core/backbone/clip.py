@@ -1,0 +1,65 @@
+"""Load open_clip models by name, pretrained tag or local checkpoint, offline-safe.
+
+The project's own small architectures (``STP-Tiny``, ``STP-Small``) are JSON configs in
+``model_configs/`` registered with ``open_clip.add_model_config``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from stprompt_core.config import BackboneConfig
+
+MODEL_CONFIG_DIR = Path(__file__).parent / "model_configs"
+_registered = False
+
+
+class BackboneError(RuntimeError):
+    """The backbone cannot be built or its weights cannot be found."""
+
+
+def register_model_configs() -> None:
+    global _registered
+    if not _registered:
+        import open_clip
+
+        open_clip.add_model_config(MODEL_CONFIG_DIR)
+        _registered = True
+
+
+def load_clip(cfg: BackboneConfig, device: str | torch.device = "cpu") -> torch.nn.Module:
+    """Build an open_clip model in eval mode with frozen weights.
+
+    ``cfg.pretrained`` may be an open_clip tag (needs the network or open_clip's cache),
+    a path to a local checkpoint, or empty for a random init seeded by ``cfg.init_seed``.
+
+    Raises:
+        BackboneError: unknown model name, or weights that cannot be loaded offline,
+            with the way to supply a local checkpoint.
+    """
+    import open_clip
+
+    register_model_configs()
+    if cfg.model_name not in open_clip.list_models():
+        raise BackboneError(f"unknown backbone.model_name {cfg.model_name!r}; "
+                            f"see open_clip.list_models() or {MODEL_CONFIG_DIR}")
+    pretrained = cfg.pretrained or None
+    fork = torch.random.fork_rng()
+    with fork:
+        torch.manual_seed(cfg.init_seed)
+        try:
+            model = open_clip.create_model(cfg.model_name, pretrained=pretrained, device=device)
+        except Exception as exc:  # open_clip raises RuntimeError/OSError/hub errors
+            if pretrained and Path(pretrained).suffix and not Path(pretrained).exists():
+                raise BackboneError(f"backbone.pretrained checkpoint not found: {pretrained}") from exc
+            raise BackboneError(
+                f"cannot load weights {pretrained!r} for {cfg.model_name!r} ({type(exc).__name__}: {exc}). "
+                f"Offline, download the checkpoint elsewhere (for OpenAI ViT-B/16: open_clip "
+                f"'ViT-B-16-quickgelu' / 'openai') and set backbone.pretrained=/path/to/file.pt"
+            ) from exc
+    model.eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    return model

@@ -1,0 +1,1 @@
+"""Feature store: what extraction writes and training reads."""

@@ -1,0 +1,289 @@
+"""The feature store contract, on Hugging Face ``datasets`` saved to disk.
+
+Layout of a store directory::
+
+    store.json            StoreMeta: backbone, D, K, patch grid, snippet length, splits
+    parts/<split>/<id>.safetensors   per-video staging files (atomic, resumable)
+    <split>/              a ``datasets.Dataset`` per split (memory-mapped Arrow), one row a video
+    tokens/               full patch tokens [T, P, D] for the videos localization needs
+
+One row holds (T snippets, K top-motion patches, P patches per frame, D joint-space dim)::
+
+    video_id     str
+    label        int      1 = abnormal video
+    class_name   str      dataset label (stprompt_core.classes)
+    class_index  int      index into the dataset's class list, 0 = normal
+    num_frames   int      decoded frames of the video
+    frame_feats  [T, D]   float16  projected [CLS] embedding per sampled frame
+    patch_feats  [T, K, D] float16 projected patch tokens of the K highest-motion patches
+    patch_idx    [T, K]   int32    their indices in the row-major patch grid
+    patch_motion [T, P]   float16  motion magnitude of every patch
+    frame_gt     [N]      uint8    per-frame ground truth (test videos; empty otherwise)
+
+Extraction adds videos one at a time with :class:`FeatureStoreWriter` (each an atomic
+file, so an interrupted run resumes) and calls :meth:`FeatureStoreWriter.finalize` to
+build the Arrow datasets. Training and evaluation read with :class:`FeatureStore`.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+from safetensors.numpy import load_file, save_file
+
+from stprompt_core.io import atomic_path, read_json, write_json
+
+STORE_SCHEMA_VERSION = 1
+ARRAY_FIELDS = ("frame_feats", "patch_feats", "patch_idx", "patch_motion", "frame_gt")
+
+
+class FeatureStoreError(ValueError):
+    """The store or one of its videos is invalid; the message names the video or field."""
+
+
+@dataclass
+class StoreMeta:
+    dataset: str
+    embed_dim: int  # D
+    top_k: int  # K
+    patch_grid: list[int]  # [rows, cols]; P = rows * cols
+    snippet_len: int = 16
+    backbone: dict[str, Any] = field(default_factory=dict)
+    frame_size: list[int] | None = None  # decoded (width, height), for box scaling
+    schema_version: int = STORE_SCHEMA_VERSION
+
+    @property
+    def num_patches(self) -> int:
+        return int(self.patch_grid[0] * self.patch_grid[1])
+
+
+@dataclass
+class VideoFeatures:
+    """One video's features; arrays as documented in the module docstring."""
+
+    video_id: str
+    label: int
+    class_name: str
+    class_index: int
+    num_frames: int
+    frame_feats: np.ndarray
+    patch_feats: np.ndarray
+    patch_idx: np.ndarray
+    patch_motion: np.ndarray
+    frame_gt: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint8))
+
+    @property
+    def num_snippets(self) -> int:
+        return int(self.frame_feats.shape[0])
+
+    def validate(self, meta: StoreMeta) -> None:
+        """Check shapes, dtypes-able values and finiteness against the store's metadata."""
+        vid, D, K, P = self.video_id, meta.embed_dim, meta.top_k, meta.num_patches
+        T = self.frame_feats.shape[0] if self.frame_feats.ndim == 2 else -1
+        if T <= 0:
+            raise FeatureStoreError(f"video {vid!r}: zero snippets (frame_feats shape {self.frame_feats.shape})")
+        expected = {"frame_feats": (T, D), "patch_feats": (T, K, D), "patch_idx": (T, K), "patch_motion": (T, P)}
+        for name, shape in expected.items():
+            got = getattr(self, name).shape
+            if got != shape:
+                raise FeatureStoreError(f"video {vid!r}: field {name} has shape {got}, expected {shape} "
+                                        f"(T={T}, D={D} for backbone, K={K}, P={P})")
+        for name in ("frame_feats", "patch_feats", "patch_motion"):
+            if not np.isfinite(getattr(self, name)).all():
+                raise FeatureStoreError(f"video {vid!r}: field {name} contains NaN or inf")
+        if self.patch_idx.size and (self.patch_idx.min() < 0 or self.patch_idx.max() >= P):
+            raise FeatureStoreError(f"video {vid!r}: patch_idx outside [0, {P})")
+        if self.label not in (0, 1):
+            raise FeatureStoreError(f"video {vid!r}: label {self.label!r} must be 0 or 1")
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {
+            "frame_feats": self.frame_feats.astype(np.float16),
+            "patch_feats": self.patch_feats.astype(np.float16),
+            "patch_idx": self.patch_idx.astype(np.int32),
+            "patch_motion": self.patch_motion.astype(np.float16),
+            "frame_gt": self.frame_gt.astype(np.uint8),
+        }
+
+    def scalars(self) -> dict[str, str]:
+        return {"video_id": self.video_id, "label": str(int(self.label)), "class_name": self.class_name,
+                "class_index": str(int(self.class_index)), "num_frames": str(int(self.num_frames))}
+
+
+def _hf_features(meta: StoreMeta):
+    from datasets import Array2D, Array3D, Features, Sequence, Value
+
+    D, K, P = meta.embed_dim, meta.top_k, meta.num_patches
+    return Features({
+        "video_id": Value("string"),
+        "label": Value("int32"),
+        "class_name": Value("string"),
+        "class_index": Value("int32"),
+        "num_frames": Value("int32"),
+        "frame_feats": Array2D((None, D), "float16"),
+        "patch_feats": Array3D((None, K, D), "float16"),
+        "patch_idx": Array2D((None, K), "int32"),
+        "patch_motion": Array2D((None, P), "float16"),
+        "frame_gt": Sequence(Value("uint8")),
+    })
+
+
+def _token_features(meta: StoreMeta):
+    from datasets import Array3D, Features, Value
+
+    return Features({"video_id": Value("string"),
+                     "tokens": Array3D((None, meta.num_patches, meta.embed_dim), "float16")})
+
+
+class FeatureStoreWriter:
+    """Adds videos to a store, one atomic file each; ``finalize`` builds the datasets.
+
+    Re-opening an existing store with different metadata is an error, so features from
+    two backbones never mix. ``has`` lets an interrupted extraction skip finished videos.
+    """
+
+    def __init__(self, root: str | Path, meta: StoreMeta):
+        self.root = Path(root)
+        self.meta = meta
+        meta_path = self.root / "store.json"
+        if meta_path.exists():
+            old = read_json(meta_path)
+            new = asdict(meta)
+            diff = sorted(k for k in new if k != "frame_size" and old.get(k) != new[k])
+            if diff:
+                raise FeatureStoreError(f"{meta_path}: existing store differs in {diff}; "
+                                        f"use another directory or delete it")
+        else:
+            write_json(meta_path, asdict(meta))
+
+    def part_path(self, split: str, video_id: str) -> Path:
+        return self.root / "parts" / split / f"{video_id}.safetensors"
+
+    def token_path(self, video_id: str) -> Path:
+        return self.root / "parts" / "tokens" / f"{video_id}.safetensors"
+
+    def has(self, split: str, video_id: str) -> bool:
+        return self.part_path(split, video_id).exists()
+
+    def add(self, split: str, video: VideoFeatures, tokens: np.ndarray | None = None) -> None:
+        """Validate and write one video atomically (tokens first, so a part implies its tokens)."""
+        video.validate(self.meta)
+        if tokens is not None:
+            want = (video.num_snippets, self.meta.num_patches, self.meta.embed_dim)
+            if tokens.shape != want:
+                raise FeatureStoreError(f"video {video.video_id!r}: tokens shape {tokens.shape}, expected {want}")
+            with atomic_path(self.token_path(video.video_id)) as tmp:
+                save_file({"tokens": tokens.astype(np.float16)}, str(tmp))
+        with atomic_path(self.part_path(split, video.video_id)) as tmp:
+            save_file(video.arrays(), str(tmp), metadata=video.scalars())
+
+    def finalize(self, splits: list[str] | None = None) -> dict[str, int]:
+        """Build one Arrow dataset per split (and ``tokens``) from the parts; returns counts."""
+        import datasets
+        from datasets import Dataset
+
+        datasets.disable_progress_bars()
+        parts = self.root / "parts"
+        splits = splits or sorted(p.name for p in parts.iterdir() if p.is_dir() and p.name != "tokens")
+        counts: dict[str, int] = {}
+        for split in splits:
+            files = sorted((parts / split).glob("*.safetensors"))
+            if not files:
+                raise FeatureStoreError(f"{self.root}: split {split!r} has no videos")
+            ds = Dataset.from_generator(_rows, gen_kwargs={"files": [str(f) for f in files]},
+                                        features=_hf_features(self.meta), cache_dir=str(self.root / ".hf_cache"))
+            with atomic_path(self.root / split) as tmp:
+                ds.save_to_disk(str(tmp))
+            counts[split] = len(files)
+        token_files = sorted((parts / "tokens").glob("*.safetensors")) if (parts / "tokens").exists() else []
+        if token_files:
+            ds = Dataset.from_generator(_token_rows, gen_kwargs={"files": [str(f) for f in token_files]},
+                                        features=_token_features(self.meta), cache_dir=str(self.root / ".hf_cache"))
+            with atomic_path(self.root / "tokens") as tmp:
+                ds.save_to_disk(str(tmp))
+            counts["tokens"] = len(token_files)
+        shutil.rmtree(self.root / ".hf_cache", ignore_errors=True)
+        meta = read_json(self.root / "store.json")
+        meta["splits"] = counts
+        write_json(self.root / "store.json", meta)
+        return counts
+
+
+def _rows(files: list[str]) -> Iterator[dict[str, Any]]:
+    from safetensors import safe_open
+
+    for f in files:
+        with safe_open(f, framework="numpy") as fh:
+            md = fh.metadata()
+        arrays = load_file(f)
+        yield {"video_id": md["video_id"], "label": int(md["label"]), "class_name": md["class_name"],
+               "class_index": int(md["class_index"]), "num_frames": int(md["num_frames"]), **arrays}
+
+
+def _token_rows(files: list[str]) -> Iterator[dict[str, Any]]:
+    for f in files:
+        yield {"video_id": Path(f).stem, "tokens": load_file(f)["tokens"]}
+
+
+class FeatureStore:
+    """Read side of the contract: memory-mapped datasets with numpy formatting."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+        meta_path = self.root / "store.json"
+        if not meta_path.exists():
+            raise FeatureStoreError(f"feature store not found at {self.root} (no store.json); "
+                                    f"run `stprompt extract` first")
+        raw = read_json(meta_path)
+        if raw.get("schema_version") != STORE_SCHEMA_VERSION:
+            raise FeatureStoreError(f"{meta_path}: schema_version {raw.get('schema_version')!r}, "
+                                    f"expected {STORE_SCHEMA_VERSION}")
+        self.splits: dict[str, int] = raw.pop("splits", {})
+        self.meta = StoreMeta(**raw)
+        self._cache: dict[str, Any] = {}
+
+    def has_split(self, split: str) -> bool:
+        return (self.root / split / "dataset_info.json").exists()
+
+    def split(self, split: str):
+        """The split as a ``datasets.Dataset`` (numpy format); raises naming the split."""
+        if split not in self._cache:
+            from datasets import load_from_disk
+
+            if not self.has_split(split):
+                raise FeatureStoreError(f"feature store {self.root} has no split {split!r} "
+                                        f"(has: {sorted(self.splits)})")
+            ds = load_from_disk(str(self.root / split))
+            if len(ds) == 0:
+                raise FeatureStoreError(f"feature store {self.root}: split {split!r} is empty")
+            self._cache[split] = ds.with_format("numpy")
+        return self._cache[split]
+
+    def videos(self, split: str, indices: list[int] | None = None) -> list[VideoFeatures]:
+        """Rows as :class:`VideoFeatures` (all, or the given row indices)."""
+        ds = self.split(split)
+        rows = ds[indices] if indices is not None else ds[:]
+        n = len(rows["video_id"])
+        return [VideoFeatures(video_id=str(rows["video_id"][i]), label=int(rows["label"][i]),
+                              class_name=str(rows["class_name"][i]), class_index=int(rows["class_index"][i]),
+                              num_frames=int(rows["num_frames"][i]),
+                              **{k: np.asarray(rows[k][i]) for k in ARRAY_FIELDS}) for i in range(n)]
+
+    def tokens(self, video_id: str) -> np.ndarray:
+        """Full patch tokens ``[T, P, D]`` of one video; raises when the store has none."""
+        if "tokens" not in self._cache:
+            from datasets import load_from_disk
+
+            if not (self.root / "tokens" / "dataset_info.json").exists():
+                raise FeatureStoreError(f"feature store {self.root} has no patch tokens; extract with "
+                                        f"extract.keep_tokens set to keep them")
+            ds = load_from_disk(str(self.root / "tokens"))
+            self._cache["tokens"] = (ds.with_format("numpy"), {v: i for i, v in enumerate(ds["video_id"])})
+        ds, index = self._cache["tokens"]
+        if video_id not in index:
+            raise FeatureStoreError(f"feature store {self.root}: no patch tokens for video {video_id!r}")
+        return np.asarray(ds[index[video_id]]["tokens"])

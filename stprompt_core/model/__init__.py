@@ -1,0 +1,1 @@
+"""The STPrompt temporal detector, one file per concept; composed in ``stprompt.py``."""
