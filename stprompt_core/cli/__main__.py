@@ -1,0 +1,5 @@
+import sys
+
+from stprompt_core.cli import main
+
+sys.exit(main())

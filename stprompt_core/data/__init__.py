@@ -1,0 +1,1 @@
+"""Dataset manifests and loaders."""

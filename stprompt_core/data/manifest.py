@@ -1,0 +1,140 @@
+"""Dataset manifests: one JSON file per dataset, the same schema for real and synthetic data.
+
+Schema (``schema_version`` 1)::
+
+    {
+      "schema_version": 1,
+      "dataset": "ucf_crime",            # key of stprompt_core.classes.DATASET_CLASSES
+      "videos": [
+        {
+          "id": "Arson011_x264",          # unique video id
+          "path": "Arson/Arson011_x264.mp4",  # relative to the data root
+          "split": "test",                # "train" or "test" ("val" for UBnormal's own)
+          "label": 1,                     # video-level label, 1 = abnormal
+          "cls": "Arson",                 # dataset label, as in classes.py
+          "num_frames": 2794,             # decoded frames, or null when unknown
+          "intervals": [[880, 1040]],     # anomalous frames, half-open [start, end)
+          "boxes": {"880": [[x1, y1, x2, y2]]},  # frame index -> boxes, or null
+          "box_size": [320, 240],         # (width, height) the boxes are given in
+          "sha256": null,                 # checksum of the file where known
+          "captions": null                # SynthVAD only: per-frame captions
+        }
+      ]
+    }
+
+Paths are relative; the data root comes from the config or ``$STPROMPT_DATA_ROOT``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from stprompt_core.classes import class_index, class_labels
+from stprompt_core.io import read_json, write_json
+
+SCHEMA_VERSION = 1
+SPLITS = ("train", "val", "test")
+
+
+class ManifestError(ValueError):
+    """A manifest is malformed; the message names the file and the video."""
+
+
+@dataclass
+class VideoEntry:
+    id: str
+    path: str
+    split: str
+    label: int
+    cls: str
+    num_frames: int | None = None
+    intervals: list[list[int]] = field(default_factory=list)
+    boxes: dict[str, list[list[float]]] | None = None
+    box_size: list[int] | None = None
+    sha256: str | None = None
+    captions: dict[str, str] | None = None
+
+    def frame_labels(self, num_frames: int | None = None) -> np.ndarray:
+        """Per-frame ground truth, shape ``[num_frames]`` uint8, from the intervals."""
+        n = num_frames if num_frames is not None else self.num_frames
+        if n is None:
+            raise ManifestError(f"video {self.id!r}: num_frames unknown, cannot build frame labels")
+        gt = np.zeros(n, dtype=np.uint8)
+        for start, end in self.intervals:
+            gt[max(0, start) : min(n, end)] = 1
+        return gt
+
+
+@dataclass
+class Manifest:
+    dataset: str
+    videos: list[VideoEntry]
+    schema_version: int = SCHEMA_VERSION
+
+    def split(self, name: str) -> list[VideoEntry]:
+        return [v for v in self.videos if v.split == name]
+
+    def by_id(self) -> dict[str, VideoEntry]:
+        return {v.id: v for v in self.videos}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"schema_version": self.schema_version, "dataset": self.dataset,
+                "videos": [asdict(v) for v in self.videos]}
+
+    def save(self, path: str | Path) -> None:
+        write_json(path, self.to_dict())
+
+
+def load_manifest(path: str | Path) -> Manifest:
+    """Read and validate a manifest.
+
+    Raises:
+        FileNotFoundError: the file is missing (message names it).
+        ManifestError: a field is missing or invalid (message names file and video).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"manifest not found: {path}")
+    raw = read_json(path)
+    return manifest_from_dict(raw, source=str(path))
+
+
+def manifest_from_dict(raw: dict[str, Any], source: str = "manifest") -> Manifest:
+    if raw.get("schema_version") != SCHEMA_VERSION:
+        raise ManifestError(f"{source}: schema_version {raw.get('schema_version')!r}, expected {SCHEMA_VERSION}")
+    dataset = raw.get("dataset")
+    try:
+        labels = class_labels(dataset)
+    except KeyError as exc:
+        raise ManifestError(f"{source}: {exc.args[0]}") from None
+    videos, seen = [], set()
+    known = set(VideoEntry.__dataclass_fields__)
+    for i, v in enumerate(raw.get("videos", [])):
+        vid = v.get("id", f"#{i}")
+        extra = set(v) - known
+        if extra:
+            raise ManifestError(f"{source}: video {vid!r} has unknown fields {sorted(extra)}")
+        try:
+            entry = VideoEntry(**v)
+        except TypeError as exc:
+            raise ManifestError(f"{source}: video {vid!r}: {exc}") from None
+        if entry.id in seen:
+            raise ManifestError(f"{source}: duplicate video id {entry.id!r}")
+        seen.add(entry.id)
+        if entry.split not in SPLITS:
+            raise ManifestError(f"{source}: video {vid!r} split {entry.split!r} not in {SPLITS}")
+        if entry.label not in (0, 1):
+            raise ManifestError(f"{source}: video {vid!r} label {entry.label!r} must be 0 or 1")
+        if entry.cls not in labels:
+            raise ManifestError(f"{source}: video {vid!r} class {entry.cls!r} not in {labels}")
+        if (class_index(dataset, entry.cls) > 0) != bool(entry.label):
+            raise ManifestError(f"{source}: video {vid!r} label {entry.label} disagrees with class {entry.cls!r}")
+        for iv in entry.intervals:
+            if len(iv) != 2 or iv[0] > iv[1]:
+                raise ManifestError(f"{source}: video {vid!r} bad interval {iv!r}")
+        videos.append(entry)
+    return Manifest(dataset=dataset, videos=videos)

@@ -1,0 +1,54 @@
+"""Evaluation of a trained run on the test split: frame scores and ``metrics.json``.
+
+``evaluate(run_dir)`` is what ``stprompt evaluate`` and the evaluation notebook call. It
+scores every test video (long videos in chunks of ``max_len``), expands snippet scores to
+frames, computes the metrics of :mod:`stprompt_core.metrics` and writes into the run dir:
+
+* ``metrics.json``: auc, ap, auc_abnormal, far, per_class_auc (+ auc_micro/auc_macro for UBnormal)
+* ``scores.json``: per video id: label, class, num_frames, snippet_len, snippet scores
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from stprompt_core.features.store import FeatureStore
+from stprompt_core.io import read_json, write_json
+from stprompt_core.metrics import VideoScores, expand_to_frames, frame_metrics
+from stprompt_core.runtime import resolve_device
+from stprompt_core.scoring import iter_split, score_videos
+from stprompt_core.train import check_store, load_run
+
+
+def evaluate(run_dir: str | Path, split: str | None = None, checkpoint: str = "best",
+             device: str | None = None) -> dict[str, Any]:
+    """Score ``split`` (default: the config's test split) and write metrics.json + scores.json."""
+    run_dir = Path(run_dir)
+    cfg_probe = read_json(run_dir / "config.json") if (run_dir / "config.json").exists() else None
+    if cfg_probe is None:
+        raise FileNotFoundError(f"no config.json in run dir {run_dir}; train first (`stprompt train`)")
+    dev = resolve_device(device or cfg_probe["train"]["device"])
+    cfg, model = load_run(run_dir, dev, checkpoint)
+    split = split or cfg.data.test_split
+    store = FeatureStore(cfg.data.feature_store)
+    check_store(cfg, store, [split])
+    videos = list(iter_split(store, split))
+    snippet = score_videos(model, videos, cfg.data.max_len, cfg.eval.batch_size, dev)
+    per_video, records = [], {}
+    for v in videos:
+        if v.frame_gt.shape[0] != v.num_frames:
+            raise ValueError(f"video {v.video_id!r}: frame_gt has {v.frame_gt.shape[0]} frames, "
+                             f"num_frames is {v.num_frames} (test videos need frame-level ground truth)")
+        frames = expand_to_frames(snippet[v.video_id], store.meta.snippet_len, v.num_frames)
+        per_video.append(VideoScores(v.video_id, v.label, v.class_name, frames, v.frame_gt.astype(np.int64)))
+        records[v.video_id] = {"label": v.label, "class_name": v.class_name, "num_frames": v.num_frames,
+                               "snippet_len": store.meta.snippet_len,
+                               "snippet_scores": [round(float(s), 6) for s in snippet[v.video_id]]}
+    metrics = frame_metrics(per_video, cfg.eval.far_threshold, ubnormal=cfg.data.dataset == "ubnormal")
+    metrics.update({"split": split, "checkpoint": checkpoint, "dataset": cfg.data.dataset})
+    write_json(run_dir / "scores.json", records)
+    write_json(run_dir / "metrics.json", metrics)
+    return metrics

@@ -1,0 +1,85 @@
+"""The STPrompt temporal detector: SA2 → temporal adapter → binary and alignment branches.
+
+Shapes: B videos, T snippets (padded), K motion patches per snippet, D joint-space dim,
+C classes (index 0 = normal).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from stprompt_core.classes import class_prompts
+from stprompt_core.config import Config
+from stprompt_core.model.adapter import TemporalAdapter
+from stprompt_core.model.branches import AlignmentBranch, BinaryBranch
+from stprompt_core.model.prompt import PromptLearner
+from stprompt_core.model.sa2 import SpatialAttentionAggregation
+
+
+@dataclass
+class Outputs:
+    binary_logits: torch.Tensor  # [B, T]
+    align_logits: torch.Tensor  # [B, T, C]
+    text_features: torch.Tensor  # [C, D]
+    features: torch.Tensor  # [B, T, D] after the adapter
+
+    @property
+    def scores(self) -> torch.Tensor:
+        """Per-snippet anomaly confidence in [0, 1], ``[B, T]``."""
+        return torch.sigmoid(self.binary_logits)
+
+
+class STPrompt(nn.Module):
+    def __init__(self, cfg: Config, clip_model: nn.Module):
+        super().__init__()
+        m, dim = cfg.model, cfg.backbone.embed_dim
+        self.sa2 = SpatialAttentionAggregation(dim, m.sa2_mode, m.sa2_motion_temperature)
+        self.adapter = TemporalAdapter(dim, m.adapter_kind, m.adapter_depth, m.sigma, m.adapter_heads,
+                                       m.ffn_ratio, m.dropout)
+        self.binary = BinaryBranch(dim, m.binary_hidden, m.dropout)
+        self.prompt = PromptLearner(clip_model, cfg.backbone.model_name, class_prompts(cfg.data.dataset),
+                                    m.prompt_ctx_len)
+        self.align = AlignmentBranch(m.logit_temperature)
+        self._text_cache: torch.Tensor | None = None
+
+    def text_features(self) -> torch.Tensor:
+        """``[C, D]``; recomputed every training step, cached while in eval mode."""
+        if self.training:
+            self._text_cache = None
+            return self.prompt()
+        if self._text_cache is None:
+            with torch.no_grad():
+                self._text_cache = self.prompt()
+        return self._text_cache
+
+    def train(self, mode: bool = True) -> "STPrompt":
+        self._text_cache = None
+        return super().train(mode)
+
+    def forward(self, frame: torch.Tensor, patches: torch.Tensor, motion: torch.Tensor,
+                mask: torch.Tensor) -> Outputs:
+        """
+        Args:
+            frame: ``[B, T, D]`` [CLS] features.
+            patches: ``[B, T, K, D]`` top-K motion patch features.
+            motion: ``[B, T, K]`` their motion magnitudes.
+            mask: ``[B, T]`` bool, True for real (unpadded) snippets.
+        """
+        # 1. SA2: fuse each frame with its attention-weighted motion patches
+        x = self.sa2(frame, patches, motion)  # [B, T, D]
+        # 2. temporal adapter: mixing by relative distance, padding excluded
+        x = self.adapter(x, mask)  # [B, T, D]
+        # 3. binary branch: per-snippet anomaly logit
+        binary = self.binary(x)  # [B, T]
+        # 4. alignment branch: cosine to learnable-prompt class embeddings
+        text = self.text_features()  # [C, D]
+        align = self.align(x, text)  # [B, T, C]
+        return Outputs(binary, align, text, x)
+
+
+def trainable_state_dict(model: STPrompt) -> dict[str, torch.Tensor]:
+    """Parameters and persistent buffers, without the frozen text tower (never in state_dict)."""
+    return {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}

@@ -1,0 +1,325 @@
+"""Training the temporal detector with video-level labels only (MIL).
+
+``train(cfg, run_dir)`` is what ``stprompt train`` and the training notebook call:
+
+1. checks the feature store against the config (dimensions, K, empty splits, NaN,
+   zero-length videos) before any work;
+2. carves a validation split from the *training* videos (stratified by label, seeded),
+   unless the store has its own ``val`` split; the test split is never read here;
+3. trains with balanced batches (half normal, half abnormal), AdamW + MultiStepLR;
+4. after every epoch scores the validation videos with video-level labels only (top-k
+   mean of snippet scores → ROC-AUC) and keeps the best epoch as ``best.safetensors``;
+5. writes ``config.json``, ``run_manifest.json``, ``train_log.jsonl`` and resumable
+   checkpoints; re-running on the same run folder continues after the last finished epoch.
+
+Same seed and same machine → same numbers: every epoch reseeds from ``(seed, epoch)``, so
+a resumed run replays exactly what an uninterrupted one would.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+from sklearn.metrics import roc_auc_score
+from tqdm.auto import tqdm
+
+from stprompt_core.backbone.clip import load_clip
+from stprompt_core.classes import class_labels
+from stprompt_core.config import Config, config_from_dict
+from stprompt_core.data.batching import Sequence, collate, fit_length, to_sequence
+from stprompt_core.features.store import FeatureStore, FeatureStoreError
+from stprompt_core.io import atomic_path, read_json, write_json
+from stprompt_core.losses import mil_align, mil_bce, text_separation, topk_counts, topk_mean
+from stprompt_core.model.stprompt import STPrompt, trainable_state_dict
+from stprompt_core.runinfo import hash_inputs, run_manifest
+from stprompt_core.runtime import resolve_device, seed_everything, set_deterministic
+from stprompt_core.scoring import iter_split, score_videos
+
+PRELOAD_BYTES = 4 << 30  # stores smaller than this (as float32) are held in memory
+
+
+class RunDirError(ValueError):
+    """The run folder belongs to another configuration."""
+
+
+@dataclass
+class SplitPlan:
+    train_split: str
+    train_rows: list[int]
+    val_split: str | None
+    val_rows: list[int]
+
+
+def check_store(cfg: Config, store: FeatureStore, splits: list[str]) -> None:
+    """Fail before training on a store that cannot serve this config; messages name the field/video."""
+    meta = store.meta
+    if meta.embed_dim != cfg.backbone.embed_dim:
+        raise FeatureStoreError(f"{store.root}: features have D={meta.embed_dim} but backbone "
+                                f"{cfg.backbone.model_name!r} has backbone.embed_dim={cfg.backbone.embed_dim}")
+    if meta.dataset != cfg.data.dataset:
+        raise FeatureStoreError(f"{store.root}: store holds dataset {meta.dataset!r}, config data.dataset "
+                                f"is {cfg.data.dataset!r}")
+    n_classes = len(class_labels(cfg.data.dataset))
+    for split in splits:
+        ds = store.split(split)  # raises on missing/empty split
+        for start in range(0, len(ds), 64):
+            for v in store.videos(split, list(range(start, min(start + 64, len(ds))))):
+                if v.frame_feats.shape[0] == 0:
+                    raise FeatureStoreError(f"{store.root}: video {v.video_id!r} in split {split!r} has zero snippets")
+                for name in ("frame_feats", "patch_feats", "patch_motion"):
+                    if not np.isfinite(getattr(v, name)).all():
+                        raise FeatureStoreError(f"{store.root}: video {v.video_id!r} field {name} has NaN or inf")
+                if not 0 <= v.class_index < n_classes:
+                    raise FeatureStoreError(f"{store.root}: video {v.video_id!r} class_index {v.class_index} "
+                                            f"outside the {n_classes} classes of {cfg.data.dataset!r}")
+
+
+def plan_splits(cfg: Config, store: FeatureStore) -> SplitPlan:
+    """Training rows and validation rows; validation never comes from the test split."""
+    labels = np.asarray(store.split("train")["label"])
+    rows = np.arange(labels.shape[0])
+    if store.has_split("val"):
+        return SplitPlan("train", rows.tolist(), "val", list(range(len(store.split("val")))))
+    if cfg.data.val_fraction <= 0:
+        return SplitPlan("train", rows.tolist(), None, [])
+    rng = np.random.default_rng(cfg.train.seed)
+    val: list[int] = []
+    for lab in (0, 1):
+        group = rng.permutation(rows[labels == lab])
+        n = int(round(cfg.data.val_fraction * group.size))
+        val += group[: max(1, n) if group.size >= 2 else 0].tolist()
+    val_set = set(val)
+    train_rows = [int(r) for r in rows if r not in val_set]
+    return SplitPlan("train", train_rows, "train", sorted(int(v) for v in val))
+
+
+class TrainingData:
+    """Training sequences, held in memory for small stores and read per batch otherwise."""
+
+    def __init__(self, cfg: Config, store: FeatureStore, split: str, rows: list[int]):
+        self.cfg, self.store, self.split, self.rows = cfg, store, split, rows
+        labels = np.asarray(store.split(split)["label"])[rows]
+        self.normal = [r for r, lab in zip(rows, labels) if lab == 0]
+        self.abnormal = [r for r, lab in zip(rows, labels) if lab == 1]
+        if not self.normal or not self.abnormal:
+            raise FeatureStoreError(f"{store.root}: training split needs normal and abnormal videos "
+                                    f"(has {len(self.normal)} normal, {len(self.abnormal)} abnormal)")
+        size = store.split(split).data.nbytes * 2
+        self.cache: dict[int, Sequence] | None = None
+        if size < PRELOAD_BYTES:
+            self.cache = dict(zip(rows, self._load(rows)))
+
+    def _load(self, rows: list[int]) -> list[Sequence]:
+        videos = self.store.videos(self.split, rows)
+        return [fit_length(to_sequence(v), self.cfg.data.max_len, self.cfg.data.long_video) for v in videos]
+
+    def get(self, rows: list[int]) -> list[Sequence]:
+        return [self.cache[r] for r in rows] if self.cache is not None else self._load(rows)
+
+    def epoch_batches(self, epoch: int) -> list[list[int]]:
+        """Balanced batches: each holds half normal and half abnormal rows.
+
+        Steps = ceil(max(#normal, #abnormal) / half); the smaller side is cycled with fresh
+        shuffles, so every video is seen at least once per epoch.
+        """
+        half = max(1, self.cfg.train.batch_size // 2)
+        g = torch.Generator().manual_seed(self.cfg.train.seed * 1_000_003 + epoch)
+        steps = math.ceil(max(len(self.normal), len(self.abnormal)) / half)
+        sides = []
+        for pool in (self.normal, self.abnormal):
+            order: list[int] = []
+            while len(order) < steps * half:
+                order += [pool[i] for i in torch.randperm(len(pool), generator=g).tolist()]
+            sides.append(order)
+        return [sides[0][s * half:(s + 1) * half] + sides[1][s * half:(s + 1) * half] for s in range(steps)]
+
+
+def build_model(cfg: Config, device: torch.device) -> STPrompt:
+    clip = load_clip(cfg.backbone, device="cpu")
+    seed_everything(cfg.train.seed)
+    model = STPrompt(cfg, clip)
+    return model.to(device)
+
+
+def video_level_auc(model: STPrompt, cfg: Config, store: FeatureStore, split: str, rows: list[int],
+                    device: torch.device) -> dict[str, float]:
+    """Validation with video labels only: top-k mean of snippet scores per video → ROC-AUC and BCE."""
+    videos = list(iter_split(store, split, rows))
+    scores = score_videos(model, videos, cfg.data.max_len, cfg.eval.batch_size, device)
+    labels, vscores = [], []
+    for v in videos:
+        s = torch.from_numpy(scores[v.video_id])[None]
+        mask = torch.ones_like(s, dtype=torch.bool)
+        vscores.append(float(topk_mean(s, mask, topk_counts(mask, cfg.loss.k_divisor))[0]))
+        labels.append(v.label)
+    y, p = np.asarray(labels), np.clip(np.asarray(vscores), 1e-6, 1 - 1e-6)
+    bce = float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+    return {"val_auc": float(roc_auc_score(y, p)), "val_bce": bce}
+
+
+def train(cfg: Config, run_dir: str | Path, overwrite: bool = False, progress: bool = True) -> dict[str, Any]:
+    """Train (or resume) into ``run_dir``; returns the final summary (also in ``train_summary.json``)."""
+    run_dir = Path(run_dir)
+    set_deterministic(cfg.train.num_threads)
+    device = resolve_device(cfg.train.device)
+    store = FeatureStore(cfg.data.feature_store)
+    plan = plan_splits(cfg, store)
+    splits = sorted({plan.train_split} | ({plan.val_split} if plan.val_split else set()))
+    check_store(cfg, store, splits)
+    data = TrainingData(cfg, store, plan.train_split, plan.train_rows)
+    if plan.val_split:
+        val_labels = np.asarray(store.split(plan.val_split)["label"])[plan.val_rows]
+        if len(set(val_labels.tolist())) < 2:
+            raise FeatureStoreError(f"validation split has only one class ({len(plan.val_rows)} videos); "
+                                    f"raise data.val_fraction")
+    start_epoch, best = _prepare_run_dir(cfg, run_dir, overwrite, store, plan)
+
+    model = build_model(cfg, device)
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=cfg.train.lr, weight_decay=cfg.train.weight_decay)
+    sched = torch.optim.lr_scheduler.MultiStepLR(opt, milestones=cfg.train.milestones, gamma=cfg.train.gamma)
+    ckpt = run_dir / "checkpoints"
+    if start_epoch > 0:
+        model.load_state_dict(load_file(str(ckpt / "last.safetensors"), device=str(device)))
+        state = torch.load(ckpt / "last_state.pt", map_location=device, weights_only=True)
+        opt.load_state_dict(state["optimizer"])
+        sched.load_state_dict(state["scheduler"])
+
+    for epoch in range(start_epoch, cfg.train.epochs):
+        t0 = time.perf_counter()
+        seed_everything(cfg.train.seed * 1_000_003 + epoch)
+        model.train()
+        totals = {"loss": 0.0, "bce": 0.0, "align": 0.0, "text_sep": 0.0}
+        batches = data.epoch_batches(epoch)
+        bar = tqdm(batches, desc=f"epoch {epoch + 1}/{cfg.train.epochs}", disable=not progress, leave=False)
+        for rows in bar:
+            batch = collate(data.get(rows)).to(device)
+            out = model(batch.frame, batch.patches, batch.motion, batch.mask)
+            parts = {"bce": mil_bce(out.binary_logits, batch.mask, batch.label, cfg.loss.k_divisor),
+                     "align": mil_align(out.align_logits, batch.mask, batch.class_index, cfg.loss.k_divisor),
+                     "text_sep": text_separation(out.text_features)}
+            loss = (cfg.loss.w_bce * parts["bce"] + cfg.loss.w_align * parts["align"]
+                    + cfg.loss.w_text_sep * parts["text_sep"])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            totals["loss"] += float(loss.detach())
+            for k, v in parts.items():
+                totals[k] += float(v.detach())
+            bar.set_postfix(loss=f"{float(loss.detach()):.4f}")
+        sched.step()
+        record: dict[str, Any] = {"epoch": epoch + 1, "lr": opt.param_groups[0]["lr"],
+                                  **{f"train_{k}": v / len(batches) for k, v in totals.items()}}
+        if plan.val_split:
+            record.update(video_level_auc(model, cfg, store, plan.val_split, plan.val_rows, device))
+        record["seconds"] = round(time.perf_counter() - t0, 3)
+        best = _save_epoch(model, opt, sched, ckpt, run_dir, record, best)
+        if progress:
+            shown = ", ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in record.items())
+            tqdm.write(f"[train] {shown}")
+
+    summary = {"epochs": cfg.train.epochs, "best": best, "run_dir": str(run_dir),
+               "log": [json.loads(line) for line in (run_dir / "train_log.jsonl").read_text().splitlines()]}
+    write_json(run_dir / "train_summary.json", summary)
+    return summary
+
+
+def _prepare_run_dir(cfg: Config, run_dir: Path, overwrite: bool, store: FeatureStore,
+                     plan: SplitPlan) -> tuple[int, dict[str, Any]]:
+    """Create or resume a run folder; returns (first epoch to run, best so far)."""
+    cfg_path = run_dir / "config.json"
+    progress_path = run_dir / "checkpoints" / "progress.json"
+    if cfg_path.exists() and not overwrite:
+        old = read_json(cfg_path)
+        new = json.loads(cfg.to_json())
+        diff = _diff(old, new)
+        if diff:
+            raise RunDirError(f"{run_dir} holds a run with a different config ({', '.join(diff[:5])}); "
+                              f"use another run dir or --overwrite")
+        if progress_path.exists():
+            prog = read_json(progress_path)
+            _truncate_log(run_dir / "train_log.jsonl", prog["epoch"])
+            return int(prog["epoch"]), prog["best"]
+    for stale in ("train_log.jsonl", "train_summary.json", "metrics.json", "scores.json"):
+        (run_dir / stale).unlink(missing_ok=True)
+    if (run_dir / "checkpoints").exists():
+        for f in (run_dir / "checkpoints").iterdir():
+            f.unlink()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    write_json(cfg_path, json.loads(cfg.to_json()))
+    inputs = hash_inputs([store.root / "store.json"] + [store.root / s for s in sorted({plan.train_split, plan.val_split or plan.train_split})])
+    write_json(run_dir / "run_manifest.json", run_manifest(
+        "train", cfg.train.seed, inputs,
+        {"feature_store": str(store.root), "val_split": plan.val_split, "n_train": len(plan.train_rows),
+         "n_val": len(plan.val_rows), "val_video_ids": _ids(store, plan.val_split, plan.val_rows),
+         "selection": "best validation video-level AUC (ties: lower validation BCE)"}))
+    return 0, {}
+
+
+def _ids(store: FeatureStore, split: str | None, rows: list[int]) -> list[str]:
+    if not split:
+        return []
+    ids = store.split(split)["video_id"]
+    return [str(ids[r]) for r in rows]
+
+
+def _diff(old: Any, new: Any, prefix: str = "") -> list[str]:
+    if isinstance(old, dict) and isinstance(new, dict):
+        out = []
+        for k in sorted(set(old) | set(new)):
+            out += _diff(old.get(k), new.get(k), f"{prefix}{k}.")
+        return out
+    return [] if old == new else [prefix.rstrip(".")]
+
+
+def _truncate_log(path: Path, epochs: int) -> None:
+    if path.exists():
+        lines = path.read_text().splitlines()[:epochs]
+        with atomic_path(path) as tmp:
+            tmp.write_text("".join(line + "\n" for line in lines))
+
+
+def _save_epoch(model: STPrompt, opt, sched, ckpt: Path, run_dir: Path, record: dict[str, Any],
+                best: dict[str, Any]) -> dict[str, Any]:
+    """Checkpoint after an epoch; ``progress.json`` is written last so a crash resumes cleanly."""
+    ckpt.mkdir(parents=True, exist_ok=True)
+    weights = trainable_state_dict(model)
+    with atomic_path(ckpt / "last.safetensors") as tmp:
+        save_file(weights, str(tmp))
+    with atomic_path(ckpt / "last_state.pt") as tmp:
+        torch.save({"optimizer": opt.state_dict(), "scheduler": sched.state_dict()}, tmp)
+    key = (record.get("val_auc", 0.0), -record.get("val_bce", 0.0))
+    if not best or key > (best.get("val_auc", 0.0), -best.get("val_bce", 0.0)) or "val_auc" not in record:
+        best = {k: record[k] for k in ("epoch", "val_auc", "val_bce") if k in record}
+        with atomic_path(run_dir / "best.safetensors") as tmp:
+            save_file(weights, str(tmp), metadata={"epoch": str(record["epoch"])})
+    log = run_dir / "train_log.jsonl"
+    lines = log.read_text().splitlines() if log.exists() else []
+    with atomic_path(log) as tmp:
+        tmp.write_text("".join(line + "\n" for line in lines + [json.dumps(record, sort_keys=True)]))
+    write_json(ckpt / "progress.json", {"epoch": record["epoch"], "best": best})
+    return best
+
+
+def load_run(run_dir: str | Path, device: str | torch.device = "cpu", checkpoint: str = "best") -> tuple[Config, STPrompt]:
+    """Config and model of a finished run (``best`` or ``last`` weights)."""
+    run_dir = Path(run_dir)
+    if not (run_dir / "config.json").exists():
+        raise FileNotFoundError(f"no config.json in run dir {run_dir}; train first (`stprompt train`)")
+    cfg = config_from_dict(read_json(run_dir / "config.json"))
+    path = run_dir / "best.safetensors" if checkpoint == "best" else run_dir / "checkpoints" / "last.safetensors"
+    if not path.exists():
+        raise FileNotFoundError(f"checkpoint not found: {path}")
+    device = torch.device(device)
+    model = build_model(cfg, device)
+    model.load_state_dict(load_file(str(path), device=str(device)))
+    model.eval()
+    return cfg, model

@@ -1,0 +1,65 @@
+import pytest
+
+from stprompt_core.config import ConfigError, apply_overrides, available_profiles, config_from_dict, load_config
+
+PROFILES = ["tiny", "workshop", "ucf_crime", "shanghaitech", "ubnormal", "xd_violence"]
+
+
+@pytest.mark.parametrize("name", PROFILES)
+def test_every_profile_loads(name):
+    cfg = load_config(name)
+    assert cfg.profile == name
+    assert cfg.data.dataset in ("synthvad", name)
+
+
+def test_profiles_listed():
+    assert set(PROFILES) <= set(available_profiles())
+
+
+def test_paper_profiles_keep_vadclip_defaults():
+    cfg = load_config("ucf_crime")
+    assert (cfg.train.lr, cfg.train.epochs, cfg.train.milestones) == (2e-5, 10, [4, 8])
+    assert (cfg.data.max_len, cfg.data.snippet_len, cfg.loss.k_divisor) == (256, 16, 16)
+    assert cfg.backbone.model_name == "ViT-B-16-quickgelu" and cfg.backbone.embed_dim == 512
+
+
+def test_override_forms_agree():
+    a = load_config("tiny", {"train.lr": 0.5, "model": {"sigma": 3}})
+    b = load_config("tiny", ["train.lr=0.5", "model.sigma=3"])
+    assert a.train.lr == b.train.lr == 0.5
+    assert a.model.sigma == b.model.sigma == 3.0 and isinstance(b.model.sigma, float)
+    c = load_config("tiny", ["train.milestones=[2, 5]"])
+    assert c.train.milestones == [2, 5]
+
+
+def test_unknown_key_names_nearest():
+    with pytest.raises(ConfigError, match="did you mean 'train.lr'"):
+        load_config("tiny", {"train.lrr": 1.0})
+    with pytest.raises(ConfigError, match="did you mean 'model.sigma'"):
+        load_config("tiny", ["model.sigm=2"])
+
+
+def test_wrong_type_and_choice_rejected():
+    with pytest.raises(ConfigError, match="train.epochs expects an integer"):
+        load_config("tiny", {"train.epochs": "ten"})
+    with pytest.raises(ConfigError, match="train.epochs expects an integer"):
+        load_config("tiny", {"train.epochs": 2.5})
+    with pytest.raises(ConfigError, match="model.sa2_mode"):
+        load_config("tiny", {"model.sa2_mode": "maxpool"})
+
+
+def test_unknown_profile_suggests():
+    with pytest.raises(ConfigError, match="did you mean 'tiny'"):
+        load_config("tinny")
+
+
+def test_round_trip_through_dict():
+    cfg = load_config("workshop", {"train.seed": 7})
+    again = config_from_dict(cfg.to_dict())
+    assert again.to_dict() == cfg.to_dict()
+
+
+def test_apply_overrides_in_place():
+    cfg = load_config("tiny")
+    apply_overrides(cfg, {"loss.w_text_sep": 0})
+    assert cfg.loss.w_text_sep == 0.0
