@@ -30,4 +30,4 @@ class AlignmentBranch(nn.Module):
 
     def forward(self, x: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
         """``x``: ``[B, T, D]``, ``text``: ``[C, D]`` → logits ``[B, T, C]`` = cos / temperature."""
-        return F.normalize(x, dim=-1) @ F.normalize(text, dim=-1).t() / self.temperature
+        return F.normalize(x, dim=-1) @ F.normalize(text.to(x.dtype), dim=-1).t() / self.temperature
