@@ -35,7 +35,7 @@ class ConfigError(ValueError):
 @dataclass
 class DataConfig:
     dataset: str = "synthvad"  # key into stprompt_core.classes.DATASET_CLASSES
-    manifest: str = ""  # manifest JSON; relative paths resolve against data_root
+    manifest: str = ""  # manifest JSON (path relative to the working directory); its video paths resolve against data_root
     data_root: str = ""  # videos root; empty -> $STPROMPT_DATA_ROOT
     feature_store: str = "cache/features/synthvad"  # feature store directory
     snippet_len: int = 16  # frames per snippet, one feature each (VadCLIP)
