@@ -46,6 +46,12 @@ class DataConfig:
 
 
 @dataclass
+class SynthConfig:
+    preset: str = "workshop"  # SynthVAD preset rendered into data.data_root by `stprompt demo`
+    seed: int = 0  # SynthVAD is deterministic from this seed
+
+
+@dataclass
 class BackboneConfig:
     model_name: str = "ViT-B-16-quickgelu"  # open_clip name; QuickGELU for OpenAI weights
     pretrained: str = "openai"  # open_clip tag, local checkpoint path, or "" for random init
@@ -108,6 +114,7 @@ class EvalConfig:
 class Config:
     profile: str = "default"
     data: DataConfig = field(default_factory=DataConfig)
+    synth: SynthConfig = field(default_factory=SynthConfig)
     backbone: BackboneConfig = field(default_factory=BackboneConfig)
     extract: ExtractConfig = field(default_factory=ExtractConfig)
     model: ModelConfig = field(default_factory=ModelConfig)

@@ -6,6 +6,8 @@ The project's own small architectures (``STP-Tiny``, ``STP-Small``) are JSON con
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from pathlib import Path
 
 import torch
@@ -46,8 +48,8 @@ def load_clip(cfg: BackboneConfig, device: str | torch.device = "cpu") -> torch.
         raise BackboneError(f"unknown backbone.model_name {cfg.model_name!r}; "
                             f"see open_clip.list_models() or {MODEL_CONFIG_DIR}")
     pretrained = cfg.pretrained or None
-    fork = torch.random.fork_rng()
-    with fork:
+    quiet = _QuietRandomInit() if pretrained is None else contextlib.nullcontext()
+    with torch.random.fork_rng(), quiet:
         torch.manual_seed(cfg.init_seed)
         try:
             model = open_clip.create_model(cfg.model_name, pretrained=pretrained, device=device)
@@ -63,3 +65,16 @@ def load_clip(cfg: BackboneConfig, device: str | torch.device = "cpu") -> torch.
     for p in model.parameters():
         p.requires_grad_(False)
     return model
+
+
+class _QuietRandomInit(contextlib.AbstractContextManager):
+    """Silences open_clip's "No pretrained weights loaded" warning for an intended random init."""
+
+    def __enter__(self):
+        self.level = logging.root.level
+        logging.root.setLevel(logging.ERROR)
+        return self
+
+    def __exit__(self, *exc):
+        logging.root.setLevel(self.level)
+        return False

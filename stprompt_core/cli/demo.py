@@ -1,0 +1,28 @@
+"""``stprompt demo``: run the workshop chain end to end and print the headline metrics."""
+
+from __future__ import annotations
+
+import argparse
+
+from stprompt_core.cli.common import add_config_args, config_from_args
+
+
+def register(sub, name: str, help_text: str) -> None:
+    p = sub.add_parser(name, help=help_text, description=help_text)
+    add_config_args(p, default_profile="workshop")
+    p.add_argument("--out", default="demo_out", help="output folder (run dir and summary.json)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from stprompt_core.demo import run_demo
+
+    cfg = config_from_args(args)
+    s = run_demo(cfg, args.out)
+    print(f"\nSTPrompt demo ({s['profile']}, backbone {s['backbone']['model_name']}, "
+          f"{s['backbone']['pretrained']}) finished in {s['total_seconds']:.0f} s")
+    print(f"  frame AUC {s['auc']:.4f}   AP {s['ap']:.4f}   FAR@0.5 {s['far']:.4f}")
+    print(f"  stages (s): {s['stages_seconds']}")
+    print(f"  not built yet: {', '.join(f'{k} ({v})' for k, v in s['not_built'].items())}")
+    print(f"  summary: {args.out}/summary.json   run: {s['run_dir']}")
+    return 0
