@@ -12,7 +12,7 @@ export HF_DATASETS_OFFLINE := 1
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet -e ".[torch,book,dev,real]"
+	$(PY) -m pip install --quiet -e ".[torch,book,dev,real,llm]"
 	touch $(STAMP)
 
 install: $(STAMP)

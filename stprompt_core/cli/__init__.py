@@ -17,8 +17,8 @@ COMMANDS: list[tuple[str, str | None, str]] = [
     ("extract", "extract", "decode videos and write CLIP frame + motion-patch features"),
     ("train", "train", "train the STPrompt temporal detector on a feature store"),
     ("evaluate", "evaluate", "score the test split and write metrics.json"),
-    ("prompts", None, "generate prompt banks with an LLM (not built yet: issue 5)"),
-    ("localize", None, "training-free spatial localization and TIoU (not built yet: issue 5)"),
+    ("prompts", "prompts", "generate a prompt bank (static curated, local LLM, or OpenAI-compatible endpoint)"),
+    ("localize", "localize", "training-free spatial localization of anomalies and TIoU"),
     ("book", None, "execute the notebooks and build the Jupyter Book (not built yet: issue 6)"),
     ("demo", "demo", "run the workshop chain end to end"),
 ]

@@ -1,0 +1,519 @@
+"""``stprompt extract``: videos + manifest -> feature store (STPrompt's frozen-CLIP stage).
+
+For every video of the manifest, numbered as the data flows::
+
+    1. decode     one frame per snippet and its neighbour (worker processes)  [T, H, W, 3] x 2
+    2. motion     raw frame difference pooled onto the patch grid             [T, P]
+    3. select     the K highest-motion patches (SA2's selection)              [T, K]
+    4. encode     projected [CLS] and patch tokens, batched across videos     [T, D], [T, P, D]
+    5. write      one atomic part per video (FeatureStoreWriter)              [T, K, D] kept
+
+Frames of different videos are packed into full backbone batches, so short videos cost
+no more per frame than long ones. Finished videos are never recomputed: a restarted run
+skips every video whose part exists (``FeatureStoreWriter.has``). A video that cannot be
+decoded is reported by name and skipped; the others are kept and the summary says which
+failed. Under ``torchrun`` (or any launcher setting ``RANK``/``WORLD_SIZE``/``LOCAL_RANK``)
+the videos are sharded round-robin over ranks; rank 0 builds the datasets at the end::
+
+    torchrun --nproc_per_node 4 -m stprompt_core.features.extract --profile ucf_crime
+    torchrun --nproc_per_node 4 --no-python stprompt extract --profile ucf_crime
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import time
+from collections import deque
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+import torch
+
+from stprompt_core.backbone.encoder import FrameEncoder
+from stprompt_core.classes import class_index
+from stprompt_core.config import Config, ConfigError
+from stprompt_core.data.manifest import Manifest, VideoEntry, load_manifest
+from stprompt_core.features.motion import patch_motion
+from stprompt_core.features.store import FeatureStoreError, FeatureStoreWriter, StoreMeta, VideoFeatures
+from stprompt_core.io import read_json, write_json
+from stprompt_core.model.sa2 import select_topk_patches
+from stprompt_core.video.decode import FrameChunk, VideoDecodeError, num_snippets, probe_video
+from stprompt_core.video.loader import DecodeFailure, DecodeJob, decode_videos
+
+
+@dataclass
+class ExtractSummary:
+    """What one extraction did; identical on every rank of a distributed run."""
+
+    store: str
+    extracted: list[str] = field(default_factory=list)  # video ids written by this run
+    skipped: list[str] = field(default_factory=list)  # already in the store (resume)
+    failed: dict[str, str] = field(default_factory=dict)  # video id -> "path: reason"
+    warnings: list[str] = field(default_factory=list)
+    sampled_frames: int = 0  # frames through the backbone in this run
+    seconds: float = 0.0
+    world_size: int = 1
+    rank: int = 0
+    splits: dict[str, int] = field(default_factory=dict)  # videos per finalized split
+    frame_size: list[int] | None = None  # decoded (width, height) when all videos share it
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    @property
+    def frames_per_s(self) -> float:
+        return self.sampled_frames / self.seconds if self.seconds > 0 else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "frames_per_s": self.frames_per_s}
+
+    def format(self) -> str:
+        lines = [f"extract: {len(self.extracted)} videos extracted, {len(self.skipped)} already in the store, "
+                 f"{len(self.failed)} failed; {self.sampled_frames} sampled frames in {self.seconds:.1f} s "
+                 f"({self.frames_per_s:.1f} frames/s, {self.world_size} process{'es' * (self.world_size > 1)})"]
+        lines += [f"  failed {vid}: {why}" for vid, why in sorted(self.failed.items())]
+        lines += [f"  warning: {w}" for w in self.warnings]
+        splits = ", ".join(f"{k}: {v}" for k, v in sorted(self.splits.items())) or "not built"
+        lines.append(f"store: {self.store} ({splits})")
+        return "\n".join(lines)
+
+
+def extract_features(cfg: Config, *, manifest: Manifest | None = None, video_ids: list[str] | None = None,
+                     num_workers: int | None = None, precision: str = "auto", progress: bool = True,
+                     finalize: bool = True) -> ExtractSummary:
+    """Extract the feature store of ``cfg`` (resumable; distributed when launched so).
+
+    Args:
+        cfg: uses ``data.manifest``, ``data.data_root``, ``data.feature_store``,
+            ``data.snippet_len``, ``backbone.*`` and ``extract.*``.
+        manifest: use this manifest instead of reading ``cfg.data.manifest``.
+        video_ids: extract only these videos of the manifest.
+        num_workers: decoding processes per rank; ``None`` picks from the CPU count.
+        precision: backbone precision (``auto``: fp16 on CUDA, bf16 on CPUs with native
+            bf16, else fp32); part of the store's identity, so a store never mixes two.
+        progress: show a progress bar (rank 0) with sampled frames/s.
+        finalize: build the Arrow datasets at the end (rank 0).
+
+    Returns:
+        :class:`ExtractSummary`; ``summary.ok`` is False when a video failed.
+
+    Raises:
+        ConfigError, FileNotFoundError, ManifestError, BackboneError, FeatureStoreError:
+            before any video is decoded, naming the cause.
+    """
+    stride = cfg.extract.frame_stride
+    if stride != cfg.data.snippet_len:
+        raise ConfigError(f"extract.frame_stride={stride} differs from data.snippet_len={cfg.data.snippet_len}; "
+                          f"one sampled frame represents one snippet, so set both to the same value")
+    manifest = manifest if manifest is not None else load_manifest(cfg.data.manifest)
+    if manifest.dataset != cfg.data.dataset:
+        raise ConfigError(f"manifest dataset {manifest.dataset!r} differs from data.dataset={cfg.data.dataset!r}")
+    data_root = cfg.data_root()
+    entries = manifest.videos
+    if video_ids is not None:
+        known = manifest.by_id()
+        missing = [v for v in video_ids if v not in known]
+        if missing:
+            raise ConfigError(f"video ids not in the manifest: {missing[:5]}")
+        entries = [known[v] for v in video_ids]
+
+    dist = _Dist.setup(cfg.extract.device)
+    try:
+        summary = _extract(cfg, manifest, entries, data_root, dist, num_workers, precision, progress, finalize)
+    except BaseException:
+        dist.close(wait=False)  # never wait for ranks that will not come: the launcher stops them
+        raise
+    dist.close(wait=True)
+    return summary
+
+
+def keeps_tokens(entry: VideoEntry, policy: str, test_split: str = "test") -> bool:
+    """Whether the full patch tokens ``[T, P, D]`` of a video are stored (``extract.keep_tokens``)."""
+    if policy == "all":
+        return True
+    if policy == "test":
+        return entry.split == test_split
+    if policy == "boxed_test":
+        return entry.split == test_split and bool(entry.boxes)
+    return False
+
+
+def _extract(cfg: Config, manifest: Manifest, entries: list[VideoEntry], data_root: Path, dist: _Dist,
+             num_workers: int | None, precision: str, progress: bool, finalize: bool) -> ExtractSummary:
+    encoder = FrameEncoder.from_config(cfg.backbone, device=dist.device, precision=precision)
+    K, P = cfg.extract.top_k_patches, encoder.num_patches
+    if not 0 < K <= P:
+        raise ConfigError(f"extract.top_k_patches={K} must be in [1, {P}] (patches per frame of {cfg.backbone.model_name})")
+    meta = StoreMeta(dataset=manifest.dataset, embed_dim=encoder.embed_dim, top_k=K,
+                     patch_grid=list(encoder.patch_grid), snippet_len=cfg.extract.frame_stride,
+                     backbone=encoder.describe())
+    writer = FeatureStoreWriter(cfg.data.feature_store, meta)
+    summary = ExtractSummary(store=str(cfg.data.feature_store), world_size=dist.world, rank=dist.rank)
+    shard = entries[dist.rank :: dist.world]
+    done = [e for e in shard if writer.has(e.split, e.id)]  # finished by an earlier run: never redone
+    todo = [e for e in shard if not writer.has(e.split, e.id)]
+    summary.skipped = [e.id for e in done]
+    sizes = {e.id: _probe_size(data_root / e.path) for e in done}
+
+    run = _VideoRun(cfg, encoder, writer, summary, {e.id: e for e in todo})
+    workers = _auto_workers(dist) if num_workers is None else num_workers
+    jobs = [DecodeJob(e.id, str(data_root / e.path)) for e in todo]
+    known = [e.num_frames for e in todo]
+    total = sum(num_snippets(n, cfg.extract.frame_stride) for n in known) if None not in known else None
+    start = time.perf_counter()
+    with _progress_bar(total, enabled=progress and dist.rank == 0 and bool(jobs)) as bar:
+        run.bar = bar
+        stream = decode_videos(jobs, cfg.extract.frame_stride, cfg.extract.batch_size, workers,
+                               pin_memory=dist.device.type == "cuda")
+        for item in stream:
+            if isinstance(item, DecodeFailure):
+                run.fail(item.video_id, f"{item.path}: {item.reason}")
+            else:
+                run.add_chunk(item)
+        run.flush()
+    summary.seconds = time.perf_counter() - start
+    for vid in run.unfinished():
+        run.fail(vid, "decoding ended before all snippets arrived")
+
+    summary = dist.merge(summary)
+    sizes = {k: v for part in dist.gather(sizes | run.sizes) for k, v in part.items()}
+    if dist.rank == 0:
+        _set_frame_size(writer, summary, sizes)
+        if finalize:
+            summary.splits = _finalize(writer, manifest, summary)
+    summary = dist.broadcast(summary)
+    summary.rank = dist.rank
+    return summary
+
+
+@dataclass
+class _Piece:
+    """Consecutive snippets of one video waiting for the backbone."""
+
+    video_id: str
+    start: int
+    pixels: torch.Tensor  # [n, 3, h, w] preprocessed
+    motion: torch.Tensor  # [n, P]
+    topk: torch.Tensor  # [n, K] long
+
+    def __len__(self) -> int:
+        return int(self.pixels.shape[0])
+
+    def split(self, n: int) -> tuple[_Piece, _Piece]:
+        head = _Piece(self.video_id, self.start, self.pixels[:n], self.motion[:n], self.topk[:n])
+        tail = _Piece(self.video_id, self.start + n, self.pixels[n:], self.motion[n:], self.topk[n:])
+        return head, tail
+
+
+@dataclass
+class _Partial:
+    """A video whose snippets are being assembled from backbone batches."""
+
+    entry: VideoEntry
+    keep_tokens: bool
+    parts: list[tuple[int, dict[str, np.ndarray]]] = field(default_factory=list)
+    received: int = 0
+    num_frames: int | None = None
+
+    def complete(self, stride: int) -> bool:
+        return self.num_frames is not None and self.received == num_snippets(self.num_frames, stride)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        ordered = [a for _, a in sorted(self.parts, key=lambda p: p[0])]
+        return {k: np.concatenate([a[k] for a in ordered]) for k in ordered[0]}
+
+
+class _VideoRun:
+    """Steps 2-5 for a stream of chunks: motion, selection, packed forwards, writes."""
+
+    def __init__(self, cfg: Config, encoder: FrameEncoder, writer: FeatureStoreWriter, summary: ExtractSummary,
+                 entries: dict[str, VideoEntry]):
+        self.cfg, self.encoder, self.writer, self.summary = cfg, encoder, writer, summary
+        self.entries = entries
+        self.sizes: dict[str, list[int]] = {}
+        self.partial: dict[str, _Partial] = {}
+        self.void: set[str] = set()
+        self.pending: list[_Piece] = []  # preprocessed snippets waiting for a full batch
+        self.inflight: deque[tuple[Any, list]] = deque()  # batches whose outputs are on their way to the host
+        self.bar = None
+
+    def add_chunk(self, chunk: FrameChunk) -> None:
+        vid = chunk.video_id
+        if vid in self.void:
+            return
+        if vid not in self.partial:
+            entry = self.entries[vid]
+            keep = keeps_tokens(entry, self.cfg.extract.keep_tokens, self.cfg.data.test_split)
+            self.partial[vid] = _Partial(entry, keep)
+            self.sizes[vid] = list(chunk.frame_size)
+        device = self.encoder.device
+        frames = chunk.frames.to(device, non_blocking=True)  # [n, H, W, 3]
+        partners = chunk.partners.to(device, non_blocking=True)
+        geometry = self.encoder.geometry(chunk.frame_size)
+        motion = patch_motion(frames, partners, geometry, self.encoder.patch_size)  # [n, P]
+        topk = select_topk_patches(motion, self.cfg.extract.top_k_patches)  # [n, K]
+        self.pending.append(_Piece(vid, chunk.start, self.encoder.preprocess(frames), motion, topk))
+        if chunk.last:
+            self.partial[vid].num_frames = chunk.num_frames
+        while sum(len(p) for p in self.pending) >= self.cfg.extract.batch_size:
+            self._forward(self._take(self.cfg.extract.batch_size))
+
+    def flush(self) -> None:
+        """Encode what is left and wait for every output."""
+        if self.pending:
+            self._forward(self._take(sum(len(p) for p in self.pending)))
+        self._collect(keep=0)
+
+    def fail(self, vid: str, reason: str) -> None:
+        self.void.add(vid)
+        self.partial.pop(vid, None)
+        self.summary.failed[vid] = reason
+        _log(f"extract: skipped video {vid!r}: {reason}", self.bar)
+
+    def unfinished(self) -> list[str]:
+        return list(self.partial)
+
+    def _take(self, n: int) -> list[_Piece]:
+        batch, count = [], 0
+        while count < n:
+            piece = self.pending.pop(0)
+            if count + len(piece) > n:
+                piece, rest = piece.split(n - count)
+                self.pending.insert(0, rest)
+            batch.append(piece)
+            count += len(piece)
+        return batch
+
+    def _forward(self, batch: list[_Piece]) -> None:
+        """Encode one batch; its outputs travel to the host while the next batch runs."""
+        batch = [p for p in batch if p.video_id not in self.void]
+        if not batch:
+            return
+        out = self.encoder.encode(torch.cat([p.pixels for p in batch]))  # [B, D], [B, P, D]
+        results, offset = [], 0
+        for piece in batch:
+            n = len(piece)
+            tokens = out.tokens[offset : offset + n]  # [n, P, D]
+            index = piece.topk[..., None].expand(-1, -1, tokens.shape[-1])  # [n, K, D]
+            arrays = {"frame_feats": out.cls[offset : offset + n], "patch_feats": tokens.gather(1, index),
+                      "patch_idx": piece.topk, "patch_motion": piece.motion}
+            if self.partial[piece.video_id].keep_tokens:
+                arrays["tokens"] = tokens.half()
+            # asynchronous device-to-host copies (pinned) on CUDA; no-ops on CPU
+            results.append((piece.video_id, piece.start, n, {k: v.to("cpu", non_blocking=True) for k, v in arrays.items()}))
+            offset += n
+        event = None
+        if self.encoder.device.type == "cuda":
+            event = torch.cuda.Event()
+            event.record()
+        self.inflight.append((event, results))
+        self._collect(keep=1 if event is not None else 0)
+
+    def _collect(self, keep: int) -> None:
+        """Assemble the outputs of all but the ``keep`` newest batches; write finished videos."""
+        while len(self.inflight) > keep:
+            event, results = self.inflight.popleft()
+            if event is not None:
+                event.synchronize()
+            for vid, start, n, tensors in results:
+                self.summary.sampled_frames += n
+                if vid in self.void:
+                    continue
+                part = self.partial[vid]
+                part.parts.append((start, {k: v.numpy() for k, v in tensors.items()}))
+                part.received += n
+                if part.complete(self.cfg.extract.frame_stride):
+                    self._write(self.partial.pop(vid))
+            if self.bar is not None:
+                self.bar.update(sum(r[2] for r in results))
+                self.bar.set_postfix(videos=len(self.summary.extracted), failed=len(self.summary.failed))
+
+    def _write(self, part: _Partial) -> None:
+        e, arrays = part.entry, part.arrays()
+        n = int(part.num_frames)
+        if e.num_frames is not None and e.num_frames != n:
+            self.summary.warnings.append(f"{e.id}: decoded {n} frames, manifest says {e.num_frames}")
+        gt = e.frame_labels(n) if e.split != "train" else np.zeros(0, np.uint8)
+        video = VideoFeatures(video_id=e.id, label=e.label, class_name=e.cls,
+                              class_index=class_index(self.writer.meta.dataset, e.cls), num_frames=n,
+                              frame_feats=arrays["frame_feats"], patch_feats=arrays["patch_feats"],
+                              patch_idx=arrays["patch_idx"], patch_motion=arrays["patch_motion"], frame_gt=gt)
+        try:
+            self.writer.add(e.split, video, tokens=arrays.get("tokens"))
+        except FeatureStoreError as exc:
+            self.fail(e.id, str(exc))
+            return
+        self.summary.extracted.append(e.id)
+
+
+def _probe_size(path: Path) -> list[int] | None:
+    try:
+        return list(probe_video(path).frame_size)
+    except VideoDecodeError:
+        return None
+
+
+def _set_frame_size(writer: FeatureStoreWriter, summary: ExtractSummary,
+                    sizes: dict[str, list[int] | None]) -> None:
+    """Record the decoded frame size in ``store.json`` when all videos share one."""
+    distinct = {tuple(s) for s in sizes.values() if s}
+    if len(distinct) == 1:
+        summary.frame_size = list(distinct.pop())
+    elif distinct:
+        summary.warnings.append(f"videos have {len(distinct)} frame sizes; store.json frame_size left empty")
+    meta_path = writer.root / "store.json"
+    raw = read_json(meta_path)
+    if summary.frame_size and raw.get("frame_size") != summary.frame_size:
+        raw["frame_size"] = summary.frame_size
+        write_json(meta_path, raw)
+        writer.meta.frame_size = summary.frame_size
+
+
+def _finalize(writer: FeatureStoreWriter, manifest: Manifest, summary: ExtractSummary) -> dict[str, int]:
+    parts = writer.root / "parts"
+    splits = sorted(p.name for p in parts.iterdir() if p.is_dir() and p.name != "tokens"
+                    and any(p.glob("*.safetensors"))) if parts.exists() else []
+    ids = {(e.split, e.id) for e in manifest.videos}
+    stale = [f"{s}/{f.stem}" for s in splits for f in (parts / s).glob("*.safetensors") if (s, f.stem) not in ids]
+    if stale:
+        summary.warnings.append(f"{len(stale)} videos in the store are not in the manifest (e.g. {stale[0]})")
+    return writer.finalize(splits) if splits else {}
+
+
+def _auto_workers(dist: _Dist) -> int:
+    """Decoding processes per rank: all spare cores on a GPU machine, one beside the forward on CPU."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    per_rank = max(1, cpus // dist.local_world)
+    if dist.device.type == "cuda":
+        return max(1, per_rank - 1)
+    return 1 if per_rank >= 2 else 0
+
+
+@contextlib.contextmanager
+def _progress_bar(total: int | None, enabled: bool) -> Iterator[Any]:
+    """tqdm over sampled frames (its rate is frames/s), or None."""
+    if not enabled:
+        yield None
+        return
+    from tqdm.auto import tqdm
+
+    with tqdm(total=total, unit="frame", desc="extract", dynamic_ncols=True, smoothing=0.1) as bar:
+        yield bar
+
+
+def _log(message: str, bar=None) -> None:
+    if bar is not None:
+        bar.write(message, file=sys.stderr)
+    else:
+        print(message, file=sys.stderr, flush=True)
+
+
+@dataclass
+class _Dist:
+    """This process's place in a (possibly single-process) distributed run."""
+
+    rank: int = 0
+    world: int = 1
+    local_rank: int = 0
+    local_world: int = 1
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+    owns_group: bool = False
+
+    @classmethod
+    def setup(cls, device_name: str) -> _Dist:
+        """Read ``RANK``/``WORLD_SIZE``/``LOCAL_RANK``; join the process group (gloo on CPU, nccl on CUDA)."""
+        import torch.distributed as td
+
+        env = os.environ
+        world = int(env.get("WORLD_SIZE", "1"))
+        rank, local_rank = int(env.get("RANK", "0")), int(env.get("LOCAL_RANK", "0"))
+        local_world = int(env.get("LOCAL_WORLD_SIZE", str(world)))
+        if td.is_available() and td.is_initialized():
+            rank, world = td.get_rank(), td.get_world_size()
+        device = _device(device_name, local_rank)
+        if device.type == "cuda":
+            torch.cuda.set_device(device)
+        d = cls(rank, world, local_rank, local_world, device)
+        if world > 1 and not td.is_initialized():
+            td.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
+            d.owns_group = True
+        return d
+
+    def gather(self, obj: Any) -> list[Any]:
+        if self.world == 1:
+            return [obj]
+        import torch.distributed as td
+
+        out: list[Any] = [None] * self.world
+        td.all_gather_object(out, obj)
+        return out
+
+    def broadcast(self, obj: Any) -> Any:
+        if self.world == 1:
+            return obj
+        import torch.distributed as td
+
+        box = [obj]
+        td.broadcast_object_list(box, src=0)
+        return box[0]
+
+    def merge(self, summary: ExtractSummary) -> ExtractSummary:
+        """All ranks' summaries as one (ids sorted; time = the slowest rank)."""
+        parts = self.gather(summary)
+        if len(parts) == 1:
+            return summary
+        merged = ExtractSummary(store=summary.store, world_size=self.world, rank=self.rank)
+        for s in parts:
+            merged.extracted += s.extracted
+            merged.skipped += s.skipped
+            merged.failed.update(s.failed)
+            merged.warnings += s.warnings
+            merged.sampled_frames += s.sampled_frames
+            merged.seconds = max(merged.seconds, s.seconds)
+        merged.extracted.sort()
+        merged.skipped.sort()
+        return merged
+
+    def close(self, wait: bool) -> None:
+        if self.owns_group:
+            import torch.distributed as td
+
+            if wait:
+                td.barrier()
+            td.destroy_process_group()
+
+
+def _device(name: str, local_rank: int) -> torch.device:
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise ConfigError(f"extract.device={name!r} but CUDA is not available; use 'cpu' or 'auto'")
+        return torch.device(name if ":" in name else f"cuda:{local_rank}")
+    return torch.device(name)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m stprompt_core.features.extract [options]``: the ``stprompt extract`` command."""
+    import argparse
+
+    from stprompt_core.cli import extract as cli_extract
+
+    parser = argparse.ArgumentParser(prog="python -m stprompt_core.features.extract")
+    sub = parser.add_subparsers(dest="command", required=True)
+    cli_extract.register(sub, "extract", "decode videos and write CLIP frame + motion-patch features")
+    args = parser.parse_args(["extract", *(sys.argv[1:] if argv is None else argv)])
+    try:
+        return int(args.func(args) or 0)
+    except (ValueError, FileNotFoundError, KeyError) as exc:
+        print(f"stprompt extract: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
