@@ -1,0 +1,108 @@
+"""The texts patches are compared with: a bank turned into normal and abnormal prompts.
+
+Normal side: the normal class name of :mod:`stprompt_core.classes` in the class template
+(``"a photo of normal."``), plus the bank's background descriptions unless
+``use_backgrounds`` is off (the prompt-study ablation; without any normal prompt every
+patch would be abnormal, so the class prompt always stays).
+
+Abnormal side, for every anomaly class (all classes: localization does not know the
+video's class): the class name in the template, plus the bank's event augmentations
+unless ``use_augmentations`` is off. ``class_names`` picks the name: ``canonical`` (from
+classes.py), ``paraphrased`` (the bank's ``paraphrases`` instead) or ``none``.
+
+Bank items are used as written; only class names go through the template, as in
+CLIP's zero-shot prompts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from stprompt_core.classes import class_labels, class_prompts
+from stprompt_core.prompts.bank import BankError, PromptBank
+
+CLASS_NAME_MODES = ("canonical", "paraphrased", "none")
+DEFAULT_TEMPLATE = "a photo of {}."  # CLIP's zero-shot ImageNet template
+
+
+@dataclass
+class PromptSet:
+    """``N`` prompt texts with their side and class.
+
+    Attributes:
+        texts: ``[N]`` prompt strings.
+        abnormal: ``[N]`` bool, True for abnormal prompts.
+        classes: ``[N]`` dataset label each prompt belongs to (``normal`` label for normal).
+    """
+
+    texts: list[str]
+    abnormal: np.ndarray
+    classes: list[str]
+
+    @property
+    def n_normal(self) -> int:
+        return int((~self.abnormal).sum())
+
+    @property
+    def n_abnormal(self) -> int:
+        return int(self.abnormal.sum())
+
+
+def build_prompt_set(bank: PromptBank, *, use_backgrounds: bool = True, use_augmentations: bool = True,
+                     class_names: str = "canonical", template: str = DEFAULT_TEMPLATE) -> PromptSet:
+    """Normal and abnormal prompts of ``bank`` (see the module docstring).
+
+    Raises:
+        BankError: ``class_names='paraphrased'`` and a class has no paraphrases, or the
+            choices leave the abnormal side empty.
+        ValueError: unknown ``class_names`` mode or a template without ``{}``.
+    """
+    if class_names not in CLASS_NAME_MODES:
+        raise ValueError(f"class_names {class_names!r} is not one of {list(CLASS_NAME_MODES)}")
+    if "{}" not in template:
+        raise ValueError(f"prompt template {template!r} needs a '{{}}' for the class name")
+    labels, names = class_labels(bank.dataset), class_prompts(bank.dataset)
+    texts, abnormal, classes = [template.format(names[0])], [False], [labels[0]]
+    if use_backgrounds:
+        texts += bank.normal
+        abnormal += [False] * len(bank.normal)
+        classes += [labels[0]] * len(bank.normal)
+    for label, name in zip(labels[1:], names[1:]):
+        if class_names == "canonical":
+            own = [template.format(name)]
+        elif class_names == "paraphrased":
+            if not bank.paraphrases.get(label):
+                raise BankError(f"prompt bank for {bank.dataset!r} has no paraphrases for class {label!r} "
+                                f"(needed by class_names='paraphrased')")
+            own = [template.format(p) for p in bank.paraphrases[label]]
+        else:
+            own = []
+        own += bank.abnormal[label] if use_augmentations else []
+        texts += own
+        abnormal += [True] * len(own)
+        classes += [label] * len(own)
+    if not any(abnormal):
+        raise BankError("class_names='none' without augmentations leaves no abnormal prompt")
+    return PromptSet(texts=texts, abnormal=np.asarray(abnormal, bool), classes=classes)
+
+
+def encode_prompts(model, model_name: str, texts: list[str], batch_size: int = 256):
+    """L2-normalised text embeddings ``[N, D]`` (float32 torch) from an open_clip model.
+
+    Args:
+        model: an open_clip ``CLIP`` (its text tower).
+        model_name: the open_clip name, for :func:`open_clip.get_tokenizer`.
+        texts: ``N`` prompts.
+    """
+    import open_clip
+    import torch
+
+    tokenizer = open_clip.get_tokenizer(model_name)
+    out = []
+    with torch.no_grad():
+        for i in range(0, len(texts), batch_size):
+            emb = model.encode_text(tokenizer(texts[i : i + batch_size])).float()  # [n, D]
+            out.append(torch.nn.functional.normalize(emb, dim=-1))
+    return torch.cat(out)

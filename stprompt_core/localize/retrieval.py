@@ -1,0 +1,152 @@
+"""Training-free patch-to-prompt retrieval: patch tokens -> anomaly heatmap -> boxes.
+
+STPrompt's spatial localization (Wu et al., ACM MM 2024), as the project implements it:
+
+1. similarities between the projected patch embeddings ``[P, D]`` of a frame and the
+   ``N`` prompt embeddings (normal + abnormal), both L2-normalised: ``[P, N]`` cosines;
+2. per-patch anomaly probability: softmax over all ``N`` prompts of ``cos / temperature``,
+   summed over the abnormal prompts (:func:`patch_anomaly_probs`); CLIP's learned logit
+   scale is 100, hence the default temperature 0.01;
+3. the ``[rows, cols]`` map upsampled (bilinear between patch centres) to frame
+   resolution, each patch placed where the backbone's crop/resize put it, zero where
+   the backbone never looked (:func:`frame_heatmap`);
+4. boxes from the map thresholded at ``map_threshold``: 8-connected components, then
+   either the largest component (``box_mode='largest'``, the default: UCF-Crime frames
+   carry one box) or every component (``'all'``), each kept only when its area is at
+   least ``min_area`` of the frame (:func:`boxes_from_map`). A box spans a component's
+   pixels: ``[x_min, y_min, x_max + 1, y_max + 1]``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from stprompt_core.video.geometry import FrameGeometry
+
+BOX_MODES = ("largest", "all")
+
+
+def patch_anomaly_probs(tokens: np.ndarray | torch.Tensor, text: torch.Tensor, abnormal: np.ndarray,
+                        temperature: float) -> torch.Tensor:
+    """Probability mass on abnormal prompts for every patch.
+
+    Args:
+        tokens: ``[T, P, D]`` projected patch embeddings (any float dtype; normalised here).
+        text: ``[N, D]`` prompt embeddings (normalised here).
+        abnormal: ``[N]`` bool, which prompts are abnormal.
+        temperature: softmax temperature over the cosines (> 0).
+
+    Returns:
+        ``[T, P]`` float32 in ``[0, 1]``.
+    """
+    if temperature <= 0:
+        raise ValueError(f"temperature must be > 0, got {temperature}")
+    mask = torch.as_tensor(np.asarray(abnormal, bool))
+    if mask.shape[0] != text.shape[0] or not mask.any() or mask.all():
+        raise ValueError(f"need both normal and abnormal prompts matching the {text.shape[0]} text embeddings")
+    x = F.normalize(torch.as_tensor(tokens).float(), dim=-1)  # [T, P, D]
+    t = F.normalize(text.float(), dim=-1)  # [N, D]
+    probs = torch.softmax(x @ t.T / temperature, dim=-1)  # [T, P, N]
+    return probs[..., mask].sum(-1)  # [T, P]
+
+
+def frame_heatmap(prob_grid: np.ndarray | torch.Tensor, frame_size: tuple[int, int],
+                  geometry: FrameGeometry | None = None) -> np.ndarray:
+    """Upsample patch maps to the decoded frame (bilinear between patch centres).
+
+    Args:
+        prob_grid: ``[rows, cols]`` or ``[B, rows, cols]`` patch probabilities.
+        frame_size: decoded ``(width, height)``.
+        geometry: the backbone's crop/resize of this frame size
+            (:func:`stprompt_core.video.geometry.frame_geometry`); where each patch lands
+            in the frame comes from :func:`stprompt_core.video.geometry.patch_boxes`.
+            ``None`` treats the grid as covering the whole frame (a squash resize).
+
+    Returns:
+        ``[H, W]`` (or ``[B, H, W]``) float32; pixels no patch covers (cropped away by the
+        backbone) are 0. Separable: ``heat = Wy @ grid @ Wx.T`` with interpolation
+        matrices ``Wy [H, rows]``, ``Wx [W, cols]``; with ``geometry=None`` this equals
+        ``F.interpolate(mode='bilinear', align_corners=False)``.
+    """
+    grid = torch.as_tensor(prob_grid).float()
+    single = grid.ndim == 2
+    grid = grid[None] if single else grid  # [B, rows, cols]
+    rows, cols = grid.shape[-2:]
+    W, H = int(frame_size[0]), int(frame_size[1])
+    (ox, oy), (sx, sy), (x0, y0, x1, y1) = _patch_layout(geometry, (rows, cols), (W, H))
+    wx = _interpolation_matrix(W, cols, ox, sx, x0, x1)  # [W, cols]
+    wy = _interpolation_matrix(H, rows, oy, sy, y0, y1)  # [H, rows]
+    out = (wy @ grid @ wx.T).numpy()  # [B, H, W]
+    return out[0] if single else out
+
+
+def _patch_layout(geometry: FrameGeometry | None, grid: tuple[int, int], frame_size: tuple[int, int]
+                  ) -> tuple[tuple[float, float], tuple[float, float], tuple[float, float, float, float]]:
+    """Origin and step of the patch grid in frame pixels, and the frame region patches cover."""
+    rows, cols = grid
+    W, H = frame_size
+    if geometry is None:
+        return (0.0, 0.0), (W / cols, H / rows), (0.0, 0.0, float(W), float(H))
+    from stprompt_core.video.geometry import patch_boxes
+
+    h, w = geometry.input_hw
+    boxes = patch_boxes(geometry, (h // rows, w // cols)).double().reshape(rows, cols, 4)  # frame pixels
+    area = (boxes[..., 2] - boxes[..., 0]) * (boxes[..., 3] - boxes[..., 1])  # [rows, cols]
+    r, c = divmod(int(area.argmax()), cols)  # an unclipped patch gives the step and origin
+    bx0, by0, bx1, by1 = boxes[r, c].tolist()
+    sx, sy = bx1 - bx0, by1 - by0
+    covered = boxes[area > 0]
+    extent = (float(covered[:, 0].min()), float(covered[:, 1].min()), float(covered[:, 2].max()),
+              float(covered[:, 3].max()))
+    return (bx0 - c * sx, by0 - r * sy), (sx, sy), extent
+
+
+def _interpolation_matrix(n_out: int, n_grid: int, origin: float, step: float, lo: float, hi: float) -> torch.Tensor:
+    """``[n_out, n_grid]`` linear-interpolation weights from patch centres to pixel centres.
+
+    Pixel ``i`` (centre ``i + 0.5``) sits at grid coordinate ``(i + 0.5 - origin) / step - 0.5``,
+    clamped to the grid (border values); pixels outside ``[lo, hi)`` get no weight.
+    """
+    centres = torch.arange(n_out, dtype=torch.float64) + 0.5
+    g = ((centres - origin) / step - 0.5).clamp(0, n_grid - 1)
+    left = g.floor().long().clamp(max=n_grid - 1)
+    right = (left + 1).clamp(max=n_grid - 1)
+    frac = g - left
+    m = torch.zeros(n_out, n_grid, dtype=torch.float64)
+    idx = torch.arange(n_out)
+    m[idx, left] += 1 - frac
+    m[idx, right] += frac
+    m[(centres < lo) | (centres >= hi)] = 0
+    return m.float()
+
+
+def boxes_from_map(heat: np.ndarray, threshold: float, mode: str = "largest",
+                   min_area: float = 0.0) -> list[list[float]]:
+    """Boxes around the connected regions of ``heat >= threshold``.
+
+    Args:
+        heat: ``[H, W]`` anomaly map at frame resolution.
+        threshold: pixels at or above it are anomalous.
+        mode: ``largest`` (one box, the largest component) or ``all``.
+        min_area: components smaller than this fraction of the frame are dropped.
+
+    Returns:
+        ``[[x1, y1, x2, y2], ...]`` in frame pixels (empty when nothing passes).
+    """
+    from scipy import ndimage
+
+    if mode not in BOX_MODES:
+        raise ValueError(f"box mode {mode!r} is not one of {list(BOX_MODES)}")
+    mask = np.asarray(heat) >= threshold
+    if not mask.any():
+        return []
+    labels, n = ndimage.label(mask, structure=np.ones((3, 3), bool))
+    sizes = np.bincount(labels.ravel(), minlength=n + 1)[1:]  # [n] pixels per component
+    keep = np.flatnonzero(sizes >= min_area * mask.size) + 1
+    if mode == "largest" and len(keep):
+        keep = keep[[int(np.argmax(sizes[keep - 1]))]]
+    slices = ndimage.find_objects(labels)
+    return [[float(slices[k - 1][1].start), float(slices[k - 1][0].start),
+             float(slices[k - 1][1].stop), float(slices[k - 1][0].stop)] for k in keep]

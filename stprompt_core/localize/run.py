@@ -1,0 +1,310 @@
+"""``localize(run_dir)``: boxes and TIoU for the test videos that carry ground-truth boxes.
+
+Inputs, all from the run dir and what it names:
+
+- ``config.json`` (the run's config): dataset, feature store, manifest, backbone;
+- ``scores.json`` (written by ``stprompt evaluate``): temporal snippet scores per video;
+- the feature store's full patch tokens ``[T, P, D]`` of the boxed test videos
+  (``extract.keep_tokens`` = ``boxed_test``), or, with ``dense``, the videos themselves;
+- the manifest's boxes ``{frame: [[x1, y1, x2, y2]]}`` in ``box_size`` coordinates (taken
+  as decoded-frame coordinates when ``box_size`` is null), frame size from the store's
+  ``frame_size`` (or the ``frame_size`` argument);
+- a prompt bank (the dataset's curated bank by default).
+
+For every annotated frame ``f`` of a boxed test video: the snippet ``t = f // snippet_len``
+(whose sampled frame is ``t * snippet_len``) gives the patch map
+(:mod:`~stprompt_core.localize.retrieval`) and the temporal score; the boxes of its
+heatmap are compared with the ground truth scaled to the decoded frame size
+(:mod:`~stprompt_core.localize.tiou`).
+
+Writes into the run dir:
+
+- ``localization.json``: ``tiou``, ``mean_iou`` (the same frames, temporal gate ignored),
+  ``threshold``, ``n_frames``, ``n_passed``, ``per_class`` ({label: tiou, mean_iou,
+  n_frames}), the settings, the bank's provenance, prompt counts, and throughput;
+- ``localization_frames.json``: one record per annotated frame (score, boxes, IoU);
+- ``localization_maps.safetensors`` (no pickle): ``maps/<video_id>`` ``[T, rows, cols]``
+  float16 anomaly probabilities for every snippet, ``scores/<video_id>`` ``[T]``; the
+  metadata holds the patch grid, frame size and backbone geometry for upsampling
+  (:func:`~stprompt_core.localize.retrieval.frame_heatmap`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+
+from stprompt_core.config import Config, config_from_dict
+from stprompt_core.data.manifest import VideoEntry, load_manifest
+from stprompt_core.features.store import FeatureStore, FeatureStoreError
+from stprompt_core.io import atomic_path, read_json, write_json
+from stprompt_core.localize.prompt_set import PromptSet, build_prompt_set, encode_prompts
+from stprompt_core.localize.retrieval import boxes_from_map, frame_heatmap, patch_anomaly_probs
+from stprompt_core.localize.settings import LocalizeSettings
+from stprompt_core.localize.tiou import region_iou, scale_boxes, tiou
+from stprompt_core.prompts.bank import PromptBank, load_bank, load_curated_bank
+from stprompt_core.video.geometry import FrameGeometry, frame_geometry
+
+TokenSource = Callable[[VideoEntry], np.ndarray]  # video -> [T, P, D]
+
+
+class LocalizationError(ValueError):
+    """Localization cannot run on these inputs; the message names the file, video or field."""
+
+
+@dataclass
+class LocalizationContext:
+    """What every localization of one run shares (loaded once; the prompt study reuses it)."""
+
+    run_dir: Path
+    cfg: Config
+    store: FeatureStore
+    videos: list[VideoEntry]  # test videos with boxes
+    scores: dict[str, dict[str, Any]]  # scores.json
+    model: torch.nn.Module  # frozen open_clip model (text tower used; visual for --dense)
+    frame_size: tuple[int, int]  # decoded (width, height)
+    geometry: FrameGeometry | None  # backbone crop/resize of the frame; None = whole frame
+    split: str
+    _dense_tokens: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+@dataclass
+class FrameRecord:
+    video_id: str
+    class_name: str
+    frame: int
+    snippet: int
+    score: float
+    iou: float
+    pred_boxes: list[list[float]]
+    gt_boxes: list[list[float]]
+
+
+def load_context(run_dir: str | Path, split: str = "",
+                 frame_size: tuple[int, int] | None = None) -> LocalizationContext:
+    """Read the run's config, scores, store and manifest and load the backbone.
+
+    Raises:
+        FileNotFoundError: no config.json / scores.json / manifest (names the file and the
+            command that writes it).
+        LocalizationError: no boxed videos in the split, a boxed video without scores, or
+            an unknown frame size.
+    """
+    from stprompt_core.backbone.clip import load_clip
+
+    run_dir = Path(run_dir)
+    if not (run_dir / "config.json").exists():
+        raise FileNotFoundError(f"no config.json in run dir {run_dir}; train first (`stprompt train`)")
+    cfg = config_from_dict(read_json(run_dir / "config.json"))
+    scores_path = run_dir / "scores.json"
+    if not scores_path.exists():
+        raise FileNotFoundError(f"no scores.json in run dir {run_dir}; run `stprompt evaluate --run-dir {run_dir}`")
+    scores = read_json(scores_path)
+    split = split or cfg.data.test_split
+    store = FeatureStore(cfg.data.feature_store)
+    if not cfg.data.manifest:
+        raise LocalizationError(f"{run_dir}/config.json: data.manifest is empty; localization needs the boxes")
+    manifest = load_manifest(cfg.data.manifest)
+    videos = [v for v in manifest.split(split) if v.boxes and any(v.boxes.values())]
+    if not videos:
+        raise LocalizationError(f"manifest {cfg.data.manifest}: no {split!r} video has boxes; nothing to localize")
+    missing = [v.id for v in videos if v.id not in scores]
+    if missing:
+        raise LocalizationError(f"{scores_path}: no temporal scores for boxed videos {missing[:5]} "
+                                f"(evaluate the {split!r} split)")
+    size = tuple(frame_size) if frame_size else (tuple(store.meta.frame_size) if store.meta.frame_size else None)
+    if size is None:
+        raise LocalizationError(f"feature store {store.root}: store.json has no frame_size (videos of several "
+                                f"sizes?); pass frame_size=(width, height)")
+    model = load_clip(cfg.backbone)
+    return LocalizationContext(run_dir, cfg, store, videos, scores, model, (int(size[0]), int(size[1])),
+                               backbone_geometry(store, size), split)
+
+
+def backbone_geometry(store: FeatureStore, frame_size: tuple[int, int]) -> FrameGeometry | None:
+    """The crop/resize the backbone applied, from the store's backbone record (None if unrecorded)."""
+    info = store.meta.backbone or {}
+    if "input_size" not in info:
+        return None
+    return frame_geometry(tuple(frame_size), tuple(info["input_size"]), info.get("resize_mode", "shortest"))
+
+
+def resolve_bank(bank: str | Path | PromptBank | None, dataset: str) -> tuple[PromptBank, str]:
+    """A bank object and a label for reports (its path, or ``curated``)."""
+    if isinstance(bank, PromptBank):
+        if bank.dataset != dataset:
+            raise LocalizationError(f"prompt bank is for {bank.dataset!r}, the run is on {dataset!r}")
+        return bank, "given"
+    if bank:
+        return load_bank(bank, dataset), str(bank)
+    return load_curated_bank(dataset), f"curated:{dataset}"
+
+
+def localize(run_dir: str | Path, bank: str | Path | PromptBank | None = None, threshold: float | None = None, *,
+             settings: LocalizeSettings | None = None, dense: bool | None = None,
+             frame_size: tuple[int, int] | None = None, write: bool = True,
+             context: LocalizationContext | None = None) -> dict[str, Any]:
+    """Localize the boxed test videos of a run; returns (and writes) ``localization.json``'s content.
+
+    Args:
+        run_dir: a run folder with ``config.json`` and ``scores.json``.
+        bank: a bank path or object; default ``settings.bank``, else the curated bank.
+        threshold: temporal score threshold of TIoU; default ``settings.score_threshold``.
+        settings: everything else (:class:`LocalizeSettings`).
+        dense: override ``settings.dense`` (recompute the last block from the videos).
+        frame_size: decoded ``(width, height)`` when the store does not record it.
+        write: write the three output files into the run dir.
+        context: a loaded :class:`LocalizationContext` to reuse.
+    """
+    s = dataclasses.replace(settings or LocalizeSettings())
+    if threshold is not None:
+        s.score_threshold = float(threshold)
+    if dense is not None:
+        s.dense = bool(dense)
+    ctx = context or load_context(run_dir, s.split, frame_size)
+    bank_obj, bank_label = resolve_bank(bank if bank is not None else (s.bank or None), ctx.cfg.data.dataset)
+    prompts = build_prompt_set(bank_obj, use_backgrounds=s.use_backgrounds, use_augmentations=s.use_augmentations,
+                               class_names=s.class_names, template=s.template)
+    result, records, maps = evaluate_prompt_set(ctx, prompts, s)
+    result.update({"bank": bank_label, "bank_provenance": bank_obj.provenance})
+    if write:
+        write_outputs(ctx, result, records, maps if s.save_maps else None)
+    return result
+
+
+def evaluate_prompt_set(ctx: LocalizationContext, prompts: PromptSet, s: LocalizeSettings
+                        ) -> tuple[dict[str, Any], list[FrameRecord], dict[str, np.ndarray]]:
+    """Maps, boxes and TIoU of every annotated frame for one prompt set."""
+    text = encode_prompts(ctx.model, ctx.cfg.backbone.model_name, prompts.texts)  # [N, D]
+    D = ctx.store.meta.embed_dim
+    if text.shape[1] != D:
+        raise LocalizationError(f"text embeddings have {text.shape[1]} dims, the store's patch tokens {D}: the run's "
+                                f"backbone ({ctx.cfg.backbone.model_name}) is not the one that extracted the store")
+    source = _dense_source(ctx, s) if s.dense else _store_source(ctx)
+    rows, cols = ctx.store.meta.patch_grid
+    snippet_len = ctx.store.meta.snippet_len
+    records: list[FrameRecord] = []
+    maps: dict[str, np.ndarray] = {}
+    t0 = time.perf_counter()
+    for entry in ctx.videos:
+        tokens = source(entry)  # [T, P, D]
+        snippet_scores = np.asarray(ctx.scores[entry.id]["snippet_scores"], np.float64)  # [T]
+        T = tokens.shape[0]
+        if snippet_scores.shape[0] != T:
+            raise LocalizationError(f"video {entry.id!r}: {T} snippets of patch tokens but {snippet_scores.shape[0]} "
+                                    f"temporal scores (scores.json and the store disagree)")
+        probs = patch_anomaly_probs(tokens, text, prompts.abnormal, s.temperature).reshape(T, rows, cols)
+        maps[entry.id] = probs.numpy()
+        frames = sorted((int(f), b) for f, b in entry.boxes.items() if b)
+        snippets = [min(f // snippet_len, T - 1) for f, _ in frames]
+        heat = frame_heatmap(probs[snippets], ctx.frame_size, ctx.geometry)  # [n, H, W]
+        box_size = entry.box_size or list(ctx.frame_size)
+        for (f, gt), t, h in zip(frames, snippets, heat):
+            h = _normalize(h, s.map_normalize)
+            pred = boxes_from_map(h, s.map_threshold, s.box_mode, s.min_area)
+            gt_scaled = scale_boxes(gt, box_size, ctx.frame_size)
+            records.append(FrameRecord(entry.id, entry.cls, f, t, float(snippet_scores[t]),
+                                       region_iou(pred, gt_scaled), pred, gt_scaled.round(2).tolist()))
+    seconds = time.perf_counter() - t0
+    return summarize(records, s, prompts, seconds, len(ctx.videos), ctx.split), records, maps
+
+
+def summarize(records: list[FrameRecord], s: LocalizeSettings, prompts: PromptSet, seconds: float, n_videos: int,
+              split: str) -> dict[str, Any]:
+    """``localization.json`` content from per-frame records."""
+    ious = [r.iou for r in records]
+    scores = [r.score for r in records]
+    per_class: dict[str, dict[str, Any]] = {}
+    for label in sorted({r.class_name for r in records}):
+        sub = [r for r in records if r.class_name == label]
+        per_class[label] = {"tiou": tiou([r.iou for r in sub], [r.score for r in sub], s.score_threshold),
+                            "mean_iou": float(np.mean([r.iou for r in sub])), "n_frames": len(sub)}
+    return {
+        "tiou": tiou(ious, scores, s.score_threshold),
+        "mean_iou": float(np.mean(ious)) if ious else float("nan"),
+        "threshold": s.score_threshold,
+        "n_frames": len(records),
+        "n_passed": int(sum(sc >= s.score_threshold for sc in scores)),
+        "n_videos": n_videos,
+        "split": split,
+        "per_class": per_class,
+        "prompts": {"n_normal": prompts.n_normal, "n_abnormal": prompts.n_abnormal},
+        "settings": dataclasses.asdict(s),
+        "timing": {"frames": len(records), "seconds": round(seconds, 4),
+                   "frames_per_s": round(len(records) / seconds, 1) if seconds > 0 else None},
+    }
+
+
+def write_outputs(ctx: LocalizationContext, result: dict[str, Any], records: list[FrameRecord],
+                  maps: dict[str, np.ndarray] | None) -> None:
+    write_json(ctx.run_dir / "localization.json", result)
+    write_json(ctx.run_dir / "localization_frames.json", [dataclasses.asdict(r) for r in records])
+    if maps is None:
+        return
+    from safetensors.numpy import save_file
+
+    tensors: dict[str, np.ndarray] = {}
+    for vid, m in maps.items():
+        tensors[f"maps/{vid}"] = m.astype(np.float16)
+        tensors[f"scores/{vid}"] = np.asarray(ctx.scores[vid]["snippet_scores"], np.float32)
+    meta = {"patch_grid": json.dumps(list(ctx.store.meta.patch_grid)), "frame_size": json.dumps(list(ctx.frame_size)),
+            "snippet_len": str(ctx.store.meta.snippet_len),
+            "geometry": json.dumps(dataclasses.asdict(ctx.geometry) if ctx.geometry else None),
+            "temperature": str(result["settings"]["temperature"])}
+    with atomic_path(ctx.run_dir / "localization_maps.safetensors") as tmp:
+        save_file(tensors, str(tmp), metadata=meta)
+
+
+def _normalize(h: np.ndarray, mode: str) -> np.ndarray:
+    if mode == "none":
+        return h
+    if mode == "minmax":
+        lo, hi = float(h.min()), float(h.max())
+        return (h - lo) / (hi - lo) if hi > lo else np.zeros_like(h)
+    raise ValueError(f"map_normalize {mode!r} is not one of ['none', 'minmax']")
+
+
+def _store_source(ctx: LocalizationContext) -> TokenSource:
+    def tokens(entry: VideoEntry) -> np.ndarray:
+        try:
+            return ctx.store.tokens(entry.id)
+        except FeatureStoreError as exc:
+            raise LocalizationError(f"video {entry.id!r} has boxes but no patch tokens in the store ({exc}); "
+                                    f"re-extract with extract.keep_tokens=boxed_test") from None
+
+    return tokens
+
+
+def _dense_source(ctx: LocalizationContext, s: LocalizeSettings) -> TokenSource:
+    """Tokens with the last block recomputed from re-decoded frames (cached per context)."""
+    from stprompt_core.backbone.encoder import FrameEncoder
+    from stprompt_core.localize.dense import dense_patch_tokens
+    from stprompt_core.video.decode import VideoDecodeError, decode_snippet_frames
+
+    encoder = FrameEncoder(ctx.model, device="cpu", precision="fp32")
+    root = ctx.cfg.data_root()
+
+    def tokens(entry: VideoEntry) -> np.ndarray:
+        key = f"{entry.id}:{s.dense_attention}"
+        if key not in ctx._dense_tokens:
+            try:
+                chunk = decode_snippet_frames(root / entry.path, ctx.store.meta.snippet_len, entry.id)
+            except VideoDecodeError as exc:
+                raise LocalizationError(f"--dense re-encodes frames, but video {entry.id!r} cannot be decoded: "
+                                        f"{exc}") from None
+            out = []
+            for i in range(0, len(chunk), ctx.cfg.extract.batch_size):
+                pixels = encoder.preprocess(chunk.frames[i : i + ctx.cfg.extract.batch_size])  # [B, 3, h, w]
+                out.append(dense_patch_tokens(encoder.visual, pixels, s.dense_attention).numpy())
+            ctx._dense_tokens[key] = np.concatenate(out)  # [T, P, D]
+        return ctx._dense_tokens[key]
+
+    return tokens

@@ -1,0 +1,26 @@
+import argparse
+import json
+
+from stprompt_core.cli import localize as localize_cli
+
+
+def _run(argv):
+    parser = argparse.ArgumentParser()
+    localize_cli.register(parser.add_subparsers(), "localize", "localize anomalies")
+    args = parser.parse_args(["localize", *argv])
+    return args.func(args)
+
+
+def test_localize_through_the_cli(planted_run, capsys):
+    assert _run(["--run-dir", str(planted_run), "--threshold", "0.1"]) == 0
+    out = capsys.readouterr().out
+    assert '"tiou": 1.0' in out and "localization.json" in out
+    assert json.loads((planted_run / "localization.json").read_text())["threshold"] == 0.1
+
+
+def test_study_through_the_cli(planted_run, capsys):
+    assert _run(["--run-dir", str(planted_run), "--study"]) == 0
+    out = capsys.readouterr().out
+    assert "curated, no backgrounds" in out and "skipped: no generated bank" in out
+    rows = json.loads((planted_run / "prompt_study.json").read_text())["rows"]
+    assert rows[0]["variant"] == "curated" and rows[0]["status"] == "ok"

@@ -1,0 +1,122 @@
+import json
+
+import numpy as np
+import pytest
+from safetensors.numpy import load_file
+
+from stprompt_core.localize.run import LocalizationError, localize
+from stprompt_core.localize.settings import LocalizeSettings
+from stprompt_core.prompts.bank import load_curated_bank
+
+
+def test_planted_regions_are_found_and_tiou_counts_the_gate(planted_run):
+    result = localize(planted_run)
+    assert result["n_frames"] == 6 and result["n_passed"] == 5 and result["n_videos"] == 2
+    assert result["mean_iou"] == pytest.approx(1.0)
+    assert result["tiou"] == pytest.approx(5 / 6)
+    assert result["per_class"]["fighting"] == {"tiou": pytest.approx(4 / 5), "mean_iou": pytest.approx(1.0),
+                                               "n_frames": 5}
+    assert result["per_class"]["fire"]["tiou"] == pytest.approx(1.0)
+    assert result["threshold"] == 0.5 and result["bank"] == "curated:synthvad"
+    assert result["timing"]["frames_per_s"] > 0
+    frames = json.loads((planted_run / "localization_frames.json").read_text())
+    f16 = next(r for r in frames if r["video_id"] == "v_fight" and r["frame"] == 16)
+    # ground truth [160, 60, 240, 120] at 320x240 is [64, 24, 96, 48] on the 128x96 frames
+    assert f16["gt_boxes"] == [[64.0, 24.0, 96.0, 48.0]] and f16["pred_boxes"] == [[64.0, 24.0, 96.0, 48.0]]
+    saved = json.loads((planted_run / "localization.json").read_text())
+    assert saved["tiou"] == pytest.approx(result["tiou"])
+    maps = load_file(str(planted_run / "localization_maps.safetensors"))
+    assert maps["maps/v_fight"].shape == (6, 8, 8) and maps["maps/v_fight"].dtype == np.float16
+    assert maps["maps/v_fight"][1, 2:4, 4:6].min() > 0.99 and maps["maps/v_fight"][0].max() < 0.01
+    np.testing.assert_allclose(maps["scores/v_fight"], [0.1, 0.9, 0.9, 0.9, 0.9, 0.2], rtol=1e-6)
+
+
+def test_threshold_moves_the_gate(planted_run):
+    assert localize(planted_run, threshold=0.1, write=False)["tiou"] == pytest.approx(1.0)
+    assert localize(planted_run, threshold=0.95, write=False)["tiou"] == 0.0
+
+
+def test_a_bank_that_calls_the_planted_text_normal_loses_the_box(planted_run, tmp_path):
+    bank = load_curated_bank("synthvad")
+    bank.abnormal["fighting"].remove("two people fighting")
+    bank.normal.append("two people fighting")
+    bank.save(tmp_path / "b.json")
+    result = localize(planted_run, bank=tmp_path / "b.json", write=False)
+    assert result["per_class"]["fighting"]["mean_iou"] < 0.5
+    assert result["per_class"]["fire"]["mean_iou"] == pytest.approx(1.0)
+
+
+def test_missing_inputs_are_named(planted_run, tmp_path):
+    with pytest.raises(FileNotFoundError, match="no config.json"):
+        localize(tmp_path)
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text((planted_run / "config.json").read_text())
+    with pytest.raises(FileNotFoundError, match="stprompt evaluate"):
+        localize(run)
+    scores = json.loads((planted_run / "scores.json").read_text())
+    (run / "scores.json").write_text(json.dumps({"v_fight": scores["v_fight"]}))
+    with pytest.raises(LocalizationError, match=r"no temporal scores for boxed videos \['v_fire'\]"):
+        localize(run)
+    scores["v_fire"]["snippet_scores"] = [0.5]
+    (run / "scores.json").write_text(json.dumps(scores))
+    with pytest.raises(LocalizationError, match="'v_fire': 4 snippets of patch tokens but 1 temporal scores"):
+        localize(run, write=False)
+
+
+def test_frames_without_patch_tokens_are_an_error(planted_run, tmp_path):
+    import shutil
+
+    from stprompt_core.config import config_from_dict
+
+    cfg = config_from_dict(json.loads((planted_run / "config.json").read_text()))
+    store = tmp_path / "store"
+    shutil.copytree(cfg.data.feature_store, store)
+    shutil.rmtree(store / "tokens")
+    cfg.data.feature_store = str(store)
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text(cfg.to_json())
+    shutil.copy(planted_run / "scores.json", run / "scores.json")
+    with pytest.raises(LocalizationError, match="'v_fight' has boxes but no patch tokens.*keep_tokens=boxed_test"):
+        localize(run)
+
+
+def test_settings_are_validated(planted_run):
+    with pytest.raises(ValueError, match="map_normalize"):
+        localize(planted_run, settings=LocalizeSettings(map_normalize="zscore"), write=False)
+    with pytest.raises(ValueError, match="class_names"):
+        localize(planted_run, settings=LocalizeSettings(class_names="latin"), write=False)
+
+
+def _run_with_videos(planted_run, tmp_path, write_videos: bool):
+    from stprompt_core.config import config_from_dict
+
+    cfg = config_from_dict(json.loads((planted_run / "config.json").read_text()))
+    cfg.data.data_root = str(tmp_path / "videos")
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text(cfg.to_json())
+    (run / "scores.json").write_text((planted_run / "scores.json").read_text())
+    if write_videos:
+        from stprompt_core.video.write import write_mp4
+
+        rng = np.random.default_rng(0)
+        for vid, n in (("v_fight", 96), ("v_fire", 64)):
+            write_mp4(tmp_path / "videos" / f"{vid}.mp4", (rng.integers(0, 255, (96, 128, 3), np.uint8)
+                                                           for _ in range(n)))
+    return run
+
+
+def test_dense_refinement_re_encodes_the_videos(planted_run, tmp_path):
+    run = _run_with_videos(planted_run, tmp_path, write_videos=True)
+    result = localize(run, dense=True)
+    assert result["settings"]["dense"] is True and result["n_frames"] == 6
+    assert 0.0 <= result["tiou"] <= result["mean_iou"] <= 1.0
+    assert load_file(str(run / "localization_maps.safetensors"))["maps/v_fight"].shape == (6, 8, 8)
+
+
+def test_dense_without_the_videos_names_the_video(planted_run, tmp_path):
+    run = _run_with_videos(planted_run, tmp_path, write_videos=False)
+    with pytest.raises(LocalizationError, match="--dense re-encodes frames, but video 'v_fight' cannot be decoded"):
+        localize(run, dense=True)

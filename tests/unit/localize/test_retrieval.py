@@ -1,0 +1,72 @@
+import numpy as np
+import pytest
+import torch
+
+from stprompt_core.localize.retrieval import boxes_from_map, frame_heatmap, patch_anomaly_probs
+from stprompt_core.video.geometry import frame_geometry
+
+
+def _constructed(D=8):
+    text = torch.eye(4, D)  # prompts 0, 1 normal; 2, 3 abnormal; orthonormal
+    abnormal = np.array([False, False, True, True])
+    tokens = text[0].repeat(1, 16, 1)  # [1, P=16, D], grid 4x4, all normal
+    planted = [5, 6, 9, 10]  # rows 1-2, cols 1-2
+    tokens[0, planted] = text[2]
+    return tokens, text, abnormal, planted
+
+
+def test_patches_equal_to_an_abnormal_prompt_get_the_high_probability():
+    tokens, text, abnormal, planted = _constructed()
+    probs = patch_anomaly_probs(tokens, text, abnormal, temperature=0.01)  # [1, 16]
+    assert probs.shape == (1, 16)
+    assert (probs[0, planted] > 0.99).all()
+    others = [i for i in range(16) if i not in planted]
+    assert (probs[0, others] < 0.01).all()
+
+
+def test_temperature_softens_and_scale_does_not_matter():
+    tokens, text, abnormal, planted = _constructed()
+    hot = patch_anomaly_probs(tokens * 7.0, text, abnormal, temperature=1.0)
+    assert 0.5 < hot[0, planted[0]] < 0.99  # softer, still above the normal patches
+    assert hot[0, 0] < hot[0, planted[0]]
+    with pytest.raises(ValueError, match="temperature must be > 0"):
+        patch_anomaly_probs(tokens, text, abnormal, 0.0)
+    with pytest.raises(ValueError, match="both normal and abnormal"):
+        patch_anomaly_probs(tokens, text, np.ones(4, bool), 0.01)
+
+
+def test_box_covers_the_planted_patches_at_frame_resolution():
+    tokens, text, abnormal, _ = _constructed()
+    probs = patch_anomaly_probs(tokens, text, abnormal, 0.01).reshape(4, 4)
+    heat = frame_heatmap(probs, (64, 48))  # each patch is 16x12 pixels
+    assert heat.shape == (48, 64)
+    assert boxes_from_map(heat, 0.5) == [[16.0, 12.0, 48.0, 36.0]]
+
+
+def test_geometry_of_a_centre_crop_is_followed():
+    # 'shortest' resize of a 128x64 frame into a 32x32 input keeps the centre 64x64 square
+    geometry = frame_geometry((128, 64), (32, 32), "shortest")
+    grid = torch.zeros(4, 4)
+    grid[:, :2] = 1.0  # left half of what the backbone saw
+    heat = frame_heatmap(grid, (128, 64), geometry)
+    assert heat.shape == (64, 128)
+    assert heat[:, :32].max() == 0 and heat[:, 96:].max() == 0  # cropped away: never anomalous
+    assert boxes_from_map(heat, 0.5) == [[32.0, 0.0, 64.0, 64.0]]
+
+
+def test_largest_or_all_components_and_min_area():
+    heat = np.zeros((20, 20))
+    heat[1:3, 1:3] = 1  # 4 pixels
+    heat[10:18, 10:16] = 1  # 48 pixels
+    assert boxes_from_map(heat, 0.5) == [[10.0, 10.0, 16.0, 18.0]]
+    assert boxes_from_map(heat, 0.5, mode="all") == [[1.0, 1.0, 3.0, 3.0], [10.0, 10.0, 16.0, 18.0]]
+    assert boxes_from_map(heat, 0.5, mode="all", min_area=0.05) == [[10.0, 10.0, 16.0, 18.0]]
+    assert boxes_from_map(heat, 2.0) == []
+    with pytest.raises(ValueError, match="box mode"):
+        boxes_from_map(heat, 0.5, mode="biggest")
+
+
+def test_whole_frame_upsampling_equals_bilinear_interpolate():
+    grid = torch.rand(2, 8, 8)
+    ref = torch.nn.functional.interpolate(grid[:, None], size=(96, 128), mode="bilinear", align_corners=False)[:, 0]
+    np.testing.assert_allclose(frame_heatmap(grid, (128, 96)), ref.numpy(), atol=1e-5)
