@@ -111,6 +111,46 @@ class EvalConfig:
 
 
 @dataclass
+class LocalizeConfig:
+    """Training-free spatial localization (``stprompt localize``)."""
+    bank: str = ""  # prompt bank JSON; "" -> the curated bank of data.dataset
+    temperature: float = 0.01  # softmax temperature over patch-prompt cosines (CLIP logit scale 100)
+    score_threshold: float = 0.5  # temporal score a frame must reach to count in TIoU (sigmoid midpoint)
+    map_threshold: float = 0.5  # anomaly probability a pixel must reach to be boxed (project default)
+    map_normalize: str = "none"  # "none" (probabilities as they are) or "minmax" (per frame, to [0, 1])
+    box_mode: str = "largest"  # "largest" component (UCF-Crime frames carry one box) or "all"
+    min_area: float = 0.0  # components under this fraction of the frame are dropped
+    template: str = "a photo of {}."  # class-name template (CLIP's zero-shot template)
+    use_backgrounds: bool = True  # include the bank's normal background descriptions
+    use_augmentations: bool = True  # include the bank's abnormal event descriptions
+    class_names: str = "canonical"  # "canonical", "paraphrased" (bank paraphrases) or "none"
+    dense: bool = False  # recompute CLIP's last block (needs the videos; see localize.dense)
+    dense_attention: str = "vv"  # "vv", "qq", "kk" or "qk" (CLIP's own) in the recomputed block
+    split: str = ""  # "" -> data.test_split
+    save_maps: bool = True  # write localization_maps.safetensors for the figures
+
+
+@dataclass
+class PromptsConfig:
+    """Prompt-bank generation (``stprompt prompts``)."""
+    backend: str = "static"  # "static" (curated bank), "hf_local", "openai"
+    model: str = ""  # hf_local: name/path ("" -> gemma3-270m); openai: served model name
+    base_url: str = ""  # openai: endpoint base, e.g. http://127.0.0.1:8000/v1
+    api_key_env: str = "OPENAI_API_KEY"  # openai: environment variable holding the key
+    seed: int = 0  # bank seed; per-target seeds derive from it
+    n_normal: int = 12  # background descriptions wanted (project default, ~ curated banks)
+    n_per_class: int = 6  # event descriptions wanted per anomaly class (project default)
+    max_words: int = 16  # longer items are rejected (CLIP's 77-token context; project default)
+    max_attempts: int = 3  # calls per target before an empty target is an error
+    temperature: float = 0.8  # sampling temperature of LLM backends (project default)
+    max_new_tokens: int = 64  # hf_local: tokens per sample (~6-8 short bullets)
+    samples: int = 4  # hf_local: sequences sampled per call (4 needs fewer calls than 2: measured)
+    threads: int = 0  # hf_local: torch CPU threads while generating; 0 = torch default (1 on a busy CPU)
+    timeout_s: float = 60.0  # openai: per request
+    cache_dir: str = "cache/models"  # hf_local: assembled + converted offline model
+
+
+@dataclass
 class Config:
     profile: str = "default"
     data: DataConfig = field(default_factory=DataConfig)
@@ -121,6 +161,8 @@ class Config:
     loss: LossConfig = field(default_factory=LossConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
+    localize: LocalizeConfig = field(default_factory=LocalizeConfig)
+    prompts: PromptsConfig = field(default_factory=PromptsConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -142,6 +184,11 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "extract.keep_tokens": ("none", "boxed_test", "test", "all"),
     "model.sa2_mode": ("attention", "mean", "motion_softmax", "none"),
     "model.adapter_kind": ("distance", "self_attention", "none"),
+    "localize.map_normalize": ("none", "minmax"),
+    "localize.box_mode": ("largest", "all"),
+    "localize.class_names": ("canonical", "paraphrased", "none"),
+    "localize.dense_attention": ("vv", "qq", "kk", "qk"),
+    "prompts.backend": ("static", "hf_local", "openai"),
 }
 
 

@@ -43,7 +43,9 @@ from stprompt_core.runinfo import hash_inputs, run_manifest
 from stprompt_core.runtime import resolve_device, seed_everything, set_deterministic
 from stprompt_core.scoring import iter_split, score_videos
 
-PRELOAD_BYTES = 4 << 30  # stores smaller than this (as float32) are held in memory
+PRELOAD_BYTES = 4 << 30
+# config sections that decide a trained model; a run dir is resumed only when these match
+TRAINING_SECTIONS = ("data", "backbone", "extract", "model", "loss", "train")  # stores smaller than this (as float32) are held in memory
 
 
 class RunDirError(ValueError):
@@ -240,7 +242,7 @@ def _prepare_run_dir(cfg: Config, run_dir: Path, overwrite: bool, store: Feature
     if cfg_path.exists() and not overwrite:
         old = read_json(cfg_path)
         new = json.loads(cfg.to_json())
-        diff = _diff(old, new)
+        diff = [k for k in _diff(old, new) if k.split(".")[0] in TRAINING_SECTIONS]
         if diff:
             raise RunDirError(f"{run_dir} holds a run with a different config ({', '.join(diff[:5])}); "
                               f"use another run dir or --overwrite")

@@ -164,7 +164,12 @@ def localize(run_dir: str | Path, bank: str | Path | PromptBank | None = None, t
         write: write the three output files into the run dir.
         context: a loaded :class:`LocalizationContext` to reuse.
     """
-    s = dataclasses.replace(settings or LocalizeSettings())
+    if settings is None:  # the run's own config (its profile's localize section)
+        cfg_path = Path(run_dir) / "config.json"
+        if not cfg_path.exists():
+            raise FileNotFoundError(f"no config.json in run dir {run_dir}; train first (`stprompt train`)")
+        settings = config_from_dict(read_json(cfg_path)).localize
+    s = dataclasses.replace(settings)
     if threshold is not None:
         s.score_threshold = float(threshold)
     if dense is not None:
