@@ -78,7 +78,7 @@ class ModelConfig:
     adapter_heads: int = 8  # heads of the self_attention ablation only
     ffn_ratio: float = 1.0  # adapter FFN width / D (project default, keeps scoring fast)
     dropout: float = 0.1  # dropout in adapter and branches (VadCLIP: 0.1)
-    binary_hidden: int = 128  # hidden width of the binary branch MLP (project default)
+    binary_hidden: int = 128  # hidden width of the binary branch MLP; 0 = linear head (project default)
     prompt_ctx_len: int = 8  # learnable context tokens before each class name (CoOp-style)
     logit_temperature: float = 0.07  # alignment logits = cos / temperature (CLIP init)
 

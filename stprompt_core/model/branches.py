@@ -13,10 +13,15 @@ from torch import nn
 
 
 class BinaryBranch(nn.Module):
+    """``hidden > 0``: LayerNorm → MLP → logit; ``hidden == 0``: a linear head (the baseline)."""
+
     def __init__(self, dim: int, hidden: int, dropout: float = 0.1):
         super().__init__()
-        self.mlp = nn.Sequential(nn.LayerNorm(dim), nn.Linear(dim, hidden), nn.GELU(), nn.Dropout(dropout),
-                                 nn.Linear(hidden, 1))
+        if hidden > 0:
+            self.mlp = nn.Sequential(nn.LayerNorm(dim), nn.Linear(dim, hidden), nn.GELU(), nn.Dropout(dropout),
+                                     nn.Linear(hidden, 1))
+        else:
+            self.mlp = nn.Sequential(nn.Linear(dim, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``[B, T, D]`` → anomaly logits ``[B, T]``."""

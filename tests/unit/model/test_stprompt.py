@@ -66,3 +66,11 @@ def test_text_features_cached_in_eval_and_fresh_in_training(clip):
     model.train()
     a = model.text_features()
     assert a.requires_grad and a is not model.text_features()
+
+
+def test_linear_baseline_head(clip):
+    cfg = load_config("tiny", {"model.binary_hidden": 0, "model.sa2_mode": "none", "model.adapter_kind": "none"})
+    model = STPrompt(cfg, clip)
+    linears = [m for m in model.binary.modules() if isinstance(m, torch.nn.Linear)]
+    assert len(linears) == 1 and linears[0].in_features == 64
+    assert model(*_batch()).binary_logits.shape == (2, 6)
