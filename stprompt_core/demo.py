@@ -1,6 +1,6 @@
 """``stprompt demo``: the whole workshop chain with cache-or-compute, ending in a summary.
 
-synth → extract → train → evaluate (prompts, localize and the book join as they are built).
+synth → extract → train → evaluate → localize (curated prompt bank) → book.
 Writes ``OUT/summary.json`` with the headline metrics, stage timings and paths.
 """
 
@@ -12,12 +12,11 @@ from typing import Any
 
 from stprompt_core.config import Config
 from stprompt_core.io import write_json
-from stprompt_core.pipeline import ensure_features, ensure_metrics, ensure_synth, ensure_trained, timed
+from stprompt_core.book import build_book
+from stprompt_core.pipeline import (ensure_features, ensure_localization, ensure_metrics, ensure_synth, ensure_trained,
+                                    timed)
 
-NOT_BUILT = {"prompts": "issue 5", "localize": "issue 5", "book": "issue 6"}
-
-
-def run_demo(cfg: Config, out_dir: str | Path, progress: bool = True) -> dict[str, Any]:
+def run_demo(cfg: Config, out_dir: str | Path, progress: bool = True, book: bool = True) -> dict[str, Any]:
     """Run the chain for ``cfg`` into ``out_dir``; returns (and writes) the summary."""
     out_dir = Path(out_dir)
     run_dir = out_dir / "run"
@@ -27,15 +26,17 @@ def run_demo(cfg: Config, out_dir: str | Path, progress: bool = True) -> dict[st
     features = timed(stages, "extract", lambda: ensure_features(cfg, progress))
     trained = timed(stages, "train", lambda: ensure_trained(cfg, run_dir, progress))
     metrics = timed(stages, "evaluate", lambda: ensure_metrics(run_dir))
+    loc = timed(stages, "localize", lambda: ensure_localization(run_dir))
+    book_record = timed(stages, "book", lambda: build_book(cfg, out_dir / "book", run_dir=run_dir)) if book else None
     summary = {
         "profile": cfg.profile,
         "auc": metrics["auc"],
         "ap": metrics["ap"],
         "auc_abnormal": metrics.get("auc_abnormal"),
         "far": metrics.get("far"),
-        "tiou": None,
-        "book_html": None,
-        "not_built": NOT_BUILT,
+        "tiou": loc["tiou"],
+        "mean_iou": loc.get("mean_iou"),
+        "book_html": book_record["html"] if book_record else None,
         "run_dir": str(run_dir),
         "backbone": {"model_name": cfg.backbone.model_name, "pretrained": cfg.backbone.pretrained or "random init"},
         "stages_seconds": stages,

@@ -7,6 +7,7 @@ config and computes only what is missing:
     ensure_features  the feature store              (extraction resumes per video)
     ensure_trained   a run folder                   (training resumes per epoch)
     ensure_metrics   metrics.json of the run        (recomputed when older than the weights)
+    ensure_localization  localization.json          (recomputed when older than the scores)
 """
 
 from __future__ import annotations
@@ -66,6 +67,17 @@ def ensure_metrics(run_dir: Path) -> dict[str, Any]:
     if metrics.exists() and metrics.stat().st_mtime >= weights.stat().st_mtime:
         return read_json(metrics)
     return evaluate(run_dir)
+
+
+def ensure_localization(run_dir: Path) -> dict[str, Any]:
+    """localization.json of the run (curated bank, the run's localize settings), recomputed when
+    missing or older than the temporal scores."""
+    from stprompt_core.localize import localize
+
+    out, scores = run_dir / "localization.json", run_dir / "scores.json"
+    if out.exists() and out.stat().st_mtime >= scores.stat().st_mtime:
+        return read_json(out)
+    return localize(run_dir)
 
 
 def timed(stages: dict[str, float], name: str, fn: Callable[[], Any]) -> Any:

@@ -19,7 +19,8 @@ COMMANDS: list[tuple[str, str | None, str]] = [
     ("evaluate", "evaluate", "score the test split and write metrics.json"),
     ("prompts", "prompts", "generate a prompt bank (static curated, local LLM, or OpenAI-compatible endpoint)"),
     ("localize", "localize", "training-free spatial localization of anomalies and TIoU"),
-    ("book", None, "execute the notebooks and build the Jupyter Book (not built yet: issue 6)"),
+    ("book", "book", "execute the notebooks with papermill and build the Jupyter Book"),
+    ("ablate", "ablate", "train and evaluate the ablation variants (table JSON)"),
     ("demo", "demo", "run the workshop chain end to end"),
 ]
 

@@ -1,0 +1,267 @@
+"""The notebooks and the Jupyter Book: notebook parameters, execution, strict build.
+
+Notebook contract (``notebooks/NN_*.ipynb``): a cell tagged ``parameters`` of plain values
+named in :data:`NOTEBOOK_PARAMETERS`, then ``cfg, run_dir = notebook_config(globals())``,
+which fails on an unknown or mistyped parameter before any work:
+
+- a name that is not a notebook parameter (``papermill -p epoch 3``) → ``ConfigError``
+  naming the nearest valid parameter (papermill itself only warns);
+- a value of the wrong type → the config's own check (:func:`stprompt_core.config.apply_overrides`);
+- a run dir written by another profile → ``ConfigError``.
+
+``stprompt book --profile NAME`` (:func:`build_book`) checks the parameters against each
+notebook's ``parameters`` cell, executes every notebook with papermill into a staging copy
+of the book (``OUT/src``), vendors require.js and the ipywidgets HTML manager into its
+``_static`` (the pages load nothing from a CDN), and runs ``jupyter-book build -W -n
+--keep-going``; the HTML lands in ``OUT/src/_build/html``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import shutil
+import subprocess
+import sys
+import time
+import types
+from pathlib import Path
+from typing import Any, Mapping
+
+from stprompt_core.config import Config, ConfigError, load_config
+from stprompt_core.io import read_json, write_json
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ["01_feature_extraction", "02_training", "03_evaluation", "04_prompt_generation", "05_localization"]
+KERNEL_NAME = "stprompt"
+VENDOR_DIR = REPO_ROOT / "tools" / "book_js" / "node_modules"
+VENDOR_FILES = {  # npm file -> book _static/vendor name (the names _config.yml loads)
+    "requirejs/require.js": "require.js",
+    "@jupyter-widgets/html-manager/dist/embed-amd.js": "embed-amd.js",
+    "mathjax/es5/tex-svg.js": "tex-svg.js",  # one file: TeX input + SVG glyphs, no font downloads
+}
+
+# Notebook parameter -> config keys it sets ("" = not a config value). One list for every
+# notebook, so `stprompt book` passes the same parameters to all of them.
+NOTEBOOK_PARAMETERS: dict[str, tuple[str, ...]] = {
+    "profile": (),  # config profile name or YAML path
+    "run_dir": (),  # run folder shared by the notebooks ("" -> runs/<profile>)
+    "data_root": ("data.data_root",),  # videos root ("" keeps the profile's)
+    "manifest": ("data.manifest",),  # manifest JSON ("" keeps the profile's)
+    "feature_store": ("data.feature_store",),  # feature store folder ("" keeps the profile's)
+    "device": ("extract.device", "train.device"),  # "auto", "cpu", "cuda" ("" keeps the profile's)
+    "epochs": ("train.epochs",),  # 0 keeps the profile's
+    "seed": ("train.seed",),  # -1 keeps the profile's
+    "overrides": (),  # any other config values, {"section.key": value}
+    "ablation_variants": (),  # 02: ablation variants to train ([] skips the ablation)
+    "explorer_videos": (),  # 05: how many test videos the explorer shows
+    "prompt_study": (),  # 05: run the prompt study table (True/False)
+}
+UNSET = ("", 0, -1, None)
+PLOTLY_MATHJAX_TAG = '<script src="https://cdnjs.cloudflare.com/ajax/libs/mathjax/3.2.2/es5/tex-svg.min.js"></script>'
+
+
+def notebook_config(namespace: Mapping[str, Any]) -> tuple[Config, Path]:
+    """The config and run dir of a notebook, from the globals its parameters cell set.
+
+    Raises:
+        ConfigError: an unknown parameter name (with the nearest one), a value of the
+            wrong type, or a run dir holding a run of another profile.
+    """
+    user = {k: v for k, v in namespace.items()
+            if not k.startswith("_") and k not in ("In", "Out", "exit", "quit", "get_ipython", "open")
+            and not isinstance(v, types.ModuleType) and not callable(v)}
+    unknown = sorted(set(user) - set(NOTEBOOK_PARAMETERS))
+    if unknown:
+        near = difflib.get_close_matches(unknown[0], list(NOTEBOOK_PARAMETERS), n=1)
+        hint = f"; did you mean {near[0]!r}?" if near else ""
+        raise ConfigError(f"unknown notebook parameter {unknown[0]!r}{hint} "
+                          f"(parameters: {', '.join(NOTEBOOK_PARAMETERS)})")
+    overrides: dict[str, Any] = {}
+    for name, keys in NOTEBOOK_PARAMETERS.items():
+        value = user.get(name)
+        if keys and value not in UNSET:
+            overrides.update({k: value for k in keys})
+    extra = user.get("overrides") or {}
+    if not isinstance(extra, Mapping):
+        raise ConfigError(f"notebook parameter overrides must be a dict of config keys, got {extra!r}")
+    overrides.update(extra)
+    profile = user.get("profile") or "tiny"
+    if not isinstance(profile, str):
+        raise ConfigError(f"notebook parameter profile must be a string, got {profile!r}")
+    cfg = load_config(profile, overrides)
+    run_dir = Path(user.get("run_dir") or f"runs/{cfg.profile}")
+    if (run_dir / "config.json").exists():
+        old = read_json(run_dir / "config.json").get("profile")
+        if old != cfg.profile:
+            raise ConfigError(f"run dir {run_dir} holds a run of profile {old!r}, not {cfg.profile!r}; "
+                              f"pass another run_dir")
+    return cfg, run_dir
+
+
+def strip_cdn_scripts(notebook: str | Path) -> int:
+    """Remove the MathJax CDN ``<script>`` plotly's notebook renderer puts in every figure's
+    HTML (hard-coded there; the figures use no LaTeX), so pages load nothing from a CDN.
+    Returns how many were removed."""
+    import nbformat
+
+    nb = nbformat.read(str(notebook), as_version=4)
+    removed = 0
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            html = out.get("data", {}).get("text/html")
+            if isinstance(html, str) and PLOTLY_MATHJAX_TAG in html:
+                removed += html.count(PLOTLY_MATHJAX_TAG)
+                out["data"]["text/html"] = html.replace(PLOTLY_MATHJAX_TAG, "")
+    if removed:
+        nbformat.write(nb, str(notebook))
+    return removed
+
+
+def check_parameters(notebook: str | Path, parameters: Mapping[str, Any]) -> None:
+    """Fail before execution when a parameter is not declared in the notebook's parameters cell."""
+    import papermill
+
+    declared = set(papermill.inspect_notebook(str(notebook)))
+    unknown = sorted(set(parameters) - declared)
+    if unknown:
+        near = difflib.get_close_matches(unknown[0], sorted(declared), n=1)
+        hint = f"; did you mean {near[0]!r}?" if near else ""
+        raise ConfigError(f"{Path(notebook).name}: unknown parameter {unknown[0]!r}{hint} "
+                          f"(declared: {sorted(declared)})")
+
+
+def ensure_kernel() -> str:
+    """Register this interpreter as the ``stprompt`` kernel inside its environment (idempotent)."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    if KERNEL_NAME not in KernelSpecManager().find_kernel_specs():
+        subprocess.run([sys.executable, "-m", "ipykernel", "install", "--sys-prefix", "--name", KERNEL_NAME,
+                        "--display-name", "stprompt (venv)"], check=True, capture_output=True)
+    return KERNEL_NAME
+
+
+def execute_notebooks(out_dir: str | Path, parameters: Mapping[str, Any], notebooks: list[str] | None = None,
+                      src_dir: str | Path | None = None, timeout: int = 1800,
+                      log=print) -> dict[str, float]:
+    """Execute notebooks with papermill into ``out_dir``; returns seconds per notebook.
+
+    Parameters are checked against every notebook before the first one runs.
+    """
+    import papermill
+
+    src_dir = Path(src_dir or REPO_ROOT / "notebooks")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    names = notebooks or NOTEBOOKS
+    for name in names:
+        check_parameters(src_dir / f"{name}.ipynb", parameters)
+    kernel = ensure_kernel()
+    env = {"PLOTLY_RENDERER": "plotly_mimetype+notebook", "TQDM_DISABLE": "1"}
+    old_env = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    times: dict[str, float] = {}
+    try:
+        for name in names:
+            t0 = time.perf_counter()
+            papermill.execute_notebook(str(src_dir / f"{name}.ipynb"), str(out_dir / f"{name}.ipynb"),
+                                       parameters=dict(parameters), kernel_name=kernel, cwd=str(Path.cwd()),
+                                       execution_timeout=timeout, progress_bar=False)
+            strip_cdn_scripts(out_dir / f"{name}.ipynb")
+            times[name] = round(time.perf_counter() - t0, 1)
+            log(f"[book] executed {name} in {times[name]:.1f} s")
+    finally:
+        for k, v in old_env.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return times
+
+
+def vendor_js(static_dir: Path) -> None:
+    """Copy require.js and the widget manager into the book's static files (no CDN at view time)."""
+    missing = [f for f in VENDOR_FILES if not (VENDOR_DIR / f).exists()]
+    if missing:
+        raise FileNotFoundError(f"vendored JavaScript missing under {VENDOR_DIR} ({missing[0]}); run "
+                                f"`npm ci --prefix {VENDOR_DIR.parent.relative_to(REPO_ROOT)}`")
+    dst = static_dir / "vendor"
+    dst.mkdir(parents=True, exist_ok=True)
+    for src, name in VENDOR_FILES.items():
+        shutil.copy2(VENDOR_DIR / src, dst / name)
+
+
+def stage_book(out_dir: Path) -> Path:
+    """Copy ``_config.yml``, ``_toc.yml`` and ``book/`` into ``out_dir/src``; returns that folder."""
+    src = out_dir / "src"
+    if src.exists():
+        shutil.rmtree(src)
+    src.mkdir(parents=True)
+    for name in ("_config.yml", "_toc.yml"):
+        shutil.copy2(REPO_ROOT / name, src / name)
+    shutil.copytree(REPO_ROOT / "book", src / "book", ignore=shutil.ignore_patterns("_build"))
+    vendor_js(src / "book" / "_static")
+    (src / "_generated").mkdir()
+    (src / "_generated" / "performance.md").write_text(performance_markdown(REPO_ROOT / "benchmarks" / "results"))
+    return src
+
+
+def performance_markdown(results_dir: Path) -> str:
+    """Every ``benchmarks/results/*.json`` as markdown: its scalar fields, then one table per list of records."""
+    files = sorted(Path(results_dir).glob("*.json"))
+    if not files:
+        return "No benchmark results yet (`make bench`).\n"
+    out = []
+    for path in files:
+        data = read_json(path)
+        out.append(f"## {data.get('benchmark', path.stem)}\n\nFrom `benchmarks/results/{path.name}`.\n")
+        scalars = {k: v for k, v in data.items() if isinstance(v, (str, int, float, bool)) and k != "benchmark"}
+        out += [f"- **{k}**: {v}" for k, v in scalars.items()]
+        for key, value in data.items():
+            if isinstance(value, list) and value and all(isinstance(r, dict) for r in value):
+                cols = [c for c in value[0] if not isinstance(value[0][c], (dict, list))]
+                out.append(f"\n**{key}**\n\n| " + " | ".join(cols) + " |\n|" + "---|" * len(cols))
+                out += ["| " + " | ".join(str(r.get(c, "")) for c in cols) + " |" for r in value]
+        out.append("")
+    return "\n".join(out) + "\n"
+
+
+def jupyter_book_build(src: Path, log=print) -> Path:
+    """``jupyter-book build -W -n --keep-going``; raises with the build log's tail on failure."""
+    exe = Path(sys.executable).with_name("jupyter-book")
+    cmd = [str(exe) if exe.exists() else "jupyter-book", "build", str(src), "-W", "-n", "--keep-going"]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    (src / "build.log").write_text(proc.stdout + proc.stderr)
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-40:])
+        raise RuntimeError(f"jupyter-book build failed (log: {src / 'build.log'}):\n{tail}")
+    log(f"[book] built {src / '_build' / 'html'}")
+    return src / "_build" / "html"
+
+
+def build_book(cfg: Config, out_dir: str | Path = "_build/book", run_dir: str | Path | None = None,
+               parameters: Mapping[str, Any] | None = None, execute: bool = True, log=print) -> dict[str, Any]:
+    """Execute every notebook for ``cfg.profile`` and build the book strictly.
+
+    Args:
+        cfg: the profile (its name is passed to the notebooks as ``profile``).
+        out_dir: build folder: ``src/`` (staged book + executed notebooks) and
+            ``src/_build/html`` (the site); ``book.json`` records timings.
+        run_dir: run folder the notebooks share (default ``out_dir/run``).
+        parameters: extra notebook parameters (checked against the notebooks).
+        execute: False builds from notebooks already executed into ``out_dir/src/notebooks``.
+    """
+    out_dir = Path(out_dir)
+    params = {"profile": cfg.profile, "run_dir": str(run_dir or out_dir / "run"), **(parameters or {})}
+    t0 = time.perf_counter()
+    executed = out_dir / "executed"
+    times = execute_notebooks(executed, params, log=log) if execute else {}
+    src = stage_book(out_dir)
+    shutil.copytree(executed, src / "notebooks")
+    t1 = time.perf_counter()
+    html = jupyter_book_build(src, log=log)
+    record = {"profile": cfg.profile, "parameters": params, "notebook_seconds": times,
+              "execute_seconds": round(t1 - t0, 1), "build_seconds": round(time.perf_counter() - t1, 1),
+              "html": str(html / "index.html")}
+    write_json(out_dir / "book.json", record)
+    return record

@@ -1,0 +1,240 @@
+"""The video explorer: pick a test video and a snippet, see the frame with its anomaly heatmap
+and boxes next to the temporal score curve with a marker.
+
+Two builders over the same precomputed :class:`SnippetView` list:
+
+- :func:`explorer_figure`: one self-contained plotly figure (dropdown = video, slider =
+  snippet, built from plotly frames). Every image is embedded, so it stays interactive in
+  the static HTML of the book with no kernel.
+- :func:`explorer_widget`: an ipywidgets panel (Dropdown + IntSlider → Image + score curve
+  as inline SVG). Live with a kernel; in static HTML the saved widget state shows the
+  first video's first snippet.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from stprompt_core.figures.spatial import overlay, image_data_uri
+
+MAPS_FILE = "localization_maps.safetensors"
+
+
+@dataclass
+class SnippetView:
+    """Everything the explorer shows for one video, one entry per snippet ``t``."""
+
+    video_id: str
+    class_name: str
+    snippet_len: int
+    num_frames: int
+    intervals: list[list[int]]
+    frames: np.ndarray  # [T, H, W, 3] uint8, the sampled frame of each snippet
+    heats: np.ndarray  # [T, H, W] anomaly probability at frame resolution
+    scores: np.ndarray  # [T] temporal anomaly score
+    pred_boxes: list[list[list[float]]] = field(default_factory=list)  # [T] boxes in frame pixels
+    gt_boxes: list[list[list[float]]] = field(default_factory=list)  # [T] (empty where none annotated)
+
+
+def load_views(run_dir: str | Path, video_ids: list[str] | None = None, max_videos: int = 6) -> list[SnippetView]:
+    """Views of the localized test videos of a run (needs ``localize(run_dir)`` to have written maps).
+
+    Re-decodes each video's sampled frames; heatmaps are upsampled with the backbone's
+    geometry and boxed with the settings ``localization.json`` records.
+    """
+    from safetensors.numpy import load_file
+
+    from stprompt_core.config import config_from_dict
+    from stprompt_core.data.manifest import load_manifest
+    from stprompt_core.features.store import FeatureStore
+    from stprompt_core.io import read_json
+    from stprompt_core.localize.retrieval import boxes_from_map, frame_heatmap
+    from stprompt_core.localize.run import _normalize, backbone_geometry
+    from stprompt_core.localize.tiou import scale_boxes
+    from stprompt_core.video.decode import decode_snippet_frames
+
+    run_dir = Path(run_dir)
+    if not (run_dir / MAPS_FILE).exists():
+        raise FileNotFoundError(f"no {MAPS_FILE} in {run_dir}; run `stprompt localize --run-dir {run_dir}` first")
+    cfg = config_from_dict(read_json(run_dir / "config.json"))
+    settings = read_json(run_dir / "localization.json")["settings"]
+    tensors = load_file(str(run_dir / MAPS_FILE))
+    from safetensors import safe_open
+
+    with safe_open(str(run_dir / MAPS_FILE), framework="numpy") as fh:
+        meta = fh.metadata()
+    frame_size = tuple(json.loads(meta["frame_size"]))
+    snippet_len = int(meta["snippet_len"])
+    geometry = backbone_geometry(FeatureStore(cfg.data.feature_store), frame_size)
+    entries = load_manifest(cfg.data.manifest).by_id()
+    ids = video_ids or sorted(k.split("/", 1)[1] for k in tensors if k.startswith("maps/"))[:max_videos]
+    views = []
+    for vid in ids:
+        entry = entries[vid]
+        chunk = decode_snippet_frames(cfg.data_root() / entry.path, snippet_len, vid)
+        grid = tensors[f"maps/{vid}"].astype(np.float32)  # [T, rows, cols]
+        heats = frame_heatmap(grid, frame_size, geometry)  # [T, H, W]
+        heats = np.stack([_normalize(h, settings["map_normalize"]) for h in heats])
+        T = grid.shape[0]
+        pred = [boxes_from_map(heats[t], settings["map_threshold"], settings["box_mode"], settings["min_area"])
+                for t in range(T)]
+        gt = []
+        for t in range(T):
+            keys = [f for f in range(t * snippet_len, (t + 1) * snippet_len) if str(f) in (entry.boxes or {})]
+            boxes = entry.boxes[str(keys[0])] if keys else []
+            gt.append(scale_boxes(boxes, entry.box_size or frame_size, frame_size).tolist() if boxes else [])
+        views.append(SnippetView(vid, entry.cls, snippet_len, int(chunk.num_frames or T * snippet_len),
+                                 [list(i) for i in entry.intervals], chunk.frames.numpy()[:T], heats,
+                                 tensors[f"scores/{vid}"].astype(np.float32), pred, gt))
+    return views
+
+
+def _image(view: SnippetView, t: int, scale: int) -> np.ndarray:
+    return overlay(view.frames[t], view.heats[t], view.pred_boxes[t], view.gt_boxes[t], scale=scale)
+
+
+def _scale(views: list[SnippetView]) -> int:
+    return max(1, int(360 // views[0].frames.shape[2]))
+
+
+def _curve(view: SnippetView) -> tuple[list[float], list[float]]:
+    x = [t * view.snippet_len for t in range(len(view.scores))] + [view.num_frames]
+    return x, [float(s) for s in view.scores] + [float(view.scores[-1])]
+
+
+def _gt(view: SnippetView) -> tuple[list[float], list[float]]:
+    x, y = [0.0], [0.0]
+    for s, e in view.intervals:
+        x += [s, s, e, e]
+        y += [0, 1, 1, 0]
+    return x + [view.num_frames], y + [0.0]
+
+
+def explorer_figure(views: list[SnippetView]) -> go.Figure:
+    """A self-contained explorer: dropdown picks the video, the slider the snippet.
+
+    Traces per video (4 each, only the chosen video's visible): frame image with heatmap
+    and boxes, score curve, ground-truth step, snippet marker. Plotly frames named
+    ``"<video>/<t>"`` replace the image and the marker.
+    """
+    if not views:
+        raise ValueError("no videos to explore (did localization write maps?)")
+    scale = _scale(views)
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.5, 0.5], horizontal_spacing=0.08,
+                        subplot_titles=["frame: heatmap, predicted (red) and ground-truth (green) boxes",
+                                        "anomaly score (blue), ground truth (red)"])
+    frames, sliders, buttons = [], [], []
+    for v, view in enumerate(views):
+        visible = v == 0
+        fig.add_trace(go.Image(source=image_data_uri(_image(view, 0, scale)), visible=visible, hoverinfo="skip"),
+                      row=1, col=1)
+        cx, cy = _curve(view)
+        fig.add_trace(go.Scatter(x=cx, y=cy, mode="lines", line=dict(shape="hv", color="#1f77b4"), name="score",
+                                 visible=visible, showlegend=False), row=1, col=2)
+        gx, gy = _gt(view)
+        fig.add_trace(go.Scatter(x=gx, y=gy, mode="lines", fill="tozeroy", line=dict(color="rgba(214,39,40,0.6)"),
+                                 fillcolor="rgba(214,39,40,0.15)", name="ground truth", visible=visible,
+                                 showlegend=False), row=1, col=2)
+        fig.add_trace(go.Scatter(x=[0, 0], y=[0, 1], mode="lines", line=dict(color="black", dash="dot"),
+                                 name="snippet", visible=visible, showlegend=False), row=1, col=2)
+        steps = []
+        for t in range(len(view.scores)):
+            name = f"{view.video_id}/{t}"
+            f0 = t * view.snippet_len
+            frames.append(go.Frame(name=name, traces=[4 * v, 4 * v + 3], data=[
+                go.Image(source=image_data_uri(_image(view, t, scale))),
+                go.Scatter(x=[f0, f0], y=[0, 1])]))
+            steps.append(dict(label=str(t), method="animate",
+                              args=[[name], dict(mode="immediate", frame=dict(duration=0, redraw=True),
+                                                 transition=dict(duration=0))]))
+        sliders.append(dict(active=0, steps=steps, currentvalue=dict(prefix="snippet "), pad=dict(t=40), x=0.0,
+                            len=1.0))
+        buttons.append(dict(label=f"{view.video_id} ({view.class_name})", method="update",
+                            args=[{"visible": [w == v for w in range(len(views)) for _ in range(4)]},
+                                  {"sliders": [sliders[-1]]}]))
+    fig.frames = frames
+    fig.update_layout(sliders=[sliders[0]], height=460, margin=dict(l=20, r=20, t=90, b=20),
+                      updatemenus=[dict(buttons=buttons, direction="down", x=0.0, xanchor="left", y=1.22,
+                                        yanchor="top", showactive=True)])
+    fig.update_xaxes(visible=False, row=1, col=1)
+    fig.update_yaxes(visible=False, row=1, col=1)
+    fig.update_xaxes(title_text="frame", row=1, col=2)
+    fig.update_yaxes(range=[0, 1.02], row=1, col=2)
+    return fig
+
+
+def score_svg(view: SnippetView, t: int, width: int = 360, height: int = 140) -> str:
+    """The score curve as inline SVG with ground truth shaded and a marker at snippet ``t``."""
+    pad = 6
+    sx = (width - 2 * pad) / max(1, view.num_frames)
+    sy = height - 2 * pad
+
+    def xy(f: float, s: float) -> str:
+        return f"{pad + f * sx:.1f},{pad + (1 - s) * sy:.1f}"
+
+    cx, cy = _curve(view)
+    pts = " ".join(xy(cx[i], cy[i - 1] if i else cy[0]) + " " + xy(cx[i], cy[i]) for i in range(len(cx)))
+    rects = "".join(f'<rect x="{pad + s * sx:.1f}" y="{pad}" width="{(e - s) * sx:.1f}" height="{sy}" '
+                    f'fill="rgba(214,39,40,0.18)"/>' for s, e in view.intervals)
+    mx = pad + t * view.snippet_len * sx
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" class="stprompt-curve">'
+            f'<rect width="{width}" height="{height}" fill="white" stroke="#ccc"/>{rects}'
+            f'<polyline points="{pts}" fill="none" stroke="#1f77b4" stroke-width="2"/>'
+            f'<line x1="{mx:.1f}" y1="{pad}" x2="{mx:.1f}" y2="{height - pad}" stroke="black" '
+            f'stroke-dasharray="4 3"/></svg>')
+
+
+def explorer_widget(views: list[SnippetView]):
+    """An ipywidgets explorer (video dropdown + snippet slider → frame image and score curve).
+
+    Returns a ``VBox``; its state (the first video's first snippet) is saved with the
+    notebook, so the static book draws it; with a live kernel the controls update it.
+    """
+    import ipywidgets as W
+    from PIL import Image
+
+    if not views:
+        raise ValueError("no videos to explore (did localization write maps?)")
+    scale = _scale(views)
+    by_id = {v.video_id: v for v in views}
+
+    def png(view: SnippetView, t: int) -> bytes:
+        buf = io.BytesIO()
+        Image.fromarray(_image(view, t, scale)).save(buf, format="PNG")
+        return buf.getvalue()
+
+    def caption(view: SnippetView, t: int) -> str:
+        f0 = t * view.snippet_len
+        gt = any(s <= f0 < e for s, e in view.intervals)
+        return (f"<b>{view.video_id}</b> ({view.class_name}) · snippet {t} (frame {f0}) · "
+                f"score {float(view.scores[t]):.3f} · ground truth: {'anomalous' if gt else 'normal'}<br>"
+                + score_svg(view, t))
+
+    first = views[0]
+    dropdown = W.Dropdown(options=[(f"{v.video_id} ({v.class_name})", v.video_id) for v in views],
+                          value=first.video_id, description="video")
+    slider = W.IntSlider(value=0, min=0, max=len(first.scores) - 1, description="snippet", continuous_update=False)
+    image = W.Image(value=png(first, 0), format="png")
+    info = W.HTML(value=caption(first, 0))
+
+    def redraw(_=None) -> None:
+        view = by_id[dropdown.value]
+        t = min(slider.value, len(view.scores) - 1)
+        image.value = png(view, t)
+        info.value = caption(view, t)
+
+    def on_video(change) -> None:
+        slider.max = len(by_id[change["new"]].scores) - 1
+        slider.value = 0
+        redraw()
+
+    dropdown.observe(on_video, names="value")
+    slider.observe(redraw, names="value")
+    return W.VBox([W.HBox([dropdown, slider]), W.HBox([image, info])])

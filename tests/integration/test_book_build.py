@@ -1,0 +1,93 @@
+"""The notebooks execute on the tiny profile, the book builds strictly, and pages render in Chromium.
+
+One module-scoped build (``stprompt_core.book.build_book``) into a tmp folder; feature stores
+and runs live there too, only the SynthVAD tiny videos come from ``cache/`` (git-ignored).
+Chromium: Debian's ``chromium`` package; the browser test skips, saying so, without it.
+"""
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import nbformat
+import papermill
+import pytest
+
+from stprompt_core.book import NOTEBOOKS, REPO_ROOT, VENDOR_DIR, VENDOR_FILES, build_book, ensure_kernel
+from stprompt_core.config import load_config
+
+pytestmark = pytest.mark.slow
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ARTIFACTS = REPO_ROOT / "benchmarks" / "_work" / "book"  # git-ignored
+
+
+@pytest.fixture(scope="module")
+def book(tmp_path_factory):
+    if not (VENDOR_DIR / next(iter(VENDOR_FILES))).exists():
+        pytest.fail(f"vendored JavaScript missing: run `npm ci --prefix {VENDOR_DIR.parent}`")
+    out = tmp_path_factory.mktemp("book")
+    params = {"feature_store": str(out / "features"), "ablation_variants": ["full", "random patches"]}
+    record = build_book(load_config("tiny"), out, parameters=params)
+    return out, record
+
+
+def test_every_notebook_executes_on_tiny(book):
+    out, record = book
+    assert list(record["notebook_seconds"]) == NOTEBOOKS
+    for name in NOTEBOOKS:
+        nb = nbformat.read(out / "executed" / f"{name}.ipynb", as_version=4)
+        outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+        assert not [o for o in outputs if o.output_type == "error"], name
+    nb03 = nbformat.read(out / "executed" / "03_evaluation.ipynb", as_version=4)
+    mimes = {k for c in nb03.cells if c.cell_type == "code" for o in c.outputs for k in o.get("data", {})}
+    assert "application/vnd.plotly.v1+json" in mimes
+    nb05 = nbformat.read(out / "executed" / "05_localization.ipynb", as_version=4)
+    state = nb05.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    assert {"DropdownModel", "IntSliderModel", "ImageModel"} <= {m["model_name"] for m in state.values()}
+    ablation = json.loads((out / "run_ablation" / "ablation.json").read_text())
+    assert [r["variant"] for r in ablation["rows"]] == ["full", "random patches"]
+
+
+def test_wrong_parameter_fails_before_work(tmp_path):
+    kernel = ensure_kernel()
+    store = tmp_path / "features"
+    for params, message in (({"profle": "tiny"}, "unknown notebook parameter 'profle'"),
+                            ({"epochs": "three"}, "train.epochs expects an integer")):
+        with pytest.raises(papermill.PapermillExecutionError, match=message):
+            papermill.execute_notebook(str(REPO_ROOT / "notebooks" / "01_feature_extraction.ipynb"),
+                                       str(tmp_path / "out.ipynb"), kernel_name=kernel, progress_bar=False,
+                                       parameters={"feature_store": str(store), **params}, cwd=str(REPO_ROOT))
+        assert not store.exists()
+
+
+def test_book_builds_strictly_and_offline(book):
+    out, record = book
+    html = out / "src" / "_build" / "html"
+    assert (html / "index.html").exists()
+    for name in NOTEBOOKS:
+        page = (html / "notebooks" / f"{name}.html").read_text()
+        assert 'src="https://' not in page.replace('src="https://colab.research.google.com/assets', ""), name
+    for name in VENDOR_FILES.values():
+        assert (html / "_static" / "vendor" / name).exists()
+    assert record["build_seconds"] > 0
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)")
+def test_pages_render_in_headless_chromium(book, tmp_path):
+    out, _ = book
+    page = out / "src" / "_build" / "html" / "notebooks" / "05_localization.html"
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
+             "--disable-component-update", "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}",
+             "--virtual-time-budget=20000"]
+    dom = subprocess.run([CHROMIUM, *flags, "--dump-dom", page.as_uri()], capture_output=True, text=True,
+                         timeout=120).stdout
+    assert 'class="main-svg"' in dom.split('class="plotly-graph-div', 1)[-1], "no plotly svg drawn"
+    assert "widget-dropdown" in dom and "widget-image" in dom, "ipywidgets explorer not drawn"
+    shot = tmp_path / "05_localization.png"
+    subprocess.run([CHROMIUM, *flags, "--window-size=1280,2400", f"--screenshot={shot}", page.as_uri()],
+                   capture_output=True, timeout=120)
+    assert shot.exists() and shot.stat().st_size > 10_000
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(shot, ARTIFACTS / shot.name)
+    print(f"screenshot: {ARTIFACTS / shot.name}")
