@@ -17,7 +17,7 @@ def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None
     p = sub.add_parser(name, help=help_text, description=help_text)
     add_config_args(p)
     p.add_argument("--workers", type=int, default=None, metavar="N",
-                   help="decoding processes per rank (default: from the CPU count; 0 = in-process)")
+                   help="decoding processes per rank (default: spare cores on a GPU, 0 = in-process on CPU)")
     p.add_argument("--precision", choices=PRECISIONS, default="auto",
                    help="backbone precision (auto: fp16 on CUDA, bf16 on CPUs with native bf16, else fp32)")
     p.add_argument("--videos", nargs="+", default=None, metavar="ID", help="extract only these video ids")

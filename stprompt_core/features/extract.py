@@ -85,7 +85,7 @@ class ExtractSummary:
 
 def extract_features(cfg: Config, *, manifest: Manifest | None = None, video_ids: list[str] | None = None,
                      num_workers: int | None = None, precision: str = "auto", progress: bool = True,
-                     finalize: bool = True) -> ExtractSummary:
+                     finalize: bool = True, encoder: FrameEncoder | None = None) -> ExtractSummary:
     """Extract the feature store of ``cfg`` (resumable; distributed when launched so).
 
     Args:
@@ -98,6 +98,8 @@ def extract_features(cfg: Config, *, manifest: Manifest | None = None, video_ids
             bf16, else fp32); part of the store's identity, so a store never mixes two.
         progress: show a progress bar (rank 0) with sampled frames/s.
         finalize: build the Arrow datasets at the end (rank 0).
+        encoder: a loaded :class:`FrameEncoder` to reuse (on this rank's device); built
+            from ``cfg.backbone`` with ``precision`` otherwise.
 
     Returns:
         :class:`ExtractSummary`; ``summary.ok`` is False when a video failed.
@@ -124,7 +126,9 @@ def extract_features(cfg: Config, *, manifest: Manifest | None = None, video_ids
 
     dist = _Dist.setup(cfg.extract.device)
     try:
-        summary = _extract(cfg, manifest, entries, data_root, dist, num_workers, precision, progress, finalize)
+        if encoder is None:
+            encoder = FrameEncoder.from_config(cfg.backbone, device=dist.device, precision=precision)
+        summary = _extract(cfg, manifest, entries, data_root, dist, encoder, num_workers, progress, finalize)
     except BaseException:
         dist.close(wait=False)  # never wait for ranks that will not come: the launcher stops them
         raise
@@ -144,8 +148,7 @@ def keeps_tokens(entry: VideoEntry, policy: str, test_split: str = "test") -> bo
 
 
 def _extract(cfg: Config, manifest: Manifest, entries: list[VideoEntry], data_root: Path, dist: _Dist,
-             num_workers: int | None, precision: str, progress: bool, finalize: bool) -> ExtractSummary:
-    encoder = FrameEncoder.from_config(cfg.backbone, device=dist.device, precision=precision)
+             encoder: FrameEncoder, num_workers: int | None, progress: bool, finalize: bool) -> ExtractSummary:
     K, P = cfg.extract.top_k_patches, encoder.num_patches
     if not 0 < K <= P:
         raise ConfigError(f"extract.top_k_patches={K} must be in [1, {P}] (patches per frame of {cfg.backbone.model_name})")
@@ -386,12 +389,17 @@ def _finalize(writer: FeatureStoreWriter, manifest: Manifest, summary: ExtractSu
 
 
 def _auto_workers(dist: _Dist) -> int:
-    """Decoding processes per rank: all spare cores on a GPU machine, one beside the forward on CPU."""
+    """Decoding processes per rank.
+
+    GPU: every spare core decodes. CPU: none; decoding runs between forwards, because a
+    worker process would take cores from the forward's threads (measured: no faster for
+    ViT-B/16 on 2 cores, and decoding is ~4% of its CPU time). Small CPU models are
+    decode-bound either way; ``--workers N`` overrides.
+    """
+    if dist.device.type != "cuda":
+        return 0
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    per_rank = max(1, cpus // dist.local_world)
-    if dist.device.type == "cuda":
-        return max(1, per_rank - 1)
-    return 1 if per_rank >= 2 else 0
+    return max(1, cpus // dist.local_world - 1)
 
 
 @contextlib.contextmanager
