@@ -13,7 +13,7 @@ export HF_DATASETS_OFFLINE := 1
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet -e ".[torch,book,dev,real,llm]"
+	$(PY) -m pip install --quiet -e ".[torch,book,dev,real,synthclip,llm]"
 	touch $(STAMP)
 
 # require.js, the ipywidgets HTML manager and MathJax, served by the book itself (no CDN)

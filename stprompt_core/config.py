@@ -57,6 +57,9 @@ class BackboneConfig:
     pretrained: str = "openai"  # open_clip tag, local checkpoint path, or "" for random init
     embed_dim: int = 512  # joint image-text space of ViT-B/16
     init_seed: int = 0  # seeds random-init backbones so text features are reproducible
+    # True: the weights are SynthCLIP's, trained on SynthVAD `synth.preset` by the pipeline
+    # (`stprompt synthclip train`) when `pretrained` does not hold them yet (cache-or-compute).
+    synthclip: bool = False
 
 
 @dataclass

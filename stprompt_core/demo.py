@@ -1,6 +1,6 @@
 """``stprompt demo``: the whole workshop chain with cache-or-compute, ending in a summary.
 
-synth → extract → train → evaluate → localize (curated prompt bank) → book.
+synth → SynthCLIP (when the profile's backbone is SynthCLIP) → extract → train → evaluate → localize (curated prompt bank) → book.
 Writes ``OUT/summary.json`` with the headline metrics, stage timings and paths.
 """
 
@@ -13,8 +13,9 @@ from typing import Any
 from stprompt_core.config import Config
 from stprompt_core.io import write_json
 from stprompt_core.book import build_book
-from stprompt_core.pipeline import (ensure_features, ensure_localization, ensure_metrics, ensure_synth, ensure_trained,
-                                    timed)
+from stprompt_core.pipeline import (ensure_backbone, ensure_features, ensure_localization, ensure_metrics,
+                                    ensure_synth, ensure_trained, timed)
+
 
 def run_demo(cfg: Config, out_dir: str | Path, progress: bool = True, book: bool = True) -> dict[str, Any]:
     """Run the chain for ``cfg`` into ``out_dir``; returns (and writes) the summary."""
@@ -23,6 +24,7 @@ def run_demo(cfg: Config, out_dir: str | Path, progress: bool = True, book: bool
     stages: dict[str, float] = {}
     t0 = time.perf_counter()
     synth = timed(stages, "synth", lambda: ensure_synth(cfg, progress))
+    backbone = timed(stages, "synthclip", lambda: ensure_backbone(cfg, progress))
     features = timed(stages, "extract", lambda: ensure_features(cfg, progress))
     trained = timed(stages, "train", lambda: ensure_trained(cfg, run_dir, progress))
     metrics = timed(stages, "evaluate", lambda: ensure_metrics(run_dir))
@@ -42,6 +44,7 @@ def run_demo(cfg: Config, out_dir: str | Path, progress: bool = True, book: bool
         "stages_seconds": stages,
         "total_seconds": round(time.perf_counter() - t0, 2),
         "synth": synth,
+        "synthclip": backbone,
         "features": features,
         "train": trained,
     }

@@ -4,6 +4,7 @@ Each ``ensure_*`` function reuses what an earlier run left on disk when it match
 config and computes only what is missing:
 
     ensure_synth     SynthVAD videos + manifest     (reused when preset and seed match)
+    ensure_backbone  SynthCLIP weights              (when backbone.synthclip; reused when the key matches)
     ensure_features  the feature store              (extraction resumes per video)
     ensure_trained   a run folder                   (training resumes per epoch)
     ensure_metrics   metrics.json of the run        (recomputed when older than the weights)
@@ -40,10 +41,22 @@ def ensure_synth(cfg: Config, progress: bool = True) -> dict[str, Any]:
     return {"reused": False, "videos": len(manifest.videos)}
 
 
+def ensure_backbone(cfg: Config, progress: bool = True) -> dict[str, Any]:
+    """Train SynthCLIP into ``backbone.pretrained`` when the profile says the backbone is
+    SynthCLIP's (``backbone.synthclip``) and matching weights are not there; nothing otherwise."""
+    if not cfg.backbone.synthclip:
+        return {"reused": True, "checkpoint": cfg.backbone.pretrained}
+    from stprompt_core.synthclip import ensure_synthclip
+
+    return ensure_synthclip(cfg, progress=progress)
+
+
 def ensure_features(cfg: Config, progress: bool = True) -> dict[str, Any]:
-    """Extract features for every manifest video not yet in the store; finalize the store."""
+    """Extract features for every manifest video not yet in the store (training SynthCLIP
+    first when the backbone is SynthCLIP's and not trained yet); finalize the store."""
     from stprompt_core.features.extract import extract_features
 
+    ensure_backbone(cfg, progress)
     summary = extract_features(cfg, progress=progress)
     if not summary.ok:
         raise RuntimeError(summary.format())

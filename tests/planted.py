@@ -10,6 +10,18 @@ import numpy as np
 from stprompt_core.features.store import FeatureStoreWriter, StoreMeta, VideoFeatures
 
 
+# Feature-level tests plant 64-d features: they run the temporal model with the random-init
+# STP-Tiny backbone (its open_clip text tower gives the alignment branch its class texts)
+# instead of the tiny profile's SynthCLIP-T (384-d).
+PLANTED_BACKBONE = {"backbone.model_name": "STP-Tiny", "backbone.pretrained": "", "backbone.embed_dim": 64,
+                    "backbone.synthclip": False}
+
+
+def planted_cli_sets() -> list[str]:
+    """:data:`PLANTED_BACKBONE` as ``--set`` arguments of the CLI."""
+    return [a for k, v in PLANTED_BACKBONE.items() for a in ("--set", f"{k}={v}")]
+
+
 def write_planted_store(root: str | Path, n_train: int = 96, n_test: int = 40, dim: int = 64, top_k: int = 4,
                         grid: tuple[int, int] = (8, 8), snippets: tuple[int, int] = (16, 48), seed: int = 0,
                         signal: float = 2.0, snippet_len: int = 16) -> Path:

@@ -45,7 +45,7 @@ import sys
 
 if "google.colab" in sys.modules:  # in Colab: install this repository, keeping Colab's own torch
     subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "stprompt-notebooks[book] @ git+https://github.com/%s@%s"], check=True)''' % (REPO, BRANCH)
+                    "stprompt-notebooks[book,synthclip] @ git+https://github.com/%s@%s"], check=True)''' % (REPO, BRANCH)
 
 
 def badge(name: str) -> str:

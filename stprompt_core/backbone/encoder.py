@@ -33,6 +33,16 @@ from stprompt_core.backbone.clip import BackboneError, load_clip
 from stprompt_core.config import BackboneConfig
 from stprompt_core.video.geometry import FrameGeometry, frame_geometry
 
+
+def weights_sha256(pretrained: str) -> str | None:
+    """SHA-256 of a local weights file (None for an open_clip tag or a random init): part of
+    a feature store's identity, so retrained weights never mix with old features."""
+    from pathlib import Path
+
+    from stprompt_core.runinfo import file_sha256
+
+    return file_sha256(Path(pretrained)) if pretrained and Path(pretrained).is_file() else None
+
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
 
@@ -123,7 +133,8 @@ class FrameEncoder:
         """
         model = load_clip(cfg, device="cpu")
         enc = cls(model, device=device, precision=precision,
-                  describe={"model_name": cfg.model_name, "pretrained": cfg.pretrained, "init_seed": cfg.init_seed})
+                  describe={"model_name": cfg.model_name, "pretrained": cfg.pretrained, "init_seed": cfg.init_seed,
+                            "weights_sha256": weights_sha256(cfg.pretrained)})
         if enc.embed_dim != cfg.embed_dim:
             raise BackboneError(f"backbone.embed_dim={cfg.embed_dim} but {cfg.model_name} projects to "
                                 f"{enc.embed_dim}; set backbone.embed_dim={enc.embed_dim}")

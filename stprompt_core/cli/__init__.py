@@ -14,6 +14,7 @@ import sys
 COMMANDS: list[tuple[str, str | None, str]] = [
     ("synth", "synth", "render the SynthVAD benchmark (videos + manifest)"),
     ("data", "data", "index and check real datasets (UCF-Crime, ShanghaiTech, UBnormal, XD-Violence)"),
+    ("synthclip", "synthclip", "train or evaluate SynthCLIP, the offline CLIP-style backbone of the workshop profile"),
     ("extract", "extract", "decode videos and write CLIP frame + motion-patch features"),
     ("train", "train", "train the STPrompt temporal detector on a feature store"),
     ("evaluate", "evaluate", "score the test split and write metrics.json"),

@@ -15,7 +15,7 @@ from stprompt_core.classes import class_prompts
 from stprompt_core.config import Config
 from stprompt_core.model.adapter import TemporalAdapter
 from stprompt_core.model.branches import AlignmentBranch, BinaryBranch
-from stprompt_core.model.prompt import PromptLearner
+from stprompt_core.model.prompt import build_prompt_learner
 from stprompt_core.model.sa2 import SpatialAttentionAggregation
 
 
@@ -40,8 +40,8 @@ class STPrompt(nn.Module):
         self.adapter = TemporalAdapter(dim, m.adapter_kind, m.adapter_depth, m.sigma, m.adapter_heads,
                                        m.ffn_ratio, m.dropout)
         self.binary = BinaryBranch(dim, m.binary_hidden, m.dropout)
-        self.prompt = PromptLearner(clip_model, cfg.backbone.model_name, class_prompts(cfg.data.dataset),
-                                    m.prompt_ctx_len)
+        self.prompt = build_prompt_learner(clip_model, cfg.backbone.model_name, class_prompts(cfg.data.dataset),
+                                                 m.prompt_ctx_len)
         self.align = AlignmentBranch(m.logit_temperature)
         self._text_cache: torch.Tensor | None = None
 

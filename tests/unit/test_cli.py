@@ -5,7 +5,7 @@ import sys
 import pytest
 
 from stprompt_core.cli import main
-from tests.planted import write_planted_store
+from tests.planted import planted_cli_sets, write_planted_store
 
 SUBCOMMANDS = ["extract", "synth", "train", "evaluate", "prompts", "localize", "book", "demo"]
 
@@ -19,7 +19,8 @@ def test_help_lists_every_stage():
 
 def test_train_then_evaluate_through_cli(tmp_path, capsys):
     store = write_planted_store(tmp_path / "store", n_train=32, n_test=12)
-    common = ["--set", "data.dataset=planted", "--set", f"data.feature_store={store}", "--set", "train.epochs=2"]
+    common = ["--set", "data.dataset=planted", "--set", f"data.feature_store={store}", "--set", "train.epochs=2",
+              *planted_cli_sets()]
     assert main(["train", "--profile", "tiny", "--run-dir", str(tmp_path / "run"), *common]) == 0
     assert main(["evaluate", "--run-dir", str(tmp_path / "run")]) == 0
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())

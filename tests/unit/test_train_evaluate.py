@@ -11,7 +11,7 @@ from stprompt_core.config import load_config
 from stprompt_core.evaluate import evaluate
 from stprompt_core.features.store import FeatureStoreError, FeatureStoreWriter, StoreMeta
 from stprompt_core.train import RunDirError, train
-from tests.planted import write_planted_store
+from tests.planted import PLANTED_BACKBONE, write_planted_store
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +20,8 @@ def planted(tmp_path_factory):
 
 
 def _cfg(store, **over):
-    return load_config("tiny", {"data.dataset": "planted", "data.feature_store": str(store), "train.epochs": 30, **over})
+    return load_config("tiny", {"data.dataset": "planted", "data.feature_store": str(store), "train.epochs": 30,
+                                **PLANTED_BACKBONE, **over})
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +85,7 @@ def test_run_dir_of_another_config_is_refused(planted, trained):
 
 def test_wrong_dimension_fails_before_training(planted, tmp_path):
     cfg = load_config("workshop", {"data.dataset": "planted", "data.feature_store": str(planted)})
-    with pytest.raises(FeatureStoreError, match="D=64 .*backbone.embed_dim=128"):
+    with pytest.raises(FeatureStoreError, match="D=64 .*backbone.embed_dim=384"):
         train(cfg, tmp_path / "run", progress=False)
     assert not (tmp_path / "run").exists()
 

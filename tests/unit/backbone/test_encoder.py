@@ -39,7 +39,8 @@ def test_patch_tokens_are_ln_post_tokens_times_proj(model, frames):
     with torch.no_grad():
         x = v.transformer(v._embeds(pixels))  # [B, 1 + P, width]
         ref = v.ln_post(x)[:, 1:] @ v.proj  # [B, P, D]
-    assert enc.patch_grid == (8, 8) and enc.embed_dim == 64 and out.tokens.shape == (5, 64, 64)
+    D = load_config("tiny").backbone.embed_dim
+    assert enc.patch_grid == (8, 8) and enc.embed_dim == D and out.tokens.shape == (5, 64, D)
     torch.testing.assert_close(out.tokens, ref, rtol=0, atol=1e-5)
 
 
@@ -77,12 +78,13 @@ def test_precision_rules():
 
 def test_from_config_checks_embed_dim():
     cfg = load_config("tiny", {"backbone.embed_dim": 32}).backbone
-    with pytest.raises(BackboneError, match="embed_dim=64"):
+    with pytest.raises(BackboneError, match="embed_dim=384"):
         FrameEncoder.from_config(cfg)
 
 
 def test_describe_records_what_made_the_features():
     enc = FrameEncoder.from_config(load_config("tiny").backbone, precision="fp32")
     d = enc.describe()
-    assert d["model_name"] == "STP-Tiny" and d["input_size"] == [64, 64] and d["precision"] == "fp32"
+    assert d["model_name"] == "SynthCLIP-T-MiniLM" and d["input_size"] == [64, 64] and d["precision"] == "fp32"
+    assert len(d["weights_sha256"]) == 64  # the trained weights are part of the store's identity
     assert np.isfinite(enc(torch.zeros(2, 32, 32, 3, dtype=torch.uint8)).cls.numpy()).all()

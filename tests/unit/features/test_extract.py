@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from extract_fixtures import VIDEOS, assert_same_stores, square_frames, tiny_config, write_dataset
 
+from stprompt_core.config import load_config
 from stprompt_core.cli import extract as cli_extract
 from stprompt_core.features.extract import extract_features
 from stprompt_core.features.store import FeatureStore
@@ -61,16 +62,17 @@ def test_store_contents_follow_the_contract(extracted):
     root, _ = extracted
     store = FeatureStore(root / "store")
     meta = store.meta
-    assert (meta.embed_dim, meta.top_k, meta.patch_grid, meta.snippet_len) == (64, 4, [8, 8], 16)
+    D = load_config("tiny").backbone.embed_dim  # SynthCLIP-T: 384
+    assert (meta.embed_dim, meta.top_k, meta.patch_grid, meta.snippet_len) == (D, 4, [8, 8], 16)
     assert meta.frame_size == [64, 48]
-    assert meta.backbone["model_name"] == "STP-Tiny"
+    assert meta.backbone["model_name"] == "SynthCLIP-T-MiniLM" and len(meta.backbone["weights_sha256"]) == 64
     spec = {v[0]: v for v in VIDEOS}
     for split in ("train", "test"):
         for v in store.videos(split):
             _, vsplit, label, _, n, _ = spec[v.video_id]
             T = num_snippets(n, 16)
             assert vsplit == split and v.label == label and v.num_frames == n
-            assert v.frame_feats.shape == (T, 64) and v.patch_feats.shape == (T, 4, 64)
+            assert v.frame_feats.shape == (T, D) and v.patch_feats.shape == (T, 4, D)
             assert v.patch_idx.shape == (T, 4) and v.patch_motion.shape == (T, 64)
             if split == "test":
                 assert v.frame_gt.shape == (n,) and v.frame_gt.sum() == (24 if label else 0)
@@ -79,7 +81,7 @@ def test_store_contents_follow_the_contract(extracted):
     # full tokens only for the test video with boxes; its K patches are those tokens' rows
     tokens = store.tokens("a1")
     a1 = next(v for v in store.videos("test") if v.video_id == "a1")
-    assert tokens.shape == (num_snippets(96, 16), 64, 64)
+    assert tokens.shape == (num_snippets(96, 16), 64, D)
     picked = np.take_along_axis(tokens, a1.patch_idx[..., None].astype(np.int64), axis=1)
     np.testing.assert_allclose(picked, a1.patch_feats, atol=1e-3)
     with pytest.raises(ValueError, match="no patch tokens"):

@@ -51,7 +51,7 @@ def planted_run(tmp_path_factory, tiny_clip) -> Path:
 
     root = tmp_path_factory.mktemp("loc")
     prompts = build_prompt_set(load_curated_bank("synthvad"))
-    text = encode_prompts(tiny_clip, "STP-Tiny", prompts.texts).numpy()
+    text = encode_prompts(tiny_clip, load_config("tiny").backbone.model_name, prompts.texts).numpy()
     abnormal_vec = {"fighting": text[prompts.texts.index("two people fighting")],
                     "fire": text[prompts.texts.index("a fire burning")]}
     normal_vec = text[prompts.texts.index("a photo of a road")]

@@ -7,11 +7,12 @@ from stprompt_core.classes import class_prompts
 from stprompt_core.config import load_config
 from stprompt_core.model.prompt import PromptLearner
 from stprompt_core.model.stprompt import STPrompt, trainable_state_dict
+from tests.planted import PLANTED_BACKBONE
 
 
 @pytest.fixture(scope="module")
 def clip():
-    return load_clip(load_config("tiny").backbone)
+    return load_clip(load_config("tiny", PLANTED_BACKBONE).backbone)
 
 
 def test_prompt_learner_equals_encode_text_for_real_word_context(clip):
@@ -25,7 +26,7 @@ def test_prompt_learner_equals_encode_text_for_real_word_context(clip):
 
 
 def test_checkpoint_holds_only_trainable_parts(clip):
-    model = STPrompt(load_config("tiny"), clip)
+    model = STPrompt(load_config("tiny", PLANTED_BACKBONE), clip)
     keys = trainable_state_dict(model).keys()
     assert "prompt.ctx" in keys
     assert not any("transformer" in k or "token_embedding" in k for k in keys)
@@ -47,7 +48,7 @@ def _batch(T=6, pad=0, B=2, K=4, D=64, seed=0):
 @pytest.mark.parametrize("sa2_mode", ["attention", "mean", "motion_softmax", "none"])
 @pytest.mark.parametrize("adapter", ["distance", "self_attention", "none"])
 def test_shapes_and_padding_never_reaches_valid_frames(clip, sa2_mode, adapter):
-    cfg = load_config("tiny", {"model.sa2_mode": sa2_mode, "model.adapter_kind": adapter, "model.adapter_heads": 2})
+    cfg = load_config("tiny", {**PLANTED_BACKBONE, "model.sa2_mode": sa2_mode, "model.adapter_kind": adapter, "model.adapter_heads": 2})
     torch.manual_seed(0)
     model = STPrompt(cfg, clip).eval()
     out = model(*_batch())
@@ -60,7 +61,7 @@ def test_shapes_and_padding_never_reaches_valid_frames(clip, sa2_mode, adapter):
 
 
 def test_text_features_cached_in_eval_and_fresh_in_training(clip):
-    model = STPrompt(load_config("tiny"), clip)
+    model = STPrompt(load_config("tiny", PLANTED_BACKBONE), clip)
     model.eval()
     assert model.text_features() is model.text_features()
     model.train()
@@ -69,7 +70,7 @@ def test_text_features_cached_in_eval_and_fresh_in_training(clip):
 
 
 def test_linear_baseline_head(clip):
-    cfg = load_config("tiny", {"model.binary_hidden": 0, "model.sa2_mode": "none", "model.adapter_kind": "none"})
+    cfg = load_config("tiny", {**PLANTED_BACKBONE, "model.binary_hidden": 0, "model.sa2_mode": "none", "model.adapter_kind": "none"})
     model = STPrompt(cfg, clip)
     linears = [m for m in model.binary.modules() if isinstance(m, torch.nn.Linear)]
     assert len(linears) == 1 and linears[0].in_features == 64

@@ -1,0 +1,81 @@
+"""``stprompt synthclip``: train and evaluate SynthCLIP, the offline CLIP-style backbone.
+
+    stprompt synthclip train --preset workshop [--seed 0] [--out DIR] [--model NAME] [--steps N]
+    stprompt synthclip evaluate --preset workshop [--seed 0] [--out DIR] [--split test] [--json PATH]
+
+``train`` renders SynthVAD when needed and trains unless matching weights are cached
+(``DIR/<preset>-seed<seed>.safetensors``, default ``DIR`` = ``cache/synthclip/<model>``).
+``evaluate`` prints zero-shot, paraphrase and localization figures on held-out anomalous frames.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from pathlib import Path
+
+SPLITS = ("val", "test")
+
+
+def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None:
+    p = sub.add_parser(name, help=help_text, description=help_text)
+    actions = p.add_subparsers(dest="synthclip_command", metavar="ACTION", required=True)
+    for action, text in (("train", "train SynthCLIP on a SynthVAD preset (reuses cached weights)"),
+                         ("evaluate", "zero-shot, paraphrase and localization figures of trained weights")):
+        a = actions.add_parser(action, help=text, description=text)
+        a.add_argument("--preset", default="workshop", help="SynthVAD preset (tiny, workshop)")
+        a.add_argument("--seed", type=int, default=0, help="SynthVAD seed")
+        a.add_argument("--out", default=None, help="checkpoint folder (default cache/synthclip/<model>)")
+        a.add_argument("--model", default=None, help="open_clip model config (default: SynthCLIP's chosen design at the preset's size)")
+        a.add_argument("--steps", type=int, default=None, help="optimizer steps (default: the preset's recipe)")
+        if action == "evaluate":
+            a.add_argument("--split", choices=SPLITS, default="test", help="held-out videos to evaluate on")
+            a.add_argument("--json", default=None, help="also write the figures to this JSON file")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from stprompt_core.synthclip import ensure_synthclip, settings_for
+
+    cfg = synthclip_config(args.preset, args.seed, args.model, args.out)
+    settings = settings_for(args.preset)
+    if args.steps is not None:
+        settings = dataclasses.replace(settings, steps=args.steps)
+    info = ensure_synthclip(cfg, progress=sys.stderr.isatty(), settings=settings)
+    if args.synthclip_command == "train":
+        how = "reused" if info["reused"] else f"trained in {info['seconds']:.0f} s (loss {info['loss_first']:.3f} -> {info['loss_last']:.3f})"
+        print(f"synthclip {cfg.backbone.model_name} on synthvad {args.preset} seed {args.seed}: {how} -> {info['checkpoint']}")
+        return 0
+    from stprompt_core.synthclip import evaluate_checkpoint
+
+    figures = evaluate_checkpoint(cfg, split=args.split, settings=settings)
+    text = json.dumps(figures, indent=2, sort_keys=True)
+    print(text)
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(text + "\n", encoding="utf-8")
+    return 0
+
+
+def synthclip_config(preset: str, seed: int, model: str | None = None, out: str | None = None):
+    """The project config SynthCLIP trains under: the profile named like the preset when one
+    exists (else ``workshop`` with the data under ``cache/synthvad/<preset>``), with the
+    SynthCLIP backbone and its checkpoint path."""
+    from stprompt_core.config import apply_overrides, available_profiles, load_config
+    from stprompt_core.synthclip import default_checkpoint
+    from stprompt_core.synthclip.model import model_config
+    from stprompt_core.synthclip.settings import default_model
+
+    name = model or default_model(preset)
+    cfg = load_config(preset if preset in available_profiles() else "workshop")
+    overrides = {"synth.preset": preset, "synth.seed": seed, "backbone.model_name": name,
+                 "backbone.embed_dim": model_config(name)["embed_dim"]}
+    if cfg.synth.preset != preset:
+        overrides |= {"data.data_root": f"cache/synthvad/{preset}", "data.manifest": f"cache/synthvad/{preset}/manifest.json"}
+    checkpoint = default_checkpoint(name, preset, seed)
+    if out:
+        checkpoint = Path(out) / checkpoint.name
+    overrides["backbone.pretrained"] = str(checkpoint)
+    return apply_overrides(cfg, overrides)

@@ -1,0 +1,38 @@
+"""SynthCLIP: a small CLIP-style model trained offline on SynthVAD for the workshop profile.
+
+No reachable registry carries CLIP weights, so the workshop profile trains its own
+vision-language backbone in minutes: a small open_clip ViT on SynthVAD frames with their
+captions, on crops of the annotated anomalies with their event phrases, and with patch
+tokens under the boxes pulled towards those phrases, against the frozen all-MiniLM-L6-v2
+sentence encoder (design b of issue 4; design a, a from-scratch text transformer, is kept
+as ``SynthCLIP-S`` for comparison). The result is an ordinary open_clip checkpoint: the
+backbone interface (``load_clip``, ``FrameEncoder``, prompt learners, localization) uses it
+like ViT-B/16.
+
+Modules, one concern each: ``captions`` (texts derived from frame captions), ``data``
+(decoded frames, boxes, training views), ``model`` (building models, the MiniLM files),
+``settings`` (the recipe), ``train`` (the loop and losses), ``evaluate`` (zero-shot,
+paraphrases, localization), ``cache`` (cache-or-compute of the weights).
+
+Example::
+
+    from stprompt_core.config import load_config
+    from stprompt_core.synthclip import ensure_synthclip
+    info = ensure_synthclip(load_config("workshop"))   # {"reused": ..., "checkpoint": ...}
+"""
+
+from stprompt_core.synthclip.cache import (
+    default_checkpoint,
+    ensure_synthclip,
+    load_synthclip,
+    save_checkpoint,
+    synthvad_fingerprint,
+)
+from stprompt_core.synthclip.evaluate import evaluate_checkpoint, evaluate_synthclip
+from stprompt_core.synthclip.model import MINILM_DIR, build_model, ensure_minilm
+from stprompt_core.synthclip.settings import DEFAULT_MODEL, SCRATCH_MODEL, SynthClipSettings, settings_for
+from stprompt_core.synthclip.train import TrainResult, train_synthclip
+
+__all__ = ["DEFAULT_MODEL", "MINILM_DIR", "SCRATCH_MODEL", "SynthClipSettings", "TrainResult", "build_model",
+           "default_checkpoint", "ensure_minilm", "ensure_synthclip", "evaluate_checkpoint", "evaluate_synthclip",
+           "load_synthclip", "save_checkpoint", "settings_for", "synthvad_fingerprint", "train_synthclip"]

