@@ -56,7 +56,7 @@ def load_views(run_dir: str | Path, video_ids: list[str] | None = None, max_vide
     from stprompt_core.features.store import FeatureStore
     from stprompt_core.io import read_json
     from stprompt_core.localize.retrieval import boxes_from_map, frame_heatmap
-    from stprompt_core.localize.run import _normalize, backbone_geometry
+    from stprompt_core.localize.run import backbone_geometry, normalize_map
     from stprompt_core.localize.tiou import scale_boxes
     from stprompt_core.video.decode import decode_snippet_frames
 
@@ -81,7 +81,7 @@ def load_views(run_dir: str | Path, video_ids: list[str] | None = None, max_vide
         chunk = decode_snippet_frames(cfg.data_root() / entry.path, snippet_len, vid)
         grid = tensors[f"maps/{vid}"].astype(np.float32)  # [T, rows, cols]
         heats = frame_heatmap(grid, frame_size, geometry)  # [T, H, W]
-        heats = np.stack([_normalize(h, settings["map_normalize"]) for h in heats])
+        heats = np.stack([normalize_map(h, settings["map_normalize"]) for h in heats])
         T = grid.shape[0]
         pred = [boxes_from_map(heats[t], settings["map_threshold"], settings["box_mode"], settings["min_area"])
                 for t in range(T)]

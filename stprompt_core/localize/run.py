@@ -213,7 +213,7 @@ def evaluate_prompt_set(ctx: LocalizationContext, prompts: PromptSet, s: Localiz
         heat = frame_heatmap(probs[snippets], ctx.frame_size, ctx.geometry)  # [n, H, W]
         box_size = entry.box_size or list(ctx.frame_size)
         for (f, gt), t, h in zip(frames, snippets, heat):
-            h = _normalize(h, s.map_normalize)
+            h = normalize_map(h, s.map_normalize)
             pred = boxes_from_map(h, s.map_threshold, s.box_mode, s.min_area)
             gt_scaled = scale_boxes(gt, box_size, ctx.frame_size)
             records.append(FrameRecord(entry.id, entry.cls, f, t, float(snippet_scores[t]),
@@ -268,7 +268,8 @@ def write_outputs(ctx: LocalizationContext, result: dict[str, Any], records: lis
         save_file(tensors, str(tmp), metadata=meta)
 
 
-def _normalize(h: np.ndarray, mode: str) -> np.ndarray:
+def normalize_map(h: np.ndarray, mode: str) -> np.ndarray:
+    """``localize.map_normalize`` applied to one heatmap ``[H, W]``."""
     if mode == "none":
         return h
     if mode == "minmax":

@@ -1,0 +1,88 @@
+"""Choose the workshop profile's heatmap-to-box settings on validation videos, never on test.
+
+The validation videos are the SynthVAD training videos SynthCLIP holds out
+(``synthclip.split_videos(..., val_per_class)["val"]``): SynthCLIP never trained on them and
+localization is training-free, so nothing was fitted to them. On every 4th anomalous frame
+of each, patch tokens come from the same
+:class:`~stprompt_core.backbone.encoder.FrameEncoder`, maps and boxes from the same
+functions ``stprompt localize`` uses (curated bank, the profile's prompt set), and each
+variant of (map_normalize, map_threshold, temperature) is scored by the mean IoU of its box
+with the annotated box. Writes ``benchmarks/results/localize_selection.json`` with every
+variant's mean IoU and the chosen one; the profile's ``localize`` section is then set to it
+by hand when a variant is clearly better (the JSON says which values).
+
+    .venv/bin/python benchmarks/select_localize.py [--profile workshop]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import itertools
+from pathlib import Path
+
+import numpy as np
+import torch
+
+RESULT = Path(__file__).parent / "results" / "localize_selection.json"
+NORMALIZE = ("none", "minmax")
+THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9)
+STRIDE = 4  # every 4th anomalous frame (one per snippet gives too few frames to compare variants)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", default="workshop")
+    parser.add_argument("--out", default=str(RESULT))
+    args = parser.parse_args()
+
+    from stprompt_core.backbone.clip import load_clip
+    from stprompt_core.backbone.encoder import FrameEncoder
+    from stprompt_core.config import load_config
+    from stprompt_core.data.manifest import load_manifest
+    from stprompt_core.io import write_json
+    from stprompt_core.localize.prompt_set import build_prompt_set, encode_prompts
+    from stprompt_core.localize.retrieval import boxes_from_map, frame_heatmap, patch_anomaly_probs
+    from stprompt_core.localize.run import normalize_map
+    from stprompt_core.localize.tiou import region_iou
+    from stprompt_core.prompts.bank import load_curated_bank
+    from stprompt_core.synthclip.data import load_frames, split_videos
+    from stprompt_core.synthclip.settings import settings_for
+
+    cfg = load_config(args.profile)
+    s = cfg.localize
+    val = [v for v in split_videos(load_manifest(cfg.data.manifest), settings_for(cfg.synth.preset).val_per_class)["val"]
+           if v.label]
+    frames = load_frames(val, cfg.data_root(), STRIDE, cfg.data.dataset, anomalous_only=True)
+    model = load_clip(cfg.backbone)
+    enc = FrameEncoder(model, precision="fp32")
+    with torch.no_grad():
+        tokens = torch.cat([enc(frames.frames[i : i + 64]).tokens for i in range(0, len(frames), 64)])  # [N, P, D]
+    prompts = build_prompt_set(load_curated_bank(cfg.data.dataset), use_backgrounds=s.use_backgrounds,
+                               use_augmentations=s.use_augmentations, class_names=s.class_names, template=s.template)
+    text = encode_prompts(model, cfg.backbone.model_name, prompts.texts)
+    H, W = frames.frames.shape[1:3]
+    geometry = enc.geometry((W, H))
+    rows, cols = enc.patch_grid
+    learned_t = round(1.0 / float(model.logit_scale.exp()), 4)
+    results = []
+    for temperature in sorted({s.temperature, learned_t}):
+        probs = patch_anomaly_probs(tokens, text, prompts.abnormal, temperature).reshape(-1, rows, cols)
+        heat = frame_heatmap(probs, (W, H), geometry)  # [N, H, W]
+        for norm, thr in itertools.product(NORMALIZE, THRESHOLDS):
+            ious = [region_iou(boxes_from_map(normalize_map(h, norm), thr, s.box_mode, s.min_area), [b.tolist()])
+                    for h, b in zip(heat, frames.boxes)]
+            results.append({"temperature": temperature, "map_normalize": norm, "map_threshold": thr,
+                            "mean_iou": round(float(np.mean(ious)), 4)})
+    best = max(results, key=lambda r: r["mean_iou"])
+    write_json(args.out, {
+        "benchmark": "localize_selection", "date": datetime.date.today().isoformat(), "profile": args.profile,
+        "backbone": cfg.backbone.model_name, "split": "SynthCLIP validation videos (held-out training videos)",
+        "videos": [v.id for v in val], "frames": len(frames), "box_mode": s.box_mode,
+        "chosen": best, "variants": results,
+    })
+    print(f"{len(frames)} validation frames; best {best}")
+
+
+if __name__ == "__main__":
+    main()
