@@ -13,6 +13,7 @@ study table, the backbone and the machine's load (these machines are shared).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
 import os
 import time
@@ -28,28 +29,34 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run-dir", default="demo_out/run")
     parser.add_argument("--out", default=str(RESULT))
+    parser.add_argument("--profile", default=None,
+                        help="take the localize settings from this profile instead of the run's config.json")
     parser.add_argument("--generated-bank", default=None, help="an LLM-written bank (`stprompt prompts`) for the study")
     args = parser.parse_args()
 
     from stprompt_core.localize import localize
     from stprompt_core.localize.study import prompt_study
 
+    from stprompt_core.config import load_config
+
     run = Path(args.run_dir)
     cfg = read_json(run / "config.json")
+    settings = load_config(args.profile).localize if args.profile else None
     load = os.getloadavg()[0]
     rows = {}
     for name, dense in (("store_tokens", False), ("dense_vv", True)):
         t0 = time.perf_counter()
-        res = localize(run, dense=dense, write=False)
+        res = localize(run, dense=dense, write=False, settings=settings)
         rows[name] = {"tiou": res["tiou"], "mean_iou": res["mean_iou"], "threshold": res["threshold"],
                       "n_frames": res["n_frames"], "n_passed": res["n_passed"], "per_class": res["per_class"],
                       "frames_per_s": res["timing"]["frames_per_s"], "wall_seconds": round(time.perf_counter() - t0, 2)}
-    study = prompt_study(run, generated_bank=args.generated_bank, write=False)
+    study = prompt_study(run, generated_bank=args.generated_bank, write=False, settings=settings)
     out = {
         "benchmark": "localization_workshop",
         "date": datetime.date.today().isoformat(),
         "run_dir": str(run),
         "backbone": cfg["backbone"],
+        "localize_settings": dataclasses.asdict(settings) if settings else cfg["localize"],
         "target_tiou": TARGET_TIOU,
         "met": rows["store_tokens"]["tiou"] >= TARGET_TIOU,
         "variants": rows,
