@@ -40,12 +40,17 @@ cfg, run_dir = notebook_config(globals())  # unknown parameter, wrong type, fore
 print(f"profile {cfg.profile}, run dir {run_dir}, feature store {cfg.data.feature_store}")'''
 
 COLAB = '''\
+import os
 import subprocess
 import sys
 
-if "google.colab" in sys.modules:  # in Colab: install this repository, keeping Colab's own torch
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "stprompt-notebooks[book,synthclip] @ git+https://github.com/%s@%s"], check=True)''' % (REPO, BRANCH)
+if "google.colab" in sys.modules:  # in Colab: clone this repository and install it, keeping Colab's own torch
+    if os.path.basename(os.getcwd()) != "stprompt-notebooks":  # first run of this cell
+        if not os.path.isdir("stprompt-notebooks"):
+            subprocess.run(["git", "clone", "-q", "--depth", "1", "-b", "%s", "https://github.com/%s"], check=True)
+        os.chdir("stprompt-notebooks")  # configs, prompt banks and caches are relative to the repository root
+    sys.path.insert(0, os.getcwd())
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", ".[book,synthclip]"], check=True)''' % (BRANCH, REPO)
 
 
 def badge(name: str) -> str:
