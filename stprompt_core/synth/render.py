@@ -134,10 +134,31 @@ def write_mp4(frames: np.ndarray, path: str | Path, fps: int, crf: int = 23,
         with av.open(str(tmp), "w", format="mp4") as container:
             stream = container.add_stream("libx264", rate=fps)
             stream.width, stream.height, stream.pix_fmt = W, H, "yuv420p"
-            stream.options = {"crf": str(crf), "preset": encoder_preset}
+            stream.options = {"crf": str(crf), "preset": encoder_preset, "threads": "1"}
             stream.codec_context.thread_count = 1
-            for frame in frames:
-                for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
+            for i, frame in enumerate(frames):
+                # our own RGB -> YUV: FFmpeg's converter made the same frames encode differently
+                # depending on what the process had encoded before
+                vf = av.VideoFrame.from_ndarray(rgb_to_yuv420p(frame), format="yuv420p")
+                vf.pts = i
+                for packet in stream.encode(vf):
                     container.mux(packet)
             for packet in stream.encode():
                 container.mux(packet)
+
+
+def rgb_to_yuv420p(rgb: np.ndarray) -> np.ndarray:
+    """BT.601 limited-range YUV 4:2:0 of ``rgb [H, W, 3]`` uint8 (even H, W), as PyAV's
+    ``yuv420p`` array: ``[H * 3 / 2, W]`` uint8 (Y rows, then the U and V planes)."""
+    x = rgb.astype(np.float32)
+    r, g, b = x[..., 0], x[..., 1], x[..., 2]
+    y = 16.0 + 0.257 * r + 0.504 * g + 0.098 * b
+    u = 128.0 - 0.148 * r - 0.291 * g + 0.439 * b
+    v = 128.0 + 0.439 * r - 0.368 * g - 0.071 * b
+    H, W = y.shape
+
+    def half(c: np.ndarray) -> np.ndarray:  # 2x2 mean: [H/2, W/2]
+        return c.reshape(H // 2, 2, W // 2, 2).mean(axis=(1, 3))
+
+    planes = [np.rint(y), np.rint(half(u)).reshape(H // 4, W), np.rint(half(v)).reshape(H // 4, W)]
+    return np.clip(np.concatenate(planes), 0, 255).astype(np.uint8)
