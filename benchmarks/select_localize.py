@@ -38,7 +38,7 @@ def main() -> None:
 
     from stprompt_core.backbone.clip import load_clip
     from stprompt_core.backbone.encoder import FrameEncoder
-    from stprompt_core.config import load_config
+    from stprompt_core.config import LocalizeConfig, load_config
     from stprompt_core.data.manifest import load_manifest
     from stprompt_core.io import write_json
     from stprompt_core.localize.prompt_set import build_prompt_set, encode_prompts
@@ -66,7 +66,7 @@ def main() -> None:
     rows, cols = enc.patch_grid
     learned_t = round(1.0 / float(model.logit_scale.exp()), 4)
     results = []
-    for temperature in sorted({s.temperature, learned_t}):
+    for temperature in sorted({LocalizeConfig().temperature, s.temperature, learned_t}):  # project default, profile, learned
         probs = patch_anomaly_probs(tokens, text, prompts.abnormal, temperature).reshape(-1, rows, cols)
         heat = frame_heatmap(probs, (W, H), geometry)  # [N, H, W]
         for norm, thr in itertools.product(NORMALIZE, THRESHOLDS):
