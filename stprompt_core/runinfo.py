@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import platform
 import subprocess
 import sys
@@ -10,6 +9,8 @@ import time
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+from stprompt_core.io import file_sha256
 
 PACKAGES = ("stprompt-notebooks", "torch", "torchvision", "open_clip_torch", "datasets", "numpy",
             "scikit-learn", "safetensors", "av")
@@ -36,14 +37,6 @@ def package_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             out[name] = "not installed"
     return out
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 22), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def hash_inputs(paths: list[Path]) -> dict[str, str]:

@@ -39,7 +39,7 @@ def weights_sha256(pretrained: str) -> str | None:
     a feature store's identity, so retrained weights never mix with old features."""
     from pathlib import Path
 
-    from stprompt_core.runinfo import file_sha256
+    from stprompt_core.io import file_sha256
 
     return file_sha256(Path(pretrained)) if pretrained and Path(pretrained).is_file() else None
 

@@ -507,20 +507,11 @@ def _device(name: str, local_rank: int) -> torch.device:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m stprompt_core.features.extract [options]``: the ``stprompt extract`` command."""
-    import argparse
+    """``python -m stprompt_core.features.extract [options]``: the ``stprompt extract`` command
+    (for ``torchrun -m``)."""
+    from stprompt_core.cli import main as cli_main
 
-    from stprompt_core.cli import extract as cli_extract
-
-    parser = argparse.ArgumentParser(prog="python -m stprompt_core.features.extract")
-    sub = parser.add_subparsers(dest="command", required=True)
-    cli_extract.register(sub, "extract", "decode videos and write CLIP frame + motion-patch features")
-    args = parser.parse_args(["extract", *(sys.argv[1:] if argv is None else argv)])
-    try:
-        return int(args.func(args) or 0)
-    except (ValueError, FileNotFoundError, KeyError) as exc:
-        print(f"stprompt extract: error: {exc}", file=sys.stderr)
-        return 2
+    return cli_main(["extract", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

@@ -22,8 +22,38 @@ def build_prompt_learner(clip_model: nn.Module, model_name: str, class_names: li
     return cls(clip_model, model_name, class_names, n_ctx)
 
 
-class PromptLearner(nn.Module):
-    """Builds class text embeddings ``[C, D]`` from learnable context + class names."""
+class ContextPrompt(nn.Module):
+    """``n_ctx`` learnable context vectors in place of the placeholder words after the first
+    token, through a frozen text tower; subclasses tokenize and wrap the tower.
+
+    The tower is a plain holder (``_text``: ``embed(tokens)``, ``encode(emb, select)``,
+    ``module``) outside the state dict: checkpoints store only the trainable prompt, and the
+    tower is rebuilt from the backbone config.
+    """
+
+    def _setup(self, tokens: torch.Tensor, select: torch.Tensor, width: int, n_ctx: int, text) -> None:
+        """``tokens [C, L']``; ``select``: what ``text.encode`` reads the output with."""
+        self.n_ctx = n_ctx
+        self.register_buffer("tokens", tokens, persistent=False)  # [C, L']
+        self.register_buffer("select", select, persistent=False)
+        self.ctx = nn.Parameter(torch.randn(n_ctx, width) * 0.02)  # [n_ctx, W]
+        self._text = text
+
+    def forward(self) -> torch.Tensor:
+        """Class text features ``[C, D]`` (not normalised)."""
+        emb = self._text.embed(self.tokens)  # [C, L', W]
+        ctx = self.ctx.to(emb.dtype).expand(emb.shape[0], -1, -1)
+        emb = torch.cat([emb[:, :1], ctx, emb[:, 1 + self.n_ctx:]], dim=1)
+        return self._text.encode(emb, self.select)
+
+    def _apply(self, fn, recurse=True):  # keep the hidden tower on the same device/dtype
+        super()._apply(fn, recurse)
+        self._text.module._apply(fn)
+        return self
+
+
+class PromptLearner(ContextPrompt):
+    """Class text embeddings ``[C, D]`` through an open_clip text tower (read at each [EOT])."""
 
     def __init__(self, clip_model: nn.Module, model_name: str, class_names: list[str], n_ctx: int):
         super().__init__()
@@ -37,26 +67,8 @@ class PromptLearner(nn.Module):
         tokens = tokenizer([f"{placeholder} {name}." for name in class_names])  # [C, L]
         eot = tokens.argmax(dim=-1)  # EOT has the largest id in CLIP's vocabulary
         length = int(eot.max()) + 1
-        self.n_ctx = n_ctx
-        self.register_buffer("tokens", tokens[:, :length].clone(), persistent=False)  # [C, L']
-        self.register_buffer("eot", eot, persistent=False)
-        width = clip_model.token_embedding.weight.shape[1]
-        self.ctx = nn.Parameter(torch.randn(n_ctx, width) * 0.02)  # [n_ctx, W]
-        # The frozen text tower is held outside the state dict: checkpoints store only the
-        # trainable prompt, and the tower is rebuilt from the backbone config.
-        self._text = _FrozenTextTower(clip_model, length)
-
-    def forward(self) -> torch.Tensor:
-        """Class text features ``[C, D]`` (not normalised)."""
-        emb = self._text.embed(self.tokens)  # [C, L', W]
-        ctx = self.ctx.to(emb.dtype).expand(emb.shape[0], -1, -1)
-        emb = torch.cat([emb[:, :1], ctx, emb[:, 1 + self.n_ctx:]], dim=1)
-        return self._text.encode(emb, self.eot)
-
-    def _apply(self, fn, recurse=True):  # keep the hidden tower on the same device/dtype
-        super()._apply(fn, recurse)
-        self._text.module._apply(fn)
-        return self
+        self._setup(tokens[:, :length].clone(), eot, clip_model.token_embedding.weight.shape[1], n_ctx,
+                    _FrozenTextTower(clip_model, length))
 
 
 class _FrozenTextTower:

@@ -14,6 +14,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from stprompt_core.model.prompt import ContextPrompt
+
 
 def has_hf_text_tower(clip_model: nn.Module) -> bool:
     """True for an open_clip model whose text tower is an ``HFTextEncoder``."""
@@ -21,8 +23,8 @@ def has_hf_text_tower(clip_model: nn.Module) -> bool:
     return text is not None and all(hasattr(text, a) for a in ("transformer", "pooler", "proj", "config"))
 
 
-class HFPromptLearner(nn.Module):
-    """Builds class text embeddings ``[C, D]`` from learnable context + class names."""
+class HFPromptLearner(ContextPrompt):
+    """Class text embeddings ``[C, D]`` through a frozen Hugging Face text tower (mean-pooled)."""
 
     def __init__(self, clip_model: nn.Module, model_name: str, class_names: list[str], n_ctx: int):
         super().__init__()
@@ -40,25 +42,8 @@ class HFPromptLearner(nn.Module):
         x_id = tokens[0, 1]
         if not bool((tokens[:, 1 : 1 + n_ctx] == x_id).all()):
             raise ValueError(f"the tokenizer of {model_name!r} does not map each placeholder 'X' to one token")
-        self.n_ctx = n_ctx
-        self.register_buffer("tokens", tokens, persistent=False)  # [C, L']
-        self.register_buffer("mask", (tokens != pad).long(), persistent=False)  # [C, L']
         width = text.transformer.get_input_embeddings().weight.shape[1]
-        self.ctx = nn.Parameter(torch.randn(n_ctx, width) * 0.02)  # [n_ctx, W]
-        # As in PromptLearner, the frozen tower stays outside the state dict.
-        self._text = _FrozenHFTower(text)
-
-    def forward(self) -> torch.Tensor:
-        """Class text features ``[C, D]`` (not normalised)."""
-        emb = self._text.embed(self.tokens)  # [C, L', W]
-        ctx = self.ctx.to(emb.dtype).expand(emb.shape[0], -1, -1)
-        emb = torch.cat([emb[:, :1], ctx, emb[:, 1 + self.n_ctx:]], dim=1)
-        return self._text.encode(emb, self.mask)
-
-    def _apply(self, fn, recurse=True):  # keep the hidden tower on the same device/dtype
-        super()._apply(fn, recurse)
-        self._text.module._apply(fn)
-        return self
+        self._setup(tokens, (tokens != pad).long(), width, n_ctx, _FrozenHFTower(text))  # select = attention mask
 
 
 class _FrozenHFTower:

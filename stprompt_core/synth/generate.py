@@ -14,7 +14,6 @@ their order; the same seed gives a byte-identical manifest (sha256 of every mp4 
 
 from __future__ import annotations
 
-import hashlib
 import multiprocessing
 import os
 from dataclasses import asdict
@@ -24,10 +23,11 @@ import numpy as np
 
 from stprompt_core.classes import class_labels
 from stprompt_core.data.manifest import Manifest, VideoEntry
-from stprompt_core.io import write_json
+from stprompt_core.io import file_sha256, write_json
 from stprompt_core.synth.captions import PREFIXES
 from stprompt_core.synth.presets import DATASET, SynthPreset, get_preset
-from stprompt_core.synth.render import VideoSpec, render_video, write_mp4
+from stprompt_core.synth.render import VideoSpec, render_video
+from stprompt_core.video.write import write_mp4
 
 MANIFEST_NAME = "manifest.json"
 SETTINGS_NAME = "synthvad.json"
@@ -64,12 +64,12 @@ def render_entry(spec: VideoSpec, preset: SynthPreset, out_dir: str | Path) -> V
     """Render ``spec``, write its mp4 under ``out_dir`` and return its manifest entry."""
     video = render_video(spec, preset)
     path = Path(out_dir) / spec.path
-    write_mp4(video.frames, path, preset.fps, preset.crf, preset.encoder_preset)
+    write_mp4(path, video.frames, preset.fps, preset.crf, preset.encoder_preset)
     boxes = {str(t): [[float(v) for v in b]] for t, b in enumerate(video.boxes) if b is not None}
     return VideoEntry(
         id=spec.id, path=spec.path, split=spec.split, label=int(spec.cls != "normal"), cls=spec.cls,
         num_frames=spec.num_frames, intervals=video.intervals, boxes=boxes,
-        box_size=[preset.width, preset.height], sha256=_sha256(path),
+        box_size=[preset.width, preset.height], sha256=file_sha256(path),
         captions={str(k): c for k, c in video.captions.items()})
 
 
@@ -129,5 +129,3 @@ def _render_job(job: tuple[VideoSpec, SynthPreset, str]) -> VideoEntry:
     return render_entry(*job)
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -5,18 +5,16 @@ annotation, all from the spec's seed: layout and textures, vegetation and camera
 anomalous event (when the class is not ``normal``) and the normal activity around it.
 Frames are painted back to front by each actor's ground row. The anomaly box of a frame is
 the union of what the anomalous actors drew on it; intervals are the runs of frames that
-have a box. :func:`write_mp4` encodes with PyAV (libx264, yuv420p, one thread, so the
-bytes depend only on the frames).
+have a box. Encoding is
+:func:`stprompt_core.video.write.write_mp4`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-from stprompt_core.io import atomic_path
 from stprompt_core.synth.anomalies import BUILDERS
 from stprompt_core.synth.captions import caption_keys, frame_caption
 from stprompt_core.synth.draw import Box, union
@@ -119,46 +117,3 @@ def runs(flags: list[bool]) -> list[list[int]]:
     if start is not None:
         out.append([start, len(flags)])
     return out
-
-
-def write_mp4(frames: np.ndarray, path: str | Path, fps: int, crf: int = 23,
-              encoder_preset: str = "veryfast") -> None:
-    """Encode ``frames [T, H, W, 3]`` uint8 RGB as H.264 (yuv420p) mp4, atomically.
-
-    One encoder thread, so identical frames give identical bytes. ``H`` and ``W`` must be even.
-    """
-    import av
-
-    T, H, W = frames.shape[:3]
-    with atomic_path(path) as tmp:
-        with av.open(str(tmp), "w", format="mp4") as container:
-            stream = container.add_stream("libx264", rate=fps)
-            stream.width, stream.height, stream.pix_fmt = W, H, "yuv420p"
-            stream.options = {"crf": str(crf), "preset": encoder_preset, "threads": "1"}
-            stream.codec_context.thread_count = 1
-            for i, frame in enumerate(frames):
-                # our own RGB -> YUV: FFmpeg's converter made the same frames encode differently
-                # depending on what the process had encoded before
-                vf = av.VideoFrame.from_ndarray(rgb_to_yuv420p(frame), format="yuv420p")
-                vf.pts = i
-                for packet in stream.encode(vf):
-                    container.mux(packet)
-            for packet in stream.encode():
-                container.mux(packet)
-
-
-def rgb_to_yuv420p(rgb: np.ndarray) -> np.ndarray:
-    """BT.601 limited-range YUV 4:2:0 of ``rgb [H, W, 3]`` uint8 (even H, W), as PyAV's
-    ``yuv420p`` array: ``[H * 3 / 2, W]`` uint8 (Y rows, then the U and V planes)."""
-    x = rgb.astype(np.float32)
-    r, g, b = x[..., 0], x[..., 1], x[..., 2]
-    y = 16.0 + 0.257 * r + 0.504 * g + 0.098 * b
-    u = 128.0 - 0.148 * r - 0.291 * g + 0.439 * b
-    v = 128.0 + 0.439 * r - 0.368 * g - 0.071 * b
-    H, W = y.shape
-
-    def half(c: np.ndarray) -> np.ndarray:  # 2x2 mean: [H/2, W/2]
-        return c.reshape(H // 2, 2, W // 2, 2).mean(axis=(1, 3))
-
-    planes = [np.rint(y), np.rint(half(u)).reshape(H // 4, W), np.rint(half(v)).reshape(H // 4, W)]
-    return np.clip(np.concatenate(planes), 0, 255).astype(np.uint8)

@@ -29,7 +29,7 @@ from torch import nn
 
 from stprompt_core.config import Config
 from stprompt_core.io import atomic_path, read_json, write_json
-from stprompt_core.synthclip.model import ensure_minilm, hf_text_dir, model_config
+from stprompt_core.synthclip.model import model_config
 from stprompt_core.synthclip.settings import SynthClipSettings, settings_for
 
 CACHE_ROOT = Path("cache/synthclip")
@@ -112,9 +112,6 @@ def ensure_synthclip(cfg: Config, progress: bool = True, settings: SynthClipSett
     mcfg = model_config(b.model_name)
     if mcfg["embed_dim"] != b.embed_dim:
         raise ValueError(f"backbone.embed_dim={b.embed_dim} but {b.model_name} has embed_dim {mcfg['embed_dim']}")
-    text_dir = hf_text_dir(b.model_name)
-    if text_dir is not None:
-        ensure_minilm(text_dir)  # loading needs the text tower's config and tokenizer files
     synthvad = synthvad_fingerprint(cfg.synth.preset, cfg.synth.seed)
     key = cache_key(b.model_name, settings, synthvad)
     meta = meta_path(checkpoint)
@@ -176,9 +173,6 @@ def load_synthclip(checkpoint: str | Path) -> tuple[nn.Module, str]:
 
     meta = read_json(meta_path(checkpoint))
     name = meta["model_name"]
-    text_dir = hf_text_dir(name)
-    if text_dir is not None:
-        ensure_minilm(text_dir)
     return load_clip(BackboneConfig(model_name=name, pretrained=str(checkpoint), embed_dim=meta["model_config"]["embed_dim"])), name
 
 

@@ -20,7 +20,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from stprompt_core.data.datasets.common import SplitCount, probe_video, sha256_file
+from stprompt_core.data.datasets.common import SplitCount, probe_video
+from stprompt_core.io import file_sha256
 from stprompt_core.data.datasets.registry import SplitTally, get_spec, split_tallies
 from stprompt_core.data.manifest import Manifest, VideoEntry
 
@@ -139,7 +140,7 @@ def check_dataset(manifest: Manifest, root: str | Path, *,
             if reason is not None:
                 report.problems.append(Problem("corrupt", v.path, reason))
             elif v.sha256:
-                digest = sha256_file(path)
+                digest = file_sha256(path)
                 if digest.lower() != v.sha256.lower():
                     report.problems.append(Problem("checksum", v.path, f"sha256 {digest[:16]}..., "
                                                    f"manifest says {v.sha256[:16]}..."))

@@ -15,7 +15,6 @@ Conventions every parser follows (documented once here and in data_manifests/REA
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from collections.abc import Iterable, Sequence
@@ -227,15 +226,6 @@ def parse_int(token: str, path: Path, lineno: int, what: str) -> int:
 
 
 # ---------------------------------------------------------------- video files
-
-
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    """Hex SHA-256 of a file, read in chunks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(chunk):
-            h.update(block)
-    return h.hexdigest()
 
 
 def probe_video(path: Path) -> str | None:

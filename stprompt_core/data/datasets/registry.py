@@ -15,7 +15,8 @@ from typing import Any
 from tqdm import tqdm
 
 from stprompt_core.data.datasets import shanghaitech, ubnormal, ucf_crime, xd_violence
-from stprompt_core.data.datasets.common import SplitCount, count_frames, sha256_file
+from stprompt_core.data.datasets.common import SplitCount, count_frames
+from stprompt_core.io import file_sha256
 from stprompt_core.data.manifest import Manifest, load_manifest, manifest_from_dict
 
 
@@ -125,7 +126,7 @@ def index_dataset(name: str, root: str | Path, *, with_frames: bool = False, wit
                    disable=None if progress is None else not progress)
         for v in bar:
             if with_sha256:
-                v.sha256 = sha256_file(root / v.path)
+                v.sha256 = file_sha256(root / v.path)
             if with_frames:
                 try:
                     decoded = count_frames(root / v.path)

@@ -7,21 +7,15 @@ import pytest
 from extract_fixtures import VIDEOS, assert_same_stores, square_frames, tiny_config, write_dataset
 
 from stprompt_core.config import load_config
-from stprompt_core.cli import extract as cli_extract
 from stprompt_core.features.extract import extract_features
 from stprompt_core.features.store import FeatureStore
 from stprompt_core.video.decode import num_snippets
 from stprompt_core.video.geometry import patch_boxes
+from tests.cli import run_cli
 
 
 def _run_cli(argv: list[str]) -> int:
-    import argparse
-
-    parser = argparse.ArgumentParser()
-    sub = parser.add_subparsers(dest="command", required=True)
-    cli_extract.register(sub, "extract", "extract")
-    args = parser.parse_args(["extract", *argv])
-    return args.func(args)
+    return run_cli(["extract", *argv])
 
 
 @pytest.fixture(scope="module")

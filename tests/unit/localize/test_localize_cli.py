@@ -1,14 +1,10 @@
-import argparse
 import json
 
-from stprompt_core.cli import localize as localize_cli
+from tests.cli import run_cli
 
 
 def _run(argv):
-    parser = argparse.ArgumentParser()
-    localize_cli.register(parser.add_subparsers(), "localize", "localize anomalies")
-    args = parser.parse_args(["localize", *argv])
-    return args.func(args)
+    return run_cli(["localize", *argv])
 
 
 def test_localize_through_the_cli(planted_run, capsys):

@@ -1,17 +1,13 @@
-import argparse
 import json
 
 import pytest
 
-from stprompt_core.cli import prompts as prompts_cli
 from stprompt_core.prompts.bank import load_bank, load_curated_bank
+from tests.cli import run_cli
 
 
 def _run(argv):
-    parser = argparse.ArgumentParser()
-    prompts_cli.register(parser.add_subparsers(), "prompts", "generate prompt banks")
-    args = parser.parse_args(["prompts", *argv])
-    return args.func(args)
+    return run_cli(["prompts", *argv])
 
 
 def test_static_backend_writes_the_curated_bank(tmp_path, capsys):

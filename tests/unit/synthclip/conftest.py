@@ -7,7 +7,6 @@ tests run inside a temporary directory that holds the tiny dataset and the expor
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -26,7 +25,7 @@ def workdir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def fresh_workdir(workdir, tmp_path):
+def fresh_workdir(workdir, tmp_path, monkeypatch):
     """A working directory of its own (a copy of the tiny dataset, the shared MiniLM files),
     for tests that re-render SynthVAD or write checkpoints."""
     import shutil
@@ -36,20 +35,12 @@ def fresh_workdir(workdir, tmp_path):
     shutil.copytree(workdir / "cache/synthvad/tiny", tmp_path / "cache/synthvad/tiny")
     (tmp_path / MINILM_DIR).parent.mkdir(parents=True)
     (tmp_path / MINILM_DIR).symlink_to(workdir / MINILM_DIR, target_is_directory=True)
-    before = os.getcwd()
-    os.chdir(tmp_path)
-    try:
-        yield tmp_path
-    finally:
-        os.chdir(before)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
 
 
 @pytest.fixture
-def in_workdir(workdir):
+def in_workdir(workdir, monkeypatch):
     """Run the test with ``workdir`` as the working directory."""
-    before = os.getcwd()
-    os.chdir(workdir)
-    try:
-        yield workdir
-    finally:
-        os.chdir(before)
+    monkeypatch.chdir(workdir)
+    return workdir

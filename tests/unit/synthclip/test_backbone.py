@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 
@@ -13,6 +12,7 @@ import torch
 from stprompt_core.backbone.clip import load_clip
 from stprompt_core.classes import class_prompts
 from stprompt_core.synthclip import ensure_synthclip, settings_for
+from tests.cli import run_cli
 
 from synthclip_fixtures import TINY_MODEL, tiny_config
 
@@ -96,21 +96,15 @@ def test_stprompt_alignment_branch_with_synthclip(model, trained, in_workdir):
 
 
 def test_cli_train_then_evaluate(trained, in_workdir, capsys):
-    from stprompt_core.cli import synthclip as cli
-
-    parser = argparse.ArgumentParser()
-    cli.register(parser.add_subparsers(dest="command"), "synthclip", "SynthCLIP")
     out = in_workdir / "cache/synthclip/cli"
-    args = parser.parse_args(["synthclip", "train", "--preset", "tiny", "--model", TINY_MODEL, "--steps", "2",
-                              "--out", str(out)])
-    assert args.func(args) == 0
+    train = ["synthclip", "train", "--preset", "tiny", "--model", TINY_MODEL, "--steps", "2", "--out", str(out)]
+    assert run_cli(train) == 0
     assert "trained" in capsys.readouterr().out and (out / "tiny-seed0.safetensors").is_file()
-    assert args.func(args) == 0
+    assert run_cli(train) == 0
     assert "reused" in capsys.readouterr().out
     report = in_workdir / "eval.json"
-    args = parser.parse_args(["synthclip", "evaluate", "--preset", "tiny", "--model", TINY_MODEL, "--steps", "2",
-                              "--out", str(out), "--json", str(report)])
-    assert args.func(args) == 0
+    assert run_cli(["synthclip", "evaluate", "--preset", "tiny", "--model", TINY_MODEL, "--steps", "2",
+                    "--out", str(out), "--json", str(report)]) == 0
     figures = json.loads(report.read_text())
     assert figures["split"] == "test" and figures["frames"] > 0
     for key in ("canonical", "paraphrase", "descriptions"):
