@@ -10,7 +10,8 @@ under ``benchmarks/_work/synthclip``, the SynthVAD corpus shared under
 the machine may be shared), then evaluated on the anomalous frames of the held-out
 validation videos and of the test split (:func:`evaluate_checkpoint`). The design with the
 higher validation zero-shot accuracy (canonical + paraphrase) is marked ``chosen``; test
-figures are reported, never used to choose.
+figures are reported, never used to choose. The results file it replaces is kept under
+``previous`` (older runs are in git history).
 """
 
 from __future__ import annotations
@@ -98,6 +99,9 @@ def main() -> None:
            "notes": ["times are wall seconds on a shared 2-core machine: see load averages and process CPU seconds",
                      "seconds_render covers the SynthVAD benchmark check and the SynthCLIP corpus (rendered once, "
                      "then reused by the second design: compare seconds_train)"]}
+    if RESULTS.is_file():  # one level of history: the run this one replaces (older ones stay in git)
+        old = json.loads(RESULTS.read_text(encoding="utf-8"))
+        out["previous"] = {k: v for k, v in old.items() if k != "previous"}
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(out, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     print(f"chosen: {chosen}; wrote {RESULTS}")

@@ -1,7 +1,9 @@
 """Load open_clip models by name, pretrained tag or local checkpoint, offline-safe.
 
-The project's own small architectures (``STP-Tiny``, ``STP-Small``) are JSON configs in
-``model_configs/`` registered with ``open_clip.add_model_config``.
+The project's own small architectures (``STP-Tiny``, ``STP-Small``, SynthCLIP) are JSON configs in
+``model_configs/`` registered with ``open_clip.add_model_config``; those that replace the
+patch embedding by a convolutional stem are listed in ``model_configs/conv_stems.json``
+(:mod:`stprompt_core.backbone.stem`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from pathlib import Path
 
 import torch
 
+from stprompt_core.backbone.stem import create_model
 from stprompt_core.config import BackboneConfig
 
 MODEL_CONFIG_DIR = Path(__file__).parent / "model_configs"
@@ -56,7 +59,7 @@ def load_clip(cfg: BackboneConfig, device: str | torch.device = "cpu") -> torch.
     with torch.random.fork_rng(), quiet:
         torch.manual_seed(cfg.init_seed)
         try:
-            model = open_clip.create_model(cfg.model_name, pretrained=pretrained, device=device)
+            model = create_model(cfg.model_name, pretrained=pretrained, device=device)
         except Exception as exc:  # open_clip raises RuntimeError/OSError/hub errors
             if pretrained and Path(pretrained).suffix and not Path(pretrained).exists():
                 raise BackboneError(f"backbone.pretrained checkpoint not found: {pretrained}") from exc

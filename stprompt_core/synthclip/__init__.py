@@ -1,7 +1,8 @@
 """SynthCLIP: a small CLIP-style model trained offline on SynthVAD for the workshop profile.
 
 No reachable registry carries CLIP weights, so the workshop profile trains its own
-vision-language backbone in minutes: a small open_clip ViT on SynthVAD frames with their
+vision-language backbone in minutes: a small open_clip ViT (its patch embedding replaced by
+a convolutional stem, :mod:`stprompt_core.backbone.stem`) on SynthVAD frames with their
 captions, on crops of the annotated anomalies with their event phrases, and with patch
 tokens under the boxes pulled towards those phrases, against the frozen all-MiniLM-L6-v2
 sentence encoder (design b of issue 4; design a, a from-scratch text transformer, is kept

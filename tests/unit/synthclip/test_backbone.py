@@ -42,7 +42,7 @@ def test_load_clip_gives_the_trained_weights(model, trained, in_workdir):
     saved = load_file(trained.backbone.pretrained)
     state = model.state_dict()
     assert set(saved) == set(state)
-    assert all(torch.equal(saved[k], state[k]) for k in ("visual.proj", "visual.conv1.weight", "logit_scale"))
+    assert all(torch.equal(saved[k], state[k]) for k in ("visual.proj", "visual.conv1.net.0.weight", "visual.conv1.net.1.running_mean", "logit_scale"))
     assert not model.training and all(not p.requires_grad for p in model.parameters())
 
 

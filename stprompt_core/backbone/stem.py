@@ -1,0 +1,86 @@
+"""A convolutional stem for the small ViTs this project trains from scratch (SynthCLIP).
+
+open_clip's ``VisionTransformer`` embeds each ``p x p`` patch with one strided
+convolution (``visual.conv1``: a linear map of ``3 p^2`` pixels to ``width``). A ViT trained
+from scratch on little data learns slowly through it, and an event a few pixels wide (a
+bag, a fire starting) is squeezed into one linear projection of its patch. Early
+convolutions fix both (Xiao et al., "Early Convolutions Help Transformers See Better",
+NeurIPS 2021): ``log2(p)`` 3x3 stride-2 conv-BN-ReLU layers, then a 1x1 convolution to
+``width``. The stem's output has exactly ``conv1``'s shape ``[B, width, rows, cols]``, so the
+token grid, positional embeddings, patch tokens and everything downstream are unchanged.
+
+Which models have a stem, and its channels, is declared next to their open_clip configs in
+``model_configs/conv_stems.json`` (``{model_name: [c1, ..., c_log2(p)]}``; open_clip itself
+ignores that file). :func:`create_model` is the one place models are built, so training
+(:func:`stprompt_core.synthclip.model.build_model`) and loading
+(:func:`stprompt_core.backbone.clip.load_clip`) see the same architecture.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from functools import lru_cache
+from pathlib import Path
+
+import torch
+from torch import nn
+
+STEMS_FILE = Path(__file__).parent / "model_configs" / "conv_stems.json"
+
+
+class ConvStem(nn.Module):
+    """``[B, 3, H, W]`` -> ``[B, width, H / 2^n, W / 2^n]`` with ``n = len(channels)``."""
+
+    def __init__(self, channels: list[int], width: int):
+        super().__init__()
+        layers: list[nn.Module] = []
+        c_in = 3
+        for c in channels:
+            layers += [nn.Conv2d(c_in, c, kernel_size=3, stride=2, padding=1, bias=False), nn.BatchNorm2d(c),
+                       nn.ReLU(inplace=True)]
+            c_in = c
+        layers.append(nn.Conv2d(c_in, width, kernel_size=1))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+@lru_cache(maxsize=1)
+def _stems() -> dict[str, list[int]]:
+    return {k: list(v) for k, v in json.loads(STEMS_FILE.read_text()).items()}
+
+
+def conv_stem_channels(model_name: str) -> list[int] | None:
+    """Channels of ``model_name``'s conv stem, or None when it keeps open_clip's patch embedding."""
+    return _stems().get(model_name)
+
+
+def install_conv_stem(visual: nn.Module, channels: list[int]) -> None:
+    """Replace ``visual.conv1`` (a square-patch open_clip ViT) by a :class:`ConvStem` of the same stride.
+
+    Raises:
+        ValueError: the stem's stride ``2^len(channels)`` is not the model's patch size.
+    """
+    patch = tuple(int(p) for p in visual.patch_size)
+    if patch[0] != patch[1] or 2 ** len(channels) != patch[0]:
+        raise ValueError(f"a conv stem of {len(channels)} stride-2 layers has stride {2 ** len(channels)}, "
+                         f"but the model's patches are {patch}; give log2(patch size) = "
+                         f"{math.log2(patch[0]):g} channel counts")
+    visual.conv1 = ConvStem(channels, visual.conv1.out_channels)
+
+
+def create_model(model_name: str, pretrained: str | None = None, device: str | torch.device = "cpu") -> nn.Module:
+    """``open_clip.create_model`` with the model's conv stem (if it has one) installed before
+    its weights are loaded (``pretrained``: a local checkpoint, strict)."""
+    import open_clip
+
+    channels = conv_stem_channels(model_name)
+    if channels is None:
+        return open_clip.create_model(model_name, pretrained=pretrained, device=device)
+    model = open_clip.create_model(model_name, pretrained=None, device="cpu")
+    install_conv_stem(model.visual, channels)
+    if pretrained:
+        open_clip.load_checkpoint(model, pretrained, strict=True)
+    return model.to(device)
