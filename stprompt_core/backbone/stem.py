@@ -42,9 +42,12 @@ class ConvStem(nn.Module):
             c_in = c
         layers.append(nn.Conv2d(c_in, width, kernel_size=1))
         self.net = nn.Sequential(*layers)
+        # channels-last convolutions: training steps ~1.5x faster on this project's CPU (oneDNN).
+        # Loading a state dict copies into these tensors and keeps their layout.
+        self.to(memory_format=torch.channels_last)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x)
+        return self.net(x.contiguous(memory_format=torch.channels_last)).contiguous()
 
 
 @lru_cache(maxsize=1)

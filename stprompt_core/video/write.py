@@ -15,8 +15,8 @@ def write_mp4(path: str | Path, frames: Iterable[np.ndarray], fps: int = 25, crf
     """Encode RGB frames ``[H, W, 3]`` uint8 (even H and W) to ``path``; returns the frame count.
 
     Identical frames give identical bytes: one x264 thread, explicit pts and our own
-    RGB -> YUV (FFmpeg's converter made the same frames encode differently depending on what
-    the process had encoded before). The file appears atomically, so a reader never sees half
+    integer RGB -> YUV (FFmpeg's converter made the same frames encode differently depending
+    on what the process had encoded before). The file appears atomically, so a reader never sees half
     a video.
     """
     import av
@@ -44,16 +44,22 @@ def write_mp4(path: str | Path, frames: Iterable[np.ndarray], fps: int = 25, crf
 
 def rgb_to_yuv420p(rgb: np.ndarray) -> np.ndarray:
     """BT.601 limited-range YUV 4:2:0 of ``rgb [H, W, 3]`` uint8 (even H, W), as PyAV's
-    ``yuv420p`` array: ``[H * 3 / 2, W]`` uint8 (Y rows, then the U and V planes)."""
-    x = rgb.astype(np.float32)
+    ``yuv420p`` array: ``[H * 3 / 2, W]`` uint8 (Y rows, then the U and V planes).
+
+    Integer arithmetic only (the 8-bit fixed-point BT.601 coefficients; chroma from the sum
+    of each 2x2 block): the result cannot depend on memory alignment or SIMD paths the way a
+    float reduction can, and x264 turns a one-level difference anywhere in a video into
+    different bytes everywhere (its lookahead feeds back into earlier frames).
+    """
+    x = rgb.astype(np.int32)
     r, g, b = x[..., 0], x[..., 1], x[..., 2]
-    y = 16.0 + 0.257 * r + 0.504 * g + 0.098 * b
-    u = 128.0 - 0.148 * r - 0.291 * g + 0.439 * b
-    v = 128.0 + 0.439 * r - 0.368 * g - 0.071 * b
-    H, W = y.shape
+    H, W = r.shape
+    y = ((66 * r + 129 * g + 25 * b + 128) >> 8) + 16
 
-    def half(c: np.ndarray) -> np.ndarray:  # 2x2 mean: [H/2, W/2]
-        return c.reshape(H // 2, 2, W // 2, 2).mean(axis=(1, 3))
+    def half(c: np.ndarray) -> np.ndarray:  # 2x2 block sums: [H/2, W/2]
+        return c.reshape(H // 2, 2, W // 2, 2).sum(axis=(1, 3))
 
-    planes = [np.rint(y), np.rint(half(u)).reshape(H // 4, W), np.rint(half(v)).reshape(H // 4, W)]
+    u = ((half(-38 * r - 74 * g + 112 * b) + 512) >> 10) + 128  # (4 pixels x 256) = 2^10
+    v = ((half(112 * r - 94 * g - 18 * b) + 512) >> 10) + 128
+    planes = [y, u.reshape(H // 4, W), v.reshape(H // 4, W)]
     return np.clip(np.concatenate(planes), 0, 255).astype(np.uint8)
