@@ -9,12 +9,11 @@ patch embedding by a convolutional stem are listed in ``model_configs/conv_stems
 from __future__ import annotations
 
 import contextlib
-import logging
 from pathlib import Path
 
 import torch
 
-from stprompt_core.backbone.stem import conv_stem_channels, create_model
+from stprompt_core.backbone.stem import create_model, quiet_loading
 from stprompt_core.config import BackboneConfig
 
 MODEL_CONFIG_DIR = Path(__file__).parent / "model_configs"
@@ -55,9 +54,7 @@ def load_clip(cfg: BackboneConfig, device: str | torch.device = "cpu") -> torch.
     if pretrained and cfg.synthclip and not Path(pretrained).is_file():
         raise BackboneError(f"backbone.pretrained={pretrained}: SynthCLIP weights not trained yet; run "
                             f"`stprompt synthclip train --preset <synth.preset>` (or `stprompt demo`, which trains them)")
-    # a conv-stem model is built without weights first, then its checkpoint is loaded (stem.create_model)
-    quiet = (_QuietRandomInit() if pretrained is None or conv_stem_channels(cfg.model_name)
-             else contextlib.nullcontext())
+    quiet = quiet_loading() if pretrained is None else contextlib.nullcontext()  # an intended random init
     with torch.random.fork_rng(), quiet:
         torch.manual_seed(cfg.init_seed)
         try:
@@ -90,16 +87,3 @@ def _ensure_text_files(model_name: str) -> None:
         ensure_minilm(text_dir)
     except ModuleNotFoundError as exc:
         raise BackboneError(str(exc)) from exc
-
-
-class _QuietRandomInit(contextlib.AbstractContextManager):
-    """Silences open_clip's "No pretrained weights loaded" warning for an intended random init."""
-
-    def __enter__(self):
-        self.level = logging.root.level
-        logging.root.setLevel(logging.ERROR)
-        return self
-
-    def __exit__(self, *exc):
-        logging.root.setLevel(self.level)
-        return False

@@ -18,7 +18,9 @@ ignores that file). :func:`create_model` is the one place models are built, so t
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import math
 from functools import lru_cache
 from pathlib import Path
@@ -82,9 +84,32 @@ def create_model(model_name: str, pretrained: str | None = None, device: str | t
     channels = conv_stem_channels(model_name)
     if channels is None:
         return open_clip.create_model(model_name, pretrained=pretrained, device=device)
-    # with a checkpoint to load, the text tower's base weights (e.g. MiniLM) would be overwritten anyway
-    model = open_clip.create_model(model_name, pretrained=None, device="cpu", pretrained_text=not pretrained)
+    # with a checkpoint to load, the text tower's base weights (e.g. MiniLM) would be overwritten anyway,
+    # and open_clip's "initialized randomly" warning would be wrong
+    with quiet_loading() if pretrained else contextlib.nullcontext():
+        model = open_clip.create_model(model_name, pretrained=None, device="cpu", pretrained_text=not pretrained)
     install_conv_stem(model.visual, channels)
     if pretrained:
         open_clip.load_checkpoint(model, pretrained, strict=True)
     return model.to(device)
+
+
+@contextlib.contextmanager
+def quiet_loading():
+    """Silence open_clip's and transformers' loading reports (meant for pretrained checkpoints)
+    while a model is built on purpose without, or before, its weights."""
+    level = logging.root.level
+    logging.root.setLevel(logging.ERROR)
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_level = hf_logging.get_verbosity()
+        hf_logging.set_verbosity_error()
+    except ImportError:
+        hf_logging = None
+    try:
+        yield
+    finally:
+        logging.root.setLevel(level)
+        if hf_logging is not None:
+            hf_logging.set_verbosity(hf_level)

@@ -22,8 +22,6 @@ the project's configs; :func:`ensure_minilm` exports them there.
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import os
 import shutil
 from pathlib import Path
@@ -89,12 +87,12 @@ def ensure_minilm(target: str | Path = MINILM_DIR) -> Path:
 def build_model(model_name: str, seed: int) -> nn.Module:
     """A fresh model for training: random init seeded by ``seed``; an HF text tower gets its
     pretrained weights (exported by :func:`ensure_minilm` first) and is locked."""
-    from stprompt_core.backbone.stem import create_model
+    from stprompt_core.backbone.stem import create_model, quiet_loading
 
     text_dir = hf_text_dir(model_name)
     if text_dir is not None:
         ensure_minilm(text_dir)
-    with torch.random.fork_rng(), _quiet():
+    with torch.random.fork_rng(), quiet_loading():
         torch.manual_seed(seed)
         model = create_model(model_name, pretrained=None)
     if text_dir is not None:
@@ -107,23 +105,3 @@ def is_locked_hf_text(model: nn.Module) -> bool:
     text = getattr(model, "text", None)
     return text is not None and hasattr(text, "pooler") and not any(
         p.requires_grad for p in text.transformer.parameters())
-
-
-@contextlib.contextmanager
-def _quiet():
-    """open_clip and transformers log loading reports meant for pretrained checkpoints."""
-    level = logging.root.level
-    logging.root.setLevel(logging.ERROR)
-    try:
-        from transformers.utils import logging as hf_logging
-
-        hf_level = hf_logging.get_verbosity()
-        hf_logging.set_verbosity_error()
-    except ImportError:
-        hf_logging = None
-    try:
-        yield
-    finally:
-        logging.root.setLevel(level)
-        if hf_logging is not None:
-            hf_logging.set_verbosity(hf_level)

@@ -16,8 +16,8 @@ def write_mp4(path: str | Path, frames: Iterable[np.ndarray], fps: int = 25, crf
 
     Identical frames give identical bytes: one x264 thread, no macroblock-tree rate control,
     explicit pts and our own integer RGB -> YUV (each of FFmpeg's converter and x264's mbtree
-    made the same frames encode differently depending on what the process had done before). The file appears atomically, so a reader never sees half
-    a video.
+    made the same frames encode differently depending on what the process had done before).
+    The file appears atomically, so a reader never sees half a video.
     """
     import av
 
@@ -64,5 +64,5 @@ def rgb_to_yuv420p(rgb: np.ndarray) -> np.ndarray:
 
     u = ((half(-38 * r - 74 * g + 112 * b) + 512) >> 10) + 128  # (4 pixels x 256) = 2^10
     v = ((half(112 * r - 94 * g - 18 * b) + 512) >> 10) + 128
-    planes = [y, u.reshape(H // 4, W), v.reshape(H // 4, W)]
-    return np.clip(np.concatenate(planes), 0, 255).astype(np.uint8)
+    planes = np.concatenate([y.ravel(), u.ravel(), v.ravel()])  # PyAV reads the planes back to back
+    return np.clip(planes, 0, 255).astype(np.uint8).reshape(H * 3 // 2, W)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from stprompt_core.video.write import rgb_to_yuv420p, write_mp4
 
@@ -49,3 +50,14 @@ def test_identical_frames_give_identical_bytes(tmp_path):
     assert write_mp4(a, frames) == 6
     write_mp4(b, [f.copy() for f in frames])
     assert a.read_bytes() == b.read_bytes()
+
+
+def test_heights_that_are_not_multiples_of_four_encode(tmp_path):
+    from stprompt_core.video.decode import decode_snippet_frames
+
+    frames = [_solid((200, 40, 40), h=6, w=8) for _ in range(3)]  # U and V: 3x4 = 12 values each
+    assert rgb_to_yuv420p(frames[0]).shape == (9, 8)
+    assert write_mp4(tmp_path / "a.mp4", frames) == 3
+    decoded = decode_snippet_frames(tmp_path / "a.mp4", stride=1).frames  # [3, 6, 8, 3]
+    assert decoded.shape == (3, 6, 8, 3)
+    assert (decoded.int() - torch.tensor([200, 40, 40])).abs().max() <= 4
