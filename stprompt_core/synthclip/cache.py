@@ -22,7 +22,7 @@ import platform
 import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
@@ -31,6 +31,9 @@ from stprompt_core.config import Config
 from stprompt_core.io import atomic_path, read_json, write_json
 from stprompt_core.synthclip.model import model_config
 from stprompt_core.synthclip.settings import SynthClipSettings, settings_for
+
+if TYPE_CHECKING:
+    from stprompt_core.synthclip.data import FrameSet
 
 CACHE_ROOT = Path("cache/synthclip")
 
@@ -118,30 +121,14 @@ def ensure_synthclip(cfg: Config, progress: bool = True, settings: SynthClipSett
     if checkpoint.is_file() and meta.is_file() and read_json(meta).get("key") == key:
         return {"reused": True, "checkpoint": str(checkpoint), "key": key}
 
-    from stprompt_core.data.manifest import load_manifest
-    from stprompt_core.pipeline import ensure_synth
-    from stprompt_core.synthclip.data import concat_frames, load_frames, split_videos
     from stprompt_core.synthclip.train import train_synthclip
 
     start = time.perf_counter()
-    ensure_synth(cfg, progress=progress)
-    corpus = ensure_corpus(cfg.synth.preset, cfg.synth.seed, settings,
-                           corpus_root if corpus_root is not None else checkpoint.parent / "corpus", progress)
-    corpus_s = time.perf_counter() - start
-    splits = split_videos(load_manifest(cfg.data.manifest), settings.val_per_class)
-    t0 = time.perf_counter()
-    sets = [load_frames(splits["train"], cfg.data_root(), settings.frame_stride, cfg.data.dataset, progress=progress)]
-    if corpus is not None:
-        sets.append(load_frames(load_manifest(corpus / "manifest.json").videos, corpus, settings.corpus_stride,
-                                cfg.data.dataset, progress=progress))
-    frames = concat_frames(sets)
-    decode_s = time.perf_counter() - t0
+    frames, data_log = training_frames(cfg, settings, corpus_root if corpus_root is not None
+                                       else checkpoint.parent / "corpus", progress)
     result = train_synthclip(b.model_name, frames, settings, progress=progress)
-    train_log = {"seconds_total": round(time.perf_counter() - start, 1), "seconds_render": round(corpus_s, 1),
-                 "seconds_decode": round(decode_s, 1), "corpus": str(corpus) if corpus else None,
-                 "seconds_train": round(result.seconds, 1), "steps": settings.steps, "frames": len(frames),
-                 "anomalous_frames": int(frames.anomalous.sum()), "videos": len(splits["train"]),
-                 "val_videos": [v.id for v in splits["val"]],
+    train_log = {"seconds_total": round(time.perf_counter() - start, 1), **data_log,
+                 "seconds_train": round(result.seconds, 1), "steps": settings.steps,
                  "loss_first": round(result.losses[0], 4), "loss_last": round(result.losses[-1], 4),
                  "loss_every_50": [round(x, 4) for x in result.losses[::50]],
                  **machine_facts()}
@@ -150,6 +137,35 @@ def ensure_synthclip(cfg: Config, progress: bool = True, settings: SynthClipSett
         "synthvad": synthvad, "train": train_log})
     return {"reused": False, "checkpoint": str(checkpoint), "key": key, "seconds": train_log["seconds_total"],
             "loss_first": train_log["loss_first"], "loss_last": train_log["loss_last"]}
+
+
+def training_frames(cfg: Config, settings: SynthClipSettings, corpus_root: str | Path, progress: bool = False
+                    ) -> tuple[FrameSet, dict[str, Any]]:
+    """SynthCLIP's training frames for ``cfg``: SynthVAD's training split less the validation
+    videos, plus the recipe's corpus (both rendered first when missing).
+
+    Returns:
+        The frames and what was done (seconds rendering and decoding, counts, held-out videos).
+    """
+    from stprompt_core.data.manifest import load_manifest
+    from stprompt_core.pipeline import ensure_synth
+    from stprompt_core.synthclip.data import concat_frames, load_frames, split_videos
+
+    start = time.perf_counter()
+    ensure_synth(cfg, progress=progress)
+    corpus = ensure_corpus(cfg.synth.preset, cfg.synth.seed, settings, corpus_root, progress)
+    corpus_s = time.perf_counter() - start
+    splits = split_videos(load_manifest(cfg.data.manifest), settings.val_per_class)
+    t0 = time.perf_counter()
+    sets = [load_frames(splits["train"], cfg.data_root(), settings.frame_stride, cfg.data.dataset, progress=progress)]
+    if corpus is not None:
+        sets.append(load_frames(load_manifest(corpus / "manifest.json").videos, corpus, settings.corpus_stride,
+                                cfg.data.dataset, progress=progress))
+    frames = concat_frames(sets)
+    return frames, {"seconds_render": round(corpus_s, 1), "seconds_decode": round(time.perf_counter() - t0, 1),
+                    "corpus": str(corpus) if corpus else None, "frames": len(frames),
+                    "anomalous_frames": int(frames.anomalous.sum()), "videos": len(splits["train"]),
+                    "val_videos": [v.id for v in splits["val"]]}
 
 
 def save_checkpoint(model: nn.Module, checkpoint: str | Path, meta: dict[str, Any]) -> None:

@@ -9,6 +9,9 @@ anomalous frames), then the counted normal activity, then the place. From it we 
   tokens inside the box;
 - the **context caption**: the caption without the event (``"a person walking in a
   street with ..."``), paired with the patch tokens outside the box;
+- the **event caption**: the event phrase without where it happens (``"two people
+  fighting"``), shared by every frame of one kind of event (the anchors of the
+  ``anchored`` event loss);
 - the **plain caption**: the caption without its style prefix (``"a cctv view of "``),
   which is drawn at random per video and cannot be seen in the frame.
 """
@@ -20,6 +23,7 @@ from dataclasses import dataclass
 
 from stprompt_core.synth.captions import PREFIXES
 
+_WHERE = re.compile(r" (?:on the [a-z]+|in front of the wall)$")  # synth.anomalies._where
 _PLACE_SPLIT = re.compile(r" in (?=an? )")  # parts end where " in a(n) <place>" begins
 _PREFIXES = sorted((p for p in PREFIXES if p), key=len, reverse=True)
 
@@ -61,6 +65,18 @@ def region_caption(caption: str) -> str:
     if not parsed.parts:
         raise ValueError(f"caption names no event: {caption!r}")
     return parsed.parts[0]
+
+
+def event_caption(region: str) -> str:
+    """An event phrase without its location: ``"a fire burning on the grass"`` -> ``"a fire burning"``.
+
+    Raises:
+        ValueError: the phrase does not end with a SynthVAD location.
+    """
+    event, n = _WHERE.subn("", region)
+    if n != 1 or not event:
+        raise ValueError(f"not a located SynthVAD event phrase: {region!r}")
+    return event
 
 
 def plain_caption(caption: str) -> str:

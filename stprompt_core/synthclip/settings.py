@@ -23,6 +23,8 @@ def default_model(preset: str) -> str:
     """The SynthCLIP model config a preset's profile uses."""
     return PRESET_MODELS.get(preset, DEFAULT_MODEL)
 
+EVENT_LOSSES = ("clip", "anchored")
+
 
 @dataclass(frozen=True)
 class SynthClipSettings:
@@ -40,6 +42,10 @@ class SynthClipSettings:
     warmup_steps: int = 100  # linear warmup, then cosine to zero
     patch_loss_weight: float = 1.0  # weight of the patch-token contrastive loss (tokens under the box)
     event_loss_weight: float = 1.0  # weight of anomalous frames' embeddings vs their event phrase alone
+    # "clip": InfoNCE of anomalous frames against their located event phrases, distinct in the batch
+    # ("... on the grass" and "... on the road" are negatives of each other); "anchored": frames and
+    # region crops classified over all event captions without location (one text per kind of event)
+    event_loss: str = "clip"
     region_margin: float = 0.3  # region crop = box grown by this share of its size on each side
     region_min_side: float = 28.0  # region crops cover at least this many frame pixels
     corpus_per_class: int = 160  # extra short SynthVAD videos per anomaly class rendered for SynthCLIP only
@@ -49,6 +55,10 @@ class SynthClipSettings:
     corpus_stride: int = 3  # decode every 3rd corpus frame
     val_per_class: int = 2  # training videos per class held out for validation (never trained on)
     seed: int = 0  # initialisation, sampling and augmentation
+
+    def __post_init__(self) -> None:
+        if self.event_loss not in EVENT_LOSSES:
+            raise ValueError(f"synthclip event_loss={self.event_loss!r} is not one of {EVENT_LOSSES}")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -18,7 +18,11 @@ the model's learnable temperature:
   text with untrained tokens;
 - **event**: the anomalous frames' pooled embeddings against their event phrase alone, so
   that the frame embedding is nearest to what happens, not only to the whole scene
-  description (a caption is mostly normal activity and place).
+  description (a caption is mostly normal activity and place). ``event_loss="clip"``:
+  InfoNCE over the batch's distinct located phrases; ``"anchored"``: anomalous frames and
+  region crops classified (cross-entropy, the model's temperature) over every event
+  caption of the data without its location (:func:`~stprompt_core.synthclip.captions.event_caption`),
+  so frames of one kind of event share one positive and are never each other's negatives.
 
 A locked HF text tower (design b) is run once per distinct text before training; its
 linear projection trains. A from-scratch text tower (design a) runs every step.
@@ -35,6 +39,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from stprompt_core.synthclip.captions import event_caption
 from stprompt_core.synthclip.data import FrameSet, patch_weights, region_views, training_views
 from stprompt_core.synthclip.model import build_model, is_locked_hf_text
 from stprompt_core.synthclip.settings import SynthClipSettings
@@ -52,6 +57,7 @@ class TextBank:
         import open_clip
 
         self.index = {t: i for i, t in enumerate(texts)}
+        self.device = torch.device("cpu")
         tokens = open_clip.get_tokenizer(model_name)(texts)  # [U, L]
         self.locked = is_locked_hf_text(model)
         if self.locked:
@@ -71,9 +77,18 @@ class TextBank:
         else:
             self.tokens = tokens
 
+    def to(self, device: torch.device) -> "TextBank":
+        """Keep the stored features or tokens on ``device`` (the model's)."""
+        self.device = device
+        if self.locked:
+            self.pooled = self.pooled.to(device)
+        else:
+            self.tokens = self.tokens.to(device)
+        return self
+
     def features(self, model: nn.Module, texts: list[str]) -> torch.Tensor:
         """Unnormalised text embeddings ``[n, D]`` with gradients to the trainable parts."""
-        idx = torch.tensor([self.index[t] for t in texts], dtype=torch.long)
+        idx = torch.tensor([self.index[t] for t in texts], dtype=torch.long, device=self.device)
         if self.locked:
             return model.text.proj(self.pooled[idx])
         return model.encode_text(self.tokens[idx])
@@ -89,19 +104,24 @@ class TrainResult:
 
 
 def train_synthclip(model_name: str, frames: FrameSet, settings: SynthClipSettings, progress: bool = False,
-                    model: nn.Module | None = None) -> TrainResult:
+                    model: nn.Module | None = None, device: str | torch.device = "cpu") -> TrainResult:
     """Train ``model_name`` (a fresh model from :func:`build_model`, or ``model``) on ``frames``.
 
-    Deterministic for ``settings.seed`` on a given machine and thread count.
+    Deterministic for ``settings.seed`` on a given machine and thread count (on CPU).
+
+    Args:
+        device: where the model trains; batches are cut from ``frames`` on the CPU, so the
+            random stream (and, up to floating point, the run) is the same on any device.
 
     Returns:
-        :class:`TrainResult` with the model in eval mode.
+        :class:`TrainResult` with the model in eval mode, on the CPU.
     """
     import open_clip
 
     s = settings
     start = time.perf_counter()
-    model = model if model is not None else build_model(model_name, s.seed)
+    device = torch.device(device)
+    model = (model if model is not None else build_model(model_name, s.seed)).cpu()
     visual = model.visual
     pp = open_clip.get_model_preprocess_cfg(model)
     size = pp.get("size", visual.image_size)
@@ -110,7 +130,10 @@ def train_synthclip(model_name: str, frames: FrameSet, settings: SynthClipSettin
     grid = tuple(int(g) for g in visual.grid_size)
     patch_hw = tuple(int(p) for p in visual.patch_size)
 
-    bank = TextBank(model, model_name, frames.texts())
+    anchors = _event_anchors(frames.regions) if s.event_loss == "anchored" else []
+    bank = TextBank(model, model_name, sorted(set(frames.texts()) | set(anchors))).to(device)
+    model.to(device)
+    anchor_index = {t: i for i, t in enumerate(anchors)}
     params = [p for p in model.parameters() if p.requires_grad]
     decay = [p for p in params if p.ndim >= 2]
     no_decay = [p for p in params if p.ndim < 2]
@@ -148,7 +171,7 @@ def train_synthclip(model_name: str, frames: FrameSet, settings: SynthClipSettin
                 crops = region_views(frames.frames[idx_r], frames.boxes[idx_r], input_hw, mean, std, gen,
                                      s.region_margin, s.region_min_side)
                 pixels = torch.cat([pixels, crops])
-            pooled, tokens = visual(pixels)  # [B, D], [B, P, width]
+            pooled, tokens = visual(pixels.to(device))  # [B, D], [B, P, width]
             scale = model.logit_scale.exp()
             # 2. global loss: frames vs captions, crops vs event phrases
             texts = [frames.captions[i] for i in idx_f] + [frames.regions[i] for i in idx_r]
@@ -156,14 +179,20 @@ def train_synthclip(model_name: str, frames: FrameSet, settings: SynthClipSettin
             # 3. patch loss: tokens under the box vs event phrase, the others vs the rest of the caption
             nf = len(idx_f)
             tok = tokens[:nf] @ visual.proj  # [nf, P, D]
-            w_in = patch_weights(views.boxes, grid, patch_hw)  # [nf, P]
+            w_in = patch_weights(views.boxes, grid, patch_hw).to(device)  # [nf, P]
             feats, ptexts = _patch_pairs(tok, w_in, [frames.regions[i] for i in idx_f],
                                          [frames.contexts[i] for i in idx_f])
             loss_p = loss_fn(F.normalize(feats, dim=-1), F.normalize(bank.features(model, ptexts), dim=-1), scale)
             # 4. event loss: anomalous frames' embeddings vs their event phrase alone
-            loss_e = torch.zeros(())
+            loss_e = torch.zeros((), device=device)
             keep = _first_per_text([frames.regions[i] for i in idx_a])
-            if len(keep) > 1:
+            if anchors:
+                rows = torch.cat([pooled[: len(idx_a)], pooled[nf:]])  # anomalous frames, then region crops
+                target = torch.tensor([anchor_index[event_caption(frames.regions[i])]
+                                       for i in np.concatenate([idx_a, idx_r])], device=device)
+                text_e = F.normalize(bank.features(model, anchors), dim=-1)  # [A, D]
+                loss_e = F.cross_entropy(scale * F.normalize(rows, dim=-1) @ text_e.T, target)
+            elif len(keep) > 1:
                 etexts = [frames.regions[idx_a[k]] for k in keep]
                 loss_e = loss_fn(F.normalize(pooled[keep], dim=-1), F.normalize(bank.features(model, etexts), dim=-1),
                                  scale)
@@ -184,7 +213,7 @@ def train_synthclip(model_name: str, frames: FrameSet, settings: SynthClipSettin
         visual.output_tokens = before
         if bar:
             bar.close()
-    model.eval()
+    model.eval().cpu()
     result.seconds = time.perf_counter() - start
     return result
 
@@ -207,6 +236,11 @@ def _patch_pairs(tok: torch.Tensor, w_in: torch.Tensor, regions: list[str], cont
             feats.append(outside[i])
             texts.append(contexts[i])
     return torch.stack(feats), texts
+
+
+def _event_anchors(regions: list[str]) -> list[str]:
+    """Every event caption (event phrase without location) of the data, sorted."""
+    return sorted({event_caption(r) for r in regions if r})
 
 
 def _first_per_text(texts: list[str]) -> list[int]:

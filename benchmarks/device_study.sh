@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# GPU run of benchmarks/synthclip_study.py: the SynthCLIP recipe variants in parallel on one GPU.
+# Renders the workshop SynthVAD and SynthCLIP corpus there (PyAV), trains each variant with the
+# exported MiniLM features, writes OUT/<variant>.json. Prepare here first:
+#
+#   python benchmarks/synthclip_study.py export        # -> benchmarks/_work/study_text
+#   pip download av==18.1.0 open_clip_torch==3.3.0 ftfy==6.3.1 wcwidth==0.9.4 (cp312 manylinux wheels)
+#       into benchmarks/_work/whl
+#   device run, carrying benchmarks/_work/whl and benchmarks/_work/study_text:
+#       bash benchmarks/device_study.sh
+#   python benchmarks/synthclip_study.py collect <folder of the returned JSON files>
+set -uo pipefail
+cd "$(dirname "$0")/.."
+OUT_DIR="${OUT:-benchmarks/_work/study_out}"
+mkdir -p "$OUT_DIR"
+LIMIT="${LIMIT:-500}"  # seconds per variant process, render and decode included
+VARIANTS="${VARIANTS:-base steps4x steps8x batch4x anchored anchored4x anchored8x}"
+PY=python3
+if ! $PY -c "import open_clip, av" 2>/dev/null; then
+  $PY -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target /tmp/site benchmarks/_work/whl/*.whl || exit 3
+  export PYTHONPATH=/tmp/site
+fi
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" HF_HUB_OFFLINE=1 PYTHONUNBUFFERED=1
+mkdir -p cache/models/all-MiniLM-L6-v2
+cp benchmarks/_work/study_text/minilm_config.json cache/models/all-MiniLM-L6-v2/config.json
+nvidia-smi --query-gpu=name,memory.total --format=csv,noheader
+t0=$(date +%s)
+$PY - <<'PY'
+import sys
+sys.path.insert(0, "benchmarks")
+import synthclip_study as s
+from stprompt_core.pipeline import ensure_synth
+from stprompt_core.synthclip import settings_for
+from stprompt_core.synthclip.cache import ensure_corpus
+cfg = s._config()
+ensure_synth(cfg, progress=False)
+ensure_corpus(s.PRESET, 0, settings_for(s.PRESET), "cache/synthclip/corpus")
+PY
+echo "render: $(( $(date +%s) - t0 )) s"
+for v in $VARIANTS; do
+  timeout "$LIMIT" $PY benchmarks/synthclip_study.py run "$v" --device cuda --out "$OUT_DIR" --threads 2 \
+    > "/tmp/study_$v.log" 2>&1 &
+done
+wait
+echo "all: $(( $(date +%s) - t0 )) s"
+for v in $VARIANTS; do echo "== $v"; grep -v "^\s*$" "/tmp/study_$v.log" | tail -4; done

@@ -1,0 +1,231 @@
+"""SynthCLIP recipe study: how far more steps, bigger batches and the anchored event loss go.
+
+The workshop recipe (850 steps, 2 CPU cores, ~4 min) reaches 0.38 zero-shot accuracy on
+held-out frames (results/synthclip.json); the target is 0.9. This study trains recipe
+variants of the default design (SynthCLIP-S-MiniLM) on a GPU, where 16x the steps take
+minutes, to tell whether the recipe is limited by compute or by what it learns from.
+
+    # here (with the MiniLM weights): every text's frozen MiniLM features -> benchmarks/_work/study_text
+    python benchmarks/synthclip_study.py export
+    # on the GPU machine (benchmarks/device_study.sh): one variant, figures -> OUT/VARIANT.json
+    python benchmarks/synthclip_study.py run VARIANT --device cuda --out OUT
+    # collect the variants' JSON files into results/synthclip_study.json
+    python benchmarks/synthclip_study.py collect DIR
+
+``export`` exists because the MiniLM weights (91 MB) and PyAV's wheel (36 MB) do not both
+fit in what travels to the GPU machine: the frozen text tower's pooled outputs of every
+text the study needs are computed here once, and ``run`` looks them up (the features are
+the ones training computes; the tower is frozen and the projection is the identity).
+Data, sampling, losses and evaluation are the package's own (:func:`training_frames`,
+:func:`train_synthclip`, :func:`evaluate_synthclip`); selection is on validation, test is
+reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+TEXT_DIR = Path("benchmarks/_work/study_text")
+RESULTS = ROOT / "benchmarks" / "results" / "synthclip_study.json"
+MODEL = "SynthCLIP-S-MiniLM"
+PRESET = "workshop"
+BASE_STEPS = 850
+
+# variant -> overrides of the workshop recipe
+VARIANTS: dict[str, dict] = {
+    "base": {},
+    "steps4x": {"steps": 4 * BASE_STEPS, "warmup_steps": 400},
+    "steps16x": {"steps": 16 * BASE_STEPS, "warmup_steps": 1000},
+    "batch4x": {"batch_frames": 160, "batch_regions": 96},
+    "anchored": {"event_loss": "anchored"},
+    "anchored4x": {"event_loss": "anchored", "steps": 4 * BASE_STEPS, "warmup_steps": 400},
+    "anchored16x": {"event_loss": "anchored", "steps": 16 * BASE_STEPS, "warmup_steps": 1000},
+}
+
+
+def _config():
+    from stprompt_core.cli.synthclip import synthclip_config
+
+    return synthclip_config(PRESET, 0, MODEL, out="benchmarks/_work/study")
+
+
+class _Lookup:
+    """Frozen MiniLM pooled features ``[U, 384]`` of the exported texts."""
+
+    def __init__(self, folder: Path):
+        from safetensors.torch import load_file
+
+        self.texts = json.loads((folder / "texts.json").read_text())
+        self.pooled = load_file(str(folder / "pooled.safetensors"))["pooled"]
+        self.index = {t: i for i, t in enumerate(self.texts)}
+
+    def rows(self, texts: list[str]) -> torch.Tensor:
+        missing = [t for t in texts if t not in self.index]
+        if missing:
+            raise KeyError(f"{len(missing)} texts were not exported, e.g. {missing[0]!r}: run `export` again")
+        return self.pooled[[self.index[t] for t in texts]]
+
+
+def _use_lookup(lookup: _Lookup) -> None:
+    """Route the package's two text-encoding entry points through ``lookup``."""
+    import torch.nn.functional as F
+
+    import stprompt_core.localize.prompt_set as prompt_set
+    import stprompt_core.synthclip.train as train
+
+    class LookupBank(train.TextBank):
+        def __init__(self, model, model_name, texts, batch_size=256):  # noqa: ARG002 (TextBank's signature)
+            self.index = {t: i for i, t in enumerate(texts)}
+            self.device = torch.device("cpu")
+            self.locked = True
+            self.pooled = lookup.rows(texts)
+
+    def encode_prompts(model, model_name, texts, batch_size=256):  # noqa: ARG001
+        with torch.no_grad():
+            return F.normalize(model.text.proj(lookup.rows(texts).to(next(model.parameters()).device)).float(), dim=-1)
+
+    train.TextBank = LookupBank
+    prompt_set.encode_prompts = encode_prompts
+
+
+def _build_without_text_weights(seed: int):
+    """The model ``build_model`` makes, with the MiniLM tower built from its config only
+    (its features come from the lookup)."""
+    import open_clip
+
+    from stprompt_core.backbone.clip import register_model_configs
+    from stprompt_core.backbone.stem import conv_stem_channels, install_conv_stem, quiet_loading
+
+    register_model_configs()
+    with torch.random.fork_rng(), quiet_loading():
+        torch.manual_seed(seed)
+        model = open_clip.create_model(MODEL, pretrained=None, pretrained_text=False)
+    install_conv_stem(model.visual, conv_stem_channels(MODEL))
+    model.lock_text_tower(unlocked_layers=0, freeze_layer_norm=True)
+    return model
+
+
+def export() -> None:
+    """Every text the study encodes (training texts, anchors, evaluation prompts) with its
+    MiniLM pooled features, from the real tower."""
+    from safetensors.torch import save_file
+
+    import stprompt_core.localize.prompt_set as prompt_set
+    from stprompt_core.data.manifest import load_manifest
+    from stprompt_core.synthclip import settings_for
+    from stprompt_core.synthclip.cache import training_frames
+    from stprompt_core.synthclip.data import load_frames, split_videos
+    from stprompt_core.synthclip.evaluate import evaluate_synthclip
+    from stprompt_core.synthclip.model import build_model
+    from stprompt_core.synthclip.train import TextBank, _event_anchors
+
+    cfg = _config()
+    settings = settings_for(PRESET)
+    frames, _ = training_frames(cfg, settings, "cache/synthclip/corpus", progress=True)
+    texts = set(frames.texts()) | set(_event_anchors(frames.regions))
+    model = build_model(MODEL, 0)
+    recorded: set[str] = set()
+    real = prompt_set.encode_prompts
+
+    def recording(m, name, prompts, batch_size=256):
+        recorded.update(prompts)
+        return real(m, name, prompts, batch_size)
+
+    prompt_set.encode_prompts = recording
+    val = [v for v in split_videos(load_manifest(cfg.data.manifest), settings.val_per_class)["val"] if v.label]
+    evaluate_synthclip(model, MODEL, load_frames(val[:2], cfg.data_root(), 8, anomalous_only=True))
+    prompt_set.encode_prompts = real
+    ordered = sorted(texts | recorded)
+    bank = TextBank(model, MODEL, ordered)
+    TEXT_DIR.mkdir(parents=True, exist_ok=True)
+    (TEXT_DIR / "texts.json").write_text(json.dumps(ordered))
+    save_file({"pooled": bank.pooled.contiguous()}, str(TEXT_DIR / "pooled.safetensors"))
+    print(f"{len(ordered)} texts ({len(recorded)} evaluation prompts) -> {TEXT_DIR}")
+
+
+def run(variant: str, device: str, out: Path, threads: int) -> None:
+    from stprompt_core.synthclip import settings_for
+    from stprompt_core.synthclip.cache import machine_facts, training_frames
+    from stprompt_core.synthclip.data import load_frames, split_videos
+    from stprompt_core.synthclip.evaluate import EVAL_STRIDE, evaluate_synthclip
+    from stprompt_core.synthclip.train import train_synthclip
+    from stprompt_core.data.manifest import load_manifest
+
+    if threads:
+        torch.set_num_threads(threads)
+    _use_lookup(_Lookup(TEXT_DIR))
+    cfg = _config()
+    settings = settings_for(PRESET, VARIANTS[variant])
+    frames, data_log = training_frames(cfg, settings, "cache/synthclip/corpus")
+    model = _build_without_text_weights(settings.seed)
+    result = train_synthclip(MODEL, frames, settings, model=model, device=device)
+    splits = split_videos(load_manifest(cfg.data.manifest), settings.val_per_class)
+    figures = {}
+    for split in ("val", "test"):
+        videos = [v for v in splits[split] if v.label]
+        fs = load_frames(videos, cfg.data_root(), EVAL_STRIDE, cfg.data.dataset, anomalous_only=True)
+        figures[split] = evaluate_synthclip(result.model, MODEL, fs, cfg.data.dataset)
+    record = {"variant": variant, "overrides": VARIANTS[variant], "settings": settings.to_dict(), "device": device,
+              "device_name": torch.cuda.get_device_name() if device.startswith("cuda") else "cpu",
+              "seconds_train": round(result.seconds, 1), **{k: data_log[k] for k in ("frames", "anomalous_frames")},
+              "loss_first": round(result.losses[0], 4), "loss_last_50": round(sum(result.losses[-50:]) / 50, 4),
+              "val": _summary(figures["val"]), "test": _summary(figures["test"]), "machine": machine_facts()}
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{variant}.json").write_text(json.dumps(record, indent=1))
+    print(variant, "val", record["val"]["canonical"], "test", record["test"]["canonical"], f"{result.seconds:.0f}s")
+
+
+def _summary(fig: dict) -> dict:
+    z, loc = fig["zero_shot"], fig["localization"]
+    return {"frames": fig["frames"], "canonical": round(z["canonical"], 4), "paraphrase": round(z["paraphrase"], 4),
+            "per_class": {k: round(v, 3) for k, v in z["canonical_per_class"].items()},
+            "pointing": round(loc["pointing"], 4), "pointing_chance": round(loc["pointing_chance"], 4),
+            "mean_iou": round(loc["mean_iou"], 4)}
+
+
+def collect(folder: Path) -> None:
+    runs = {p.stem: json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))}
+    if not runs:
+        raise SystemExit(f"no variant results in {folder}")
+    best = max(runs, key=lambda k: runs[k]["val"]["canonical"])
+    RESULTS.write_text(json.dumps({
+        "date": datetime.date.today().isoformat(), "model_name": MODEL, "preset": PRESET,
+        "command": "bash benchmarks/device_study.sh (GPU), then python benchmarks/synthclip_study.py collect DIR",
+        "best_on_val": best, "variants": runs}, indent=1) + "\n")
+    for k, r in runs.items():
+        print(f"{k:12s} steps {r['settings']['steps']:6d} train {r['seconds_train']:7.1f}s  val {r['val']['canonical']:.3f}"
+              f"  test {r['test']['canonical']:.3f}  para {r['test']['paraphrase']:.3f}  point {r['test']['pointing']:.3f}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("export")
+    r = sub.add_parser("run")
+    r.add_argument("variant", choices=sorted(VARIANTS))
+    r.add_argument("--device", default="cuda")
+    r.add_argument("--out", type=Path, required=True)
+    r.add_argument("--threads", type=int, default=0)
+    c = sub.add_parser("collect")
+    c.add_argument("folder", type=Path)
+    a = ap.parse_args(argv)
+    t0 = time.perf_counter()
+    if a.cmd == "export":
+        export()
+    elif a.cmd == "run":
+        run(a.variant, a.device, a.out, a.threads)
+    else:
+        collect(a.folder)
+    print(f"{a.cmd}: {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
