@@ -25,17 +25,7 @@ mkdir -p cache/models/all-MiniLM-L6-v2
 cp benchmarks/_work/study_text/minilm_config.json cache/models/all-MiniLM-L6-v2/config.json
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader
 t0=$(date +%s)
-$PY - <<'PY'
-import sys
-sys.path.insert(0, "benchmarks")
-import synthclip_study as s
-from stprompt_core.pipeline import ensure_synth
-from stprompt_core.synthclip import settings_for
-from stprompt_core.synthclip.cache import ensure_corpus
-cfg = s._config()
-ensure_synth(cfg, progress=False)
-ensure_corpus(s.PRESET, 0, settings_for(s.PRESET), "cache/synthclip/corpus")
-PY
+$PY benchmarks/synthclip_study.py render || exit 4
 echo "render: $(( $(date +%s) - t0 )) s"
 for v in $VARIANTS; do
   timeout "$LIMIT" $PY benchmarks/synthclip_study.py run "$v" --device cuda --out "$OUT_DIR" --threads 2 \

@@ -113,6 +113,17 @@ def _build_without_text_weights(seed: int):
     return model
 
 
+def render() -> None:
+    """Render the workshop SynthVAD and the SynthCLIP corpus (worker processes need a script
+    file to start from, so this is a subcommand, not inline code)."""
+    from stprompt_core.pipeline import ensure_synth
+    from stprompt_core.synthclip import settings_for
+    from stprompt_core.synthclip.cache import ensure_corpus
+
+    ensure_synth(_config(), progress=False)
+    ensure_corpus(PRESET, 0, settings_for(PRESET), "cache/synthclip/corpus")
+
+
 def export() -> None:
     """Every text the study encodes (training texts, anchors, evaluation prompts) with its
     MiniLM pooled features, from the real tower."""
@@ -209,6 +220,7 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
     sub.add_parser("export")
+    sub.add_parser("render")
     r = sub.add_parser("run")
     r.add_argument("variant", choices=sorted(VARIANTS))
     r.add_argument("--device", default="cuda")
@@ -220,6 +232,8 @@ def main(argv: list[str] | None = None) -> None:
     t0 = time.perf_counter()
     if a.cmd == "export":
         export()
+    elif a.cmd == "render":
+        render()
     elif a.cmd == "run":
         run(a.variant, a.device, a.out, a.threads)
     else:

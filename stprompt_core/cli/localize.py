@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"study written to {args.run_dir}/{STUDY_FILE}")
         return 0
     result = localize(args.run_dir, settings=s, frame_size=frame_size)
-    head = {k: result[k] for k in ("tiou", "mean_iou", "threshold", "n_frames", "n_passed")}
+    head = {k: result[k] for k in ("tiou", "mean_iou", "tiou_ceiling", "iou_ceiling", "threshold", "n_frames", "n_passed")}
     head["frames_per_s"] = result["timing"]["frames_per_s"]
     print(json.dumps(head, indent=2))
     print(f"localization written to {args.run_dir}/localization.json", file=sys.stdout)

@@ -150,8 +150,10 @@ def prompt_bank_table(bank: Any) -> pd.DataFrame:
 
 
 def localization_table(result: dict[str, Any]) -> pd.DataFrame:
-    """``localization.json`` as a table: overall and per-class TIoU / mean IoU / frames."""
-    rows = [{"class": "all", "tiou": result["tiou"], "mean_iou": result["mean_iou"], "n_frames": result["n_frames"]}]
+    """``localization.json`` as a table: overall and per-class TIoU / mean IoU, the ceilings
+    the patch grid allows (``tiou_ceiling`` / ``iou_ceiling``, when recorded) and frames."""
+    keys = ("tiou", "mean_iou", "tiou_ceiling", "iou_ceiling", "n_frames")
+    rows = [{"class": "all", **{k: result.get(k) for k in keys}}]
     for name, r in sorted(result.get("per_class", {}).items()):
-        rows.append({"class": name, **{k: r.get(k) for k in ("tiou", "mean_iou", "n_frames")}})
+        rows.append({"class": name, **{k: r.get(k) for k in keys}})
     return pd.DataFrame(rows).set_index("class")

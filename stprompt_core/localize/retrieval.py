@@ -82,6 +82,23 @@ def frame_heatmap(prob_grid: np.ndarray | torch.Tensor, frame_size: tuple[int, i
     return out[0] if single else out
 
 
+def frame_patch_boxes(geometry: FrameGeometry | None, grid: tuple[int, int], frame_size: tuple[int, int]
+                      ) -> np.ndarray:
+    """``[rows * cols, 4]`` float64 frame-pixel box of every patch (row-major); patches the
+    backbone's crop leaves outside the frame have zero area. ``geometry=None``: the grid
+    covers the whole frame (a squash resize)."""
+    rows, cols = grid
+    W, H = frame_size
+    if geometry is None:
+        xs, ys = np.arange(cols) * (W / cols), np.arange(rows) * (H / rows)
+        gx, gy = np.meshgrid(xs, ys)
+        return np.stack([gx, gy, gx + W / cols, gy + H / rows], axis=-1).reshape(-1, 4)
+    from stprompt_core.video.geometry import patch_boxes
+
+    h, w = geometry.input_hw
+    return patch_boxes(geometry, (h // rows, w // cols)).double().numpy()
+
+
 def _patch_layout(geometry: FrameGeometry | None, grid: tuple[int, int], frame_size: tuple[int, int]
                   ) -> tuple[tuple[float, float], tuple[float, float], tuple[float, float, float, float]]:
     """Origin and step of the patch grid in frame pixels, and the frame region patches cover."""
@@ -89,10 +106,7 @@ def _patch_layout(geometry: FrameGeometry | None, grid: tuple[int, int], frame_s
     W, H = frame_size
     if geometry is None:
         return (0.0, 0.0), (W / cols, H / rows), (0.0, 0.0, float(W), float(H))
-    from stprompt_core.video.geometry import patch_boxes
-
-    h, w = geometry.input_hw
-    boxes = patch_boxes(geometry, (h // rows, w // cols)).double().reshape(rows, cols, 4)  # frame pixels
+    boxes = torch.from_numpy(frame_patch_boxes(geometry, grid, frame_size)).reshape(rows, cols, 4)  # frame pixels
     area = (boxes[..., 2] - boxes[..., 0]) * (boxes[..., 3] - boxes[..., 1])  # [rows, cols]
     r, c = divmod(int(area.argmax()), cols)  # an unclipped patch gives the step and origin
     bx0, by0, bx1, by1 = boxes[r, c].tolist()

@@ -21,7 +21,10 @@ Writes into the run dir:
 
 - ``localization.json``: ``tiou``, ``mean_iou`` (the same frames, temporal gate ignored),
   ``threshold``, ``n_frames``, ``n_passed``, ``per_class`` ({label: tiou, mean_iou,
-  n_frames}), the settings, the bank's provenance, prompt counts, and throughput;
+  n_frames, ...}), the settings, the bank's provenance, prompt counts, and throughput;
+  ``iou_ceiling`` and ``tiou_ceiling``: the same two figures for the best map the patch
+  grid allows (:mod:`~stprompt_core.localize.ceiling`), what the temporal scores and the
+  grid leave reachable;
 - ``localization_frames.json``: one record per annotated frame (score, boxes, IoU);
 - ``localization_maps.safetensors`` (no pickle): ``maps/<video_id>`` ``[T, rows, cols]``
   float16 anomaly probabilities for every snippet, ``scores/<video_id>`` ``[T]``; the
@@ -47,7 +50,8 @@ from stprompt_core.data.manifest import VideoEntry, load_manifest
 from stprompt_core.features.store import FeatureStore, FeatureStoreError
 from stprompt_core.io import atomic_path, read_json, write_json
 from stprompt_core.localize.prompt_set import PromptSet, build_prompt_set, encode_prompts
-from stprompt_core.localize.retrieval import boxes_from_map, frame_heatmap, patch_anomaly_probs
+from stprompt_core.localize.ceiling import grid_iou_ceiling
+from stprompt_core.localize.retrieval import boxes_from_map, frame_heatmap, frame_patch_boxes, patch_anomaly_probs
 from stprompt_core.localize.settings import LocalizeSettings
 from stprompt_core.localize.tiou import region_iou, scale_boxes, tiou
 from stprompt_core.prompts.bank import PromptBank, load_bank, load_curated_bank
@@ -86,6 +90,7 @@ class FrameRecord:
     iou: float
     pred_boxes: list[list[float]]
     gt_boxes: list[list[float]]
+    iou_ceiling: float  # best IoU any union of patches reaches on this frame
 
 
 def load_context(run_dir: str | Path, split: str = "",
@@ -195,6 +200,7 @@ def evaluate_prompt_set(ctx: LocalizationContext, prompts: PromptSet, s: Localiz
                                 f"backbone ({ctx.cfg.backbone.model_name}) is not the one that extracted the store")
     source = _dense_source(ctx, s) if s.dense else _store_source(ctx)
     rows, cols = ctx.store.meta.patch_grid
+    patches = frame_patch_boxes(ctx.geometry, (rows, cols), ctx.frame_size)  # [P, 4] frame pixels
     snippet_len = ctx.store.meta.snippet_len
     records: list[FrameRecord] = []
     maps: dict[str, np.ndarray] = {}
@@ -217,7 +223,8 @@ def evaluate_prompt_set(ctx: LocalizationContext, prompts: PromptSet, s: Localiz
             pred = boxes_from_map(h, s.map_threshold, s.box_mode, s.min_area)
             gt_scaled = scale_boxes(gt, box_size, ctx.frame_size)
             records.append(FrameRecord(entry.id, entry.cls, f, t, float(snippet_scores[t]),
-                                       region_iou(pred, gt_scaled), pred, gt_scaled.round(2).tolist()))
+                                       region_iou(pred, gt_scaled), pred, gt_scaled.round(2).tolist(),
+                                       grid_iou_ceiling(gt_scaled, patches)))
     seconds = time.perf_counter() - t0
     return summarize(records, s, prompts, seconds, len(ctx.videos), ctx.split), records, maps
 
@@ -225,16 +232,21 @@ def evaluate_prompt_set(ctx: LocalizationContext, prompts: PromptSet, s: Localiz
 def summarize(records: list[FrameRecord], s: LocalizeSettings, prompts: PromptSet, seconds: float, n_videos: int,
               split: str) -> dict[str, Any]:
     """``localization.json`` content from per-frame records."""
-    ious = [r.iou for r in records]
+    def figures(sub: list[FrameRecord]) -> dict[str, float]:
+        scores = [r.score for r in sub]
+        ious, best = [r.iou for r in sub], [r.iou_ceiling for r in sub]
+        return {"tiou": tiou(ious, scores, s.score_threshold),
+                "mean_iou": float(np.mean(ious)) if sub else float("nan"),
+                "tiou_ceiling": tiou(best, scores, s.score_threshold),
+                "iou_ceiling": float(np.mean(best)) if sub else float("nan")}
+
     scores = [r.score for r in records]
     per_class: dict[str, dict[str, Any]] = {}
     for label in sorted({r.class_name for r in records}):
         sub = [r for r in records if r.class_name == label]
-        per_class[label] = {"tiou": tiou([r.iou for r in sub], [r.score for r in sub], s.score_threshold),
-                            "mean_iou": float(np.mean([r.iou for r in sub])), "n_frames": len(sub)}
+        per_class[label] = {**figures(sub), "n_frames": len(sub)}
     return {
-        "tiou": tiou(ious, scores, s.score_threshold),
-        "mean_iou": float(np.mean(ious)) if ious else float("nan"),
+        **figures(records),
         "threshold": s.score_threshold,
         "n_frames": len(records),
         "n_passed": int(sum(sc >= s.score_threshold for sc in scores)),

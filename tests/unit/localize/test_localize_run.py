@@ -15,7 +15,10 @@ def test_planted_regions_are_found_and_tiou_counts_the_gate(planted_run):
     assert result["mean_iou"] == pytest.approx(1.0)
     assert result["tiou"] == pytest.approx(5 / 6)
     assert result["per_class"]["fighting"] == {"tiou": pytest.approx(4 / 5), "mean_iou": pytest.approx(1.0),
-                                               "n_frames": 5}
+                                               "tiou_ceiling": pytest.approx(4 / 5),
+                                               "iou_ceiling": pytest.approx(1.0), "n_frames": 5}
+    # the planted boxes are whole patches, so the grid allows a perfect map: ceilings equal the results
+    assert result["iou_ceiling"] == pytest.approx(1.0) and result["tiou_ceiling"] == pytest.approx(5 / 6)
     assert result["per_class"]["fire"]["tiou"] == pytest.approx(1.0)
     assert result["threshold"] == 0.5 and result["bank"] == "curated:synthvad"
     assert result["timing"]["frames_per_s"] > 0
