@@ -52,6 +52,15 @@ def test_loss_decreases_on_tiny(in_workdir, frames):
     assert all(not p.requires_grad for p in result.model.text.transformer.parameters())  # MiniLM locked
 
 
+def test_anchored_event_loss_trains_and_rejects_unknown_losses(in_workdir, frames):
+    settings = dataclasses.replace(settings_for("tiny"), steps=30, event_loss="anchored")
+    result = train_synthclip(TINY_MODEL, frames, settings)
+    first, last = sum(result.losses[:5]) / 5, sum(result.losses[-5:]) / 5
+    assert last < 0.8 * first, result.losses
+    with pytest.raises(ValueError, match="event_loss"):
+        dataclasses.replace(settings, event_loss="supcon")
+
+
 def test_same_seed_same_weights_other_seed_other_weights(in_workdir, frames):
     settings = dataclasses.replace(settings_for("tiny"), steps=3)
     a = train_synthclip(TINY_MODEL, frames, settings).model.visual.state_dict()
