@@ -11,6 +11,8 @@ with four variants sharing the GPU.
     python benchmarks/synthclip_study.py export
     # on the GPU machine (benchmarks/device_study.sh): one variant, figures -> OUT/VARIANT.json
     python benchmarks/synthclip_study.py run VARIANT --device cuda --out OUT
+    # where the workshop checkpoint's errors come from -> results/synthclip_diagnostics.json
+    python benchmarks/synthclip_study.py diagnose [--checkpoint PATH]
     # collect the variants' JSON files into results/synthclip_study.json
     python benchmarks/synthclip_study.py collect DIR [DIR ...]
 
@@ -32,6 +34,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -204,6 +207,77 @@ def _summary(fig: dict) -> dict:
             "mean_iou": round(loc["mean_iou"], 4)}
 
 
+def diagnose(checkpoint: str | None) -> None:
+    """Where the workshop checkpoint's errors come from, on the test split's anomalous frames:
+
+    - ``text_ceiling``: each frame's own caption (and its event phrase alone), encoded by the
+      text tower, classified against the canonical class prompts: the accuracy a perfect
+      image embedding (one equal to its text) would reach;
+    - ``linear_probe``: logistic regression on the frozen [CLS] embeddings, fitted on the
+      anomalous frames of SynthCLIP's own training videos: whether the image side encodes
+      the event class at all, however the text side names it;
+    - ``region_crops``: zero-shot accuracy on crops of the annotated boxes as SynthCLIP
+      trains on them (margin 0.3, at least 28 px), against the whole-frame figure.
+
+    Writes ``results/synthclip_diagnostics.json``.
+    """
+    import open_clip
+    import torch.nn.functional as F
+    from sklearn.linear_model import LogisticRegression
+
+    from stprompt_core.backbone.clip import load_clip
+    from stprompt_core.classes import class_prompts
+    from stprompt_core.data.manifest import load_manifest
+    from stprompt_core.localize.prompt_set import DEFAULT_TEMPLATE, encode_prompts
+    from stprompt_core.synthclip import settings_for
+    from stprompt_core.synthclip.data import load_frames, region_views, split_videos
+    from stprompt_core.synthclip.evaluate import EVAL_STRIDE, embed_frames
+
+    cfg = _config()
+    if checkpoint:
+        cfg.backbone.pretrained = checkpoint
+    else:
+        from stprompt_core.config import load_config
+
+        cfg.backbone.pretrained = load_config(PRESET).backbone.pretrained
+    settings = settings_for(PRESET)
+    model = load_clip(cfg.backbone)
+    splits = split_videos(load_manifest(cfg.data.manifest), settings.val_per_class)
+    data = {s: load_frames([v for v in splits[s] if v.label], cfg.data_root(), EVAL_STRIDE, cfg.data.dataset,
+                           anomalous_only=True) for s in ("train", "test")}
+    canonical = encode_prompts(model, MODEL, [DEFAULT_TEMPLATE.format(n) for n in class_prompts(cfg.data.dataset)[1:]])
+    test = data["test"]
+    y = (test.labels - 1).numpy()
+
+    def text_accuracy(texts: list[str]) -> float:
+        unique = sorted(set(texts))
+        emb = encode_prompts(model, MODEL, unique)
+        pred = (emb @ canonical.T).argmax(dim=1).numpy()
+        at = {t: int(p) for t, p in zip(unique, pred)}
+        return float(np.mean([at[t] == c for t, c in zip(texts, y)]))
+
+    cls = {s: embed_frames(model, fs.frames)[0] for s, fs in data.items()}
+    probe = LogisticRegression(max_iter=3000).fit(cls["train"].numpy(), data["train"].labels.numpy())
+    pp = open_clip.get_model_preprocess_cfg(model)
+    size = int(model.visual.image_size[0]) if isinstance(model.visual.image_size, tuple) else int(model.visual.image_size)
+    crops = region_views(test.frames, test.boxes, (size, size), torch.tensor(pp["mean"]), torch.tensor(pp["std"]),
+                         torch.Generator().manual_seed(0), settings.region_margin, settings.region_min_side)
+    with torch.no_grad():
+        crop_emb = F.normalize(model.encode_image(crops), dim=-1)
+    out = {
+        "date": datetime.date.today().isoformat(), "checkpoint": cfg.backbone.pretrained, "split": "test",
+        "frames": len(test), "command": "python benchmarks/synthclip_study.py diagnose",
+        "zero_shot_frames": float(((cls["test"] @ canonical.T).argmax(dim=1).numpy() == y).mean()),
+        "text_ceiling": {"captions": text_accuracy(test.captions), "event_phrases": text_accuracy(test.regions)},
+        "linear_probe": {"train_frames": len(data["train"]),
+                         "train": float(probe.score(cls["train"].numpy(), data["train"].labels.numpy())),
+                         "test": float(probe.score(cls["test"].numpy(), test.labels.numpy()))},
+        "region_crops": float(((crop_emb @ canonical.T).argmax(dim=1).numpy() == y).mean()),
+    }
+    (RESULTS.parent / "synthclip_diagnostics.json").write_text(json.dumps(out, indent=1) + "\n")
+    print(json.dumps(out, indent=1))
+
+
 def collect(folders: list[Path]) -> None:
     runs = {}
     for folder in folders:
@@ -235,6 +309,8 @@ def main(argv: list[str] | None = None) -> None:
     r.add_argument("--device", default="cuda")
     r.add_argument("--out", type=Path, required=True)
     r.add_argument("--threads", type=int, default=0)
+    d = sub.add_parser("diagnose")
+    d.add_argument("--checkpoint", default=None, help="SynthCLIP weights (default: the workshop profile's)")
     c = sub.add_parser("collect")
     c.add_argument("folders", type=Path, nargs="+")
     a = ap.parse_args(argv)
@@ -243,6 +319,8 @@ def main(argv: list[str] | None = None) -> None:
         export()
     elif a.cmd == "render":
         render()
+    elif a.cmd == "diagnose":
+        diagnose(a.checkpoint)
     elif a.cmd == "run":
         run(a.variant, a.device, a.out, a.threads)
     else:

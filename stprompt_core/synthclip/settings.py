@@ -1,8 +1,9 @@
 """SynthCLIP's training recipe: one frozen dataclass, defaults per SynthVAD preset.
 
-Every number of the recipe is a field here, with where its default comes from. The
-project config may carry a ``synthclip`` section with any of these field names; values
-there replace the preset's recipe (:func:`settings_for`).
+Every number of the recipe is a field here, with where its default comes from.
+:func:`settings_for` applies overrides by field name to a preset's recipe (``stprompt
+synthclip train --steps N`` overrides ``steps``); the project config has no section for
+them, so the pipeline always trains the preset's recipe.
 """
 
 from __future__ import annotations
