@@ -141,12 +141,13 @@ def export() -> None:
     from stprompt_core.synthclip.data import load_frames, split_videos
     from stprompt_core.synthclip.evaluate import evaluate_synthclip
     from stprompt_core.synthclip.model import build_model
-    from stprompt_core.synthclip.train import TextBank, _event_anchors
+    from stprompt_core.synthclip.captions import event_captions
+    from stprompt_core.synthclip.train import TextBank
 
     cfg = _config()
     settings = settings_for(PRESET)
     frames, _ = training_frames(cfg, settings, "cache/synthclip/corpus", progress=True)
-    texts = set(frames.texts()) | set(_event_anchors(frames.regions))
+    texts = set(frames.texts()) | set(event_captions(frames.regions))
     model = build_model(MODEL, 0)
     recorded: set[str] = set()
     real = prompt_set.encode_prompts

@@ -79,6 +79,11 @@ def event_caption(region: str) -> str:
     return event
 
 
+def event_captions(regions: list[str]) -> list[str]:
+    """The distinct event captions of ``regions`` (event phrases; ``""`` skipped), sorted."""
+    return sorted({event_caption(r) for r in regions if r})
+
+
 def plain_caption(caption: str) -> str:
     """The caption without its style prefix."""
     parsed = parse_caption(caption)

@@ -39,7 +39,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from stprompt_core.synthclip.captions import event_caption
+from stprompt_core.synthclip.captions import event_caption, event_captions
 from stprompt_core.synthclip.data import FrameSet, patch_weights, region_views, training_views
 from stprompt_core.synthclip.model import build_model, is_locked_hf_text
 from stprompt_core.synthclip.settings import SynthClipSettings
@@ -130,7 +130,7 @@ def train_synthclip(model_name: str, frames: FrameSet, settings: SynthClipSettin
     grid = tuple(int(g) for g in visual.grid_size)
     patch_hw = tuple(int(p) for p in visual.patch_size)
 
-    anchors = _event_anchors(frames.regions) if s.event_loss == "anchored" else []
+    anchors = event_captions(frames.regions) if s.event_loss == "anchored" else []
     bank = TextBank(model, model_name, sorted(set(frames.texts()) | set(anchors))).to(device)
     model.to(device)
     anchor_index = {t: i for i, t in enumerate(anchors)}
@@ -185,7 +185,7 @@ def train_synthclip(model_name: str, frames: FrameSet, settings: SynthClipSettin
             loss_p = loss_fn(F.normalize(feats, dim=-1), F.normalize(bank.features(model, ptexts), dim=-1), scale)
             # 4. event loss: anomalous frames' embeddings vs their event phrase alone
             loss_e = torch.zeros((), device=device)
-            keep = _first_per_text([frames.regions[i] for i in idx_a])
+            keep = [] if anchors else _first_per_text([frames.regions[i] for i in idx_a])
             if anchors:
                 rows = torch.cat([pooled[: len(idx_a)], pooled[nf:]])  # anomalous frames, then region crops
                 target = torch.tensor([anchor_index[event_caption(frames.regions[i])]
@@ -236,11 +236,6 @@ def _patch_pairs(tok: torch.Tensor, w_in: torch.Tensor, regions: list[str], cont
             feats.append(outside[i])
             texts.append(contexts[i])
     return torch.stack(feats), texts
-
-
-def _event_anchors(regions: list[str]) -> list[str]:
-    """Every event caption (event phrase without location) of the data, sorted."""
-    return sorted({event_caption(r) for r in regions if r})
 
 
 def _first_per_text(texts: list[str]) -> list[int]:
