@@ -60,6 +60,10 @@ class BackboneConfig:
     # True: the weights are SynthCLIP's, trained on SynthVAD `synth.preset` by the pipeline
     # (`stprompt synthclip train`) when `pretrained` does not hold them yet (cache-or-compute).
     synthclip: bool = False
+    # SynthCLIP's optimizer steps; 0 keeps the preset's recipe (workshop: 850, ~4 min on 2 cores).
+    # More steps give a better backbone, slowly (benchmarks/results/synthclip_study.json: 3400 steps,
+    # ~15 min, test zero-shot accuracy 0.43-0.48 instead of ~0.38-0.40).
+    synthclip_steps: int = 0
 
 
 @dataclass

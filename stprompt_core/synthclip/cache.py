@@ -62,6 +62,19 @@ def cache_key(model_name: str, settings: SynthClipSettings, synthvad: dict[str, 
                     "settings": settings.to_dict(), "synthvad_sha256": synthvad["sha256"]})
 
 
+def settings_for_config(cfg: Config) -> SynthClipSettings:
+    """The recipe the pipeline trains for ``cfg``: ``synth.preset``'s, with
+    ``backbone.synthclip_steps`` steps when that is set.
+
+    Raises:
+        ValueError: ``backbone.synthclip_steps`` is negative.
+    """
+    steps = cfg.backbone.synthclip_steps
+    if steps < 0:
+        raise ValueError(f"backbone.synthclip_steps={steps}: give a positive number of steps, or 0 for the recipe's")
+    return settings_for(cfg.synth.preset, {"steps": steps} if steps else None)
+
+
 def ensure_corpus(preset: str, seed: int, settings: SynthClipSettings, root: str | Path, progress: bool = False) -> Path | None:
     """Render SynthCLIP's extra SynthVAD corpus of ``preset``/``seed`` under ``root`` unless it
     is there (the folder name carries the hash of its preset and seed); None when the recipe
@@ -95,7 +108,7 @@ def ensure_synthclip(cfg: Config, progress: bool = True, settings: SynthClipSett
     (:func:`ensure_corpus`).
 
     Args:
-        settings: the recipe; default :func:`settings_for` ``(synth.preset)``.
+        settings: the recipe; default :func:`settings_for_config` (the preset's, ``backbone.synthclip_steps``).
         corpus_root: where the corpus is rendered (default: ``corpus/`` beside the checkpoint).
 
     Returns:
@@ -107,7 +120,7 @@ def ensure_synthclip(cfg: Config, progress: bool = True, settings: SynthClipSett
             ``backbone.embed_dim`` disagrees with the model config.
     """
     b = cfg.backbone
-    settings = settings or settings_for(cfg.synth.preset)
+    settings = settings or settings_for_config(cfg)
     checkpoint = Path(b.pretrained)
     if checkpoint.suffix != ".safetensors":
         raise ValueError(f"backbone.pretrained={b.pretrained!r}: SynthCLIP weights need a .safetensors path, e.g. "

@@ -151,9 +151,9 @@ def evaluate_checkpoint(cfg, split: str = "test", settings=None, precision: str 
     from stprompt_core.backbone.clip import load_clip
     from stprompt_core.data.manifest import load_manifest
     from stprompt_core.synthclip.data import load_frames, split_videos
-    from stprompt_core.synthclip.settings import settings_for
+    from stprompt_core.synthclip.cache import settings_for_config
 
-    settings = settings or settings_for(cfg.synth.preset)
+    settings = settings or settings_for_config(cfg)
     videos = split_videos(load_manifest(cfg.data.manifest), settings.val_per_class)[split]
     videos = [v for v in videos if v.label]
     if not videos:

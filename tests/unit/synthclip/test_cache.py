@@ -52,3 +52,15 @@ def test_config_errors_name_the_field(fresh_workdir):
     cfg.backbone.embed_dim = 64
     with pytest.raises(ValueError, match="embed_dim"):
         ensure_synthclip(cfg, progress=False, settings=FAST)
+
+
+def test_backbone_synthclip_steps_sets_the_recipe_the_pipeline_trains():
+    from stprompt_core.synthclip.cache import settings_for_config
+
+    cfg = tiny_config("cache/synthclip/x.safetensors")
+    assert settings_for_config(cfg) == settings_for("tiny")  # 0: the preset's recipe
+    cfg.backbone.synthclip_steps = 7
+    assert settings_for_config(cfg) == dataclasses.replace(settings_for("tiny"), steps=7)
+    cfg.backbone.synthclip_steps = -1
+    with pytest.raises(ValueError, match="backbone.synthclip_steps"):
+        settings_for_config(cfg)
