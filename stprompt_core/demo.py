@@ -26,7 +26,7 @@ def run_demo(cfg: Config, out_dir: str | Path, progress: bool = True, book: bool
     synth = timed(stages, "synth", lambda: ensure_synth(cfg, progress))
     backbone = timed(stages, "synthclip", lambda: ensure_backbone(cfg, progress))
     features = timed(stages, "extract", lambda: ensure_features(cfg, progress))
-    trained = timed(stages, "train", lambda: ensure_trained(cfg, run_dir, progress))
+    trained = timed(stages, "train", lambda: ensure_trained(cfg, run_dir, progress, fresh=True))
     metrics = timed(stages, "evaluate", lambda: ensure_metrics(run_dir))
     loc = timed(stages, "localize", lambda: ensure_localization(run_dir))
     book_record = timed(stages, "book", lambda: build_book(cfg, out_dir / "book", run_dir=run_dir)) if book else None

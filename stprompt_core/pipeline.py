@@ -5,8 +5,10 @@ config and computes only what is missing:
 
     ensure_synth     SynthVAD videos + manifest     (reused when preset and seed match)
     ensure_backbone  SynthCLIP weights              (when backbone.synthclip; reused when the key matches)
-    ensure_features  the feature store              (extraction resumes per video)
-    ensure_trained   a run folder                   (training resumes per epoch)
+    ensure_features  the feature store              (extraction resumes per video; a store of
+                                                     SynthCLIP weights since retrained is rebuilt)
+    ensure_trained   a run folder                   (training resumes per epoch; with ``fresh``,
+                                                     a run of another config or features restarts)
     ensure_metrics   metrics.json of the run        (recomputed when older than the weights)
     ensure_localization  localization.json          (recomputed when older than the scores)
 """
@@ -57,6 +59,7 @@ def ensure_features(cfg: Config, progress: bool = True) -> dict[str, Any]:
     from stprompt_core.features.extract import extract_features
 
     ensure_backbone(cfg, progress)
+    drop_stale_store(cfg)
     summary = extract_features(cfg, progress=progress)
     if not summary.ok:
         raise RuntimeError(summary.format())
@@ -64,11 +67,47 @@ def ensure_features(cfg: Config, progress: bool = True) -> dict[str, Any]:
             "frames_per_s": round(summary.frames_per_s, 1)}
 
 
-def ensure_trained(cfg: Config, run_dir: Path, progress: bool = True) -> dict[str, Any]:
-    """Train into ``run_dir``, resuming; a finished run returns at once."""
-    from stprompt_core.train import train
+def drop_stale_store(cfg: Config) -> bool:
+    """Delete the feature store when the pipeline's own SynthCLIP weights have changed since it
+    was extracted: ``backbone.synthclip`` is set, the store records the same ``pretrained``
+    path, and that file's SHA-256 is no longer the one recorded. Its features came from weights
+    that no longer exist, so they can only be recomputed. Returns whether it deleted the store."""
+    import shutil
 
-    summary = train(cfg, run_dir, progress=progress)
+    from stprompt_core.backbone.encoder import weights_sha256
+
+    root = Path(cfg.data.feature_store)
+    if not (cfg.backbone.synthclip and (root / "store.json").is_file()):
+        return False
+    old = read_json(root / "store.json").get("backbone") or {}
+    if old.get("pretrained") != cfg.backbone.pretrained:
+        return False
+    recorded, current = old.get("weights_sha256"), weights_sha256(cfg.backbone.pretrained)
+    if recorded is None or current is None or recorded == current:
+        return False
+    print(f"feature store {root} was extracted with other weights at {cfg.backbone.pretrained} "
+          f"(SHA-256 {recorded[:12]}, now {current[:12]}: SynthCLIP was retrained); re-extracting")
+    shutil.rmtree(root)
+    return True
+
+
+def ensure_trained(cfg: Config, run_dir: Path, progress: bool = True, fresh: bool = False) -> dict[str, Any]:
+    """Train into ``run_dir``, resuming; a finished run returns at once.
+
+    Args:
+        fresh: when ``run_dir`` holds a run of another config or of other features, train
+            it again from scratch (the demo's run folder is its output) instead of raising
+            :class:`~stprompt_core.train.RunDirError`.
+    """
+    from stprompt_core.train import RunDirError, train
+
+    try:
+        summary = train(cfg, run_dir, progress=progress)
+    except RunDirError as exc:
+        if not fresh:
+            raise
+        print(f"training {run_dir} again: {exc}")
+        summary = train(cfg, run_dir, overwrite=True, progress=progress)
     return {"best": summary["best"], "epochs": summary["epochs"]}
 
 

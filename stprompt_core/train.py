@@ -36,7 +36,7 @@ from stprompt_core.classes import class_labels
 from stprompt_core.config import Config, config_from_dict
 from stprompt_core.data.batching import Sequence, collate, fit_length, to_sequence
 from stprompt_core.features.store import FeatureStore, FeatureStoreError
-from stprompt_core.io import atomic_path, read_json, write_json
+from stprompt_core.io import atomic_path, file_sha256, read_json, write_json
 from stprompt_core.losses import mil_align, mil_bce, text_separation, topk_counts, topk_mean
 from stprompt_core.model.stprompt import STPrompt, trainable_state_dict
 from stprompt_core.runinfo import hash_inputs, run_manifest
@@ -246,6 +246,7 @@ def _prepare_run_dir(cfg: Config, run_dir: Path, overwrite: bool, store: Feature
         if diff:
             raise RunDirError(f"{run_dir} holds a run with a different config ({', '.join(diff[:5])}); "
                               f"use another run dir or --overwrite")
+        _check_same_store(run_dir, store)
         if progress_path.exists():
             prog = read_json(progress_path)
             _truncate_log(run_dir / "train_log.jsonl", prog["epoch"])
@@ -264,6 +265,17 @@ def _prepare_run_dir(cfg: Config, run_dir: Path, overwrite: bool, store: Feature
          "n_val": len(plan.val_rows), "val_video_ids": _ids(store, plan.val_split, plan.val_rows),
          "selection": "best validation video-level AUC (ties: lower validation BCE)"}))
     return 0, {}
+
+
+def _check_same_store(run_dir: Path, store: FeatureStore) -> None:
+    """A run resumes only on the features it started from: ``store.json`` (which records the
+    backbone and its weights' SHA-256) must hash as in the run's ``run_manifest.json``."""
+    manifest = run_dir / "run_manifest.json"
+    meta = store.root / "store.json"
+    recorded = read_json(manifest).get("inputs", {}).get(str(meta)) if manifest.exists() else None
+    if recorded is not None and recorded != file_sha256(meta):
+        raise RunDirError(f"{run_dir} was trained on other features ({meta} changed since); "
+                          f"use another run dir or --overwrite")
 
 
 def _ids(store: FeatureStore, split: str | None, rows: list[int]) -> list[str]:

@@ -142,3 +142,23 @@ def test_empty_split_is_an_error(tmp_path):
     (tmp_path / "parts" / "train").mkdir(parents=True)
     with pytest.raises(FeatureStoreError, match="split 'train' has no videos"):
         FeatureStoreWriter(tmp_path, meta).finalize(["train"])
+
+
+def test_run_dir_of_other_features_is_refused_and_the_demo_retrains_it(planted, tmp_path):
+    import shutil
+
+    from stprompt_core.pipeline import ensure_trained
+
+    store = tmp_path / "store"
+    shutil.copytree(planted, store)
+    cfg = _cfg(store, **{"train.epochs": 2})
+    train(cfg, tmp_path / "run", progress=False)
+    meta = json.loads((store / "store.json").read_text())
+    meta["backbone"] = {**(meta.get("backbone") or {}), "weights_sha256": "0" * 64}  # as if re-extracted
+    (store / "store.json").write_text(json.dumps(meta))
+    with pytest.raises(RunDirError, match="other features"):
+        train(cfg, tmp_path / "run", progress=False)
+    with pytest.raises(RunDirError, match="other features"):
+        ensure_trained(cfg, tmp_path / "run", progress=False)
+    assert ensure_trained(cfg, tmp_path / "run", progress=False, fresh=True)["epochs"] == 2
+    assert ensure_trained(cfg, tmp_path / "run", progress=False)["epochs"] == 2  # now it resumes (finished)
