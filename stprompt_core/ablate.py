@@ -123,7 +123,7 @@ def run_ablation(cfg: Config, out_dir: str | Path, variants: list[str] | None = 
         t0 = time.perf_counter()
         vcfg = variant_config(cfg, change, progress)
         run_dir = out_dir / folder
-        trained = ensure_trained(vcfg, run_dir, progress=progress)
+        trained = ensure_trained(vcfg, run_dir, progress=progress, fresh=True)  # the table is this call's output
         m = ensure_metrics(run_dir)
         rows.append({"variant": name, "run_dir": str(run_dir), "auc": m["auc"], "ap": m["ap"],
                      "auc_abnormal": m.get("auc_abnormal"), "far": m.get("far"),
