@@ -15,6 +15,7 @@ config and computes only what is missing:
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -86,7 +87,8 @@ def drop_stale_store(cfg: Config) -> bool:
     if recorded is None or current is None or recorded == current:
         return False
     print(f"feature store {root} was extracted with other weights at {cfg.backbone.pretrained} "
-          f"(SHA-256 {recorded[:12]}, now {current[:12]}: SynthCLIP was retrained); re-extracting")
+          f"(SHA-256 {recorded[:12]}, now {current[:12]}: SynthCLIP was retrained); re-extracting",
+          file=sys.stderr, flush=True)
     shutil.rmtree(root)
     return True
 
@@ -106,7 +108,7 @@ def ensure_trained(cfg: Config, run_dir: Path, progress: bool = True, fresh: boo
     except RunDirError as exc:
         if not fresh:
             raise
-        print(f"training {run_dir} again: {exc}")
+        print(f"training {run_dir} again: {exc}", file=sys.stderr, flush=True)
         summary = train(cfg, run_dir, overwrite=True, progress=progress)
     return {"best": summary["best"], "epochs": summary["epochs"]}
 

@@ -23,7 +23,7 @@ def _setup(tmp_path, recorded_sha=None, recorded_path=None, synthclip=True):
 def test_store_of_replaced_weights_is_dropped(tmp_path, capsys):
     cfg, store = _setup(tmp_path, recorded_sha="0" * 64)
     assert drop_stale_store(cfg) is True and not store.exists()
-    assert "SynthCLIP was retrained" in capsys.readouterr().out
+    assert "SynthCLIP was retrained" in capsys.readouterr().err
 
 
 def test_matching_or_foreign_stores_are_kept(tmp_path):
