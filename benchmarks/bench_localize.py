@@ -26,29 +26,15 @@ TARGET_TIOU = 0.30  # issue 5, workshop profile with SynthCLIP
 GRIDS = (7, 14, 28)  # patch grids whose IoU ceiling is reported (7: the workshop backbone's)
 
 
-def grid_ceilings(cfg: dict, grids: tuple[int, ...] = GRIDS) -> dict[str, float]:
-    """Mean best IoU a union of patches reaches over the test split's annotated frames, for
+def grid_ceilings(run: Path, grids: tuple[int, ...] = GRIDS) -> dict[str, float]:
+    """Mean best IoU a union of patches reaches over the run's annotated test frames, for
     square grids of ``grids`` cells over the backbone's input (its crop of the frame)."""
     import numpy as np
 
-    from stprompt_core.data.manifest import load_manifest
-    from stprompt_core.features.store import FeatureStore
-    from stprompt_core.localize.ceiling import grid_iou_ceiling
-    from stprompt_core.localize.retrieval import frame_patch_boxes
-    from stprompt_core.localize.run import backbone_geometry
-    from stprompt_core.localize.tiou import scale_boxes
+    from stprompt_core.localize.run import grid_ceilings as frame_ceilings, load_context
 
-    store = FeatureStore(cfg["data"]["feature_store"])
-    size = tuple(store.meta.frame_size)
-    geometry = backbone_geometry(store, size)
-    videos = [v for v in load_manifest(cfg["data"]["manifest"]).split(cfg["data"]["test_split"]) if v.boxes]
-    out = {}
-    for g in grids:
-        patches = frame_patch_boxes(geometry, (g, g), size)
-        values = [grid_iou_ceiling(scale_boxes(b, v.box_size or size, size), patches)
-                  for v in videos for b in v.boxes.values() if b]
-        out[f"{g}x{g}"] = round(float(np.mean(values)), 4)
-    return out
+    ctx = load_context(run)
+    return {f"{g}x{g}": round(float(np.mean(list(frame_ceilings(ctx, (g, g)).values()))), 4) for g in grids}
 
 
 def main() -> None:
@@ -87,7 +73,7 @@ def main() -> None:
         "target_tiou": TARGET_TIOU,
         "met": rows["store_tokens"]["tiou"] >= TARGET_TIOU,
         "variants": rows,
-        "grid_ceilings": grid_ceilings(cfg),
+        "grid_ceilings": grid_ceilings(run),
         "prompt_study": [{k: r.get(k) for k in ("variant", "bank", "tiou", "mean_iou", "n_normal", "n_abnormal", "status")}
                          for r in study],
         "machine": {"cpu_count": os.cpu_count(), "load_average_1m_start": load},

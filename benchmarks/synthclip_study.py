@@ -171,10 +171,8 @@ def export() -> None:
 def run(variant: str, device: str, out: Path, threads: int) -> None:
     from stprompt_core.synthclip import settings_for
     from stprompt_core.synthclip.cache import machine_facts, training_frames
-    from stprompt_core.synthclip.data import load_frames, split_videos
-    from stprompt_core.synthclip.evaluate import EVAL_STRIDE, evaluate_synthclip
+    from stprompt_core.synthclip.evaluate import evaluate_synthclip, evaluation_frames
     from stprompt_core.synthclip.train import train_synthclip
-    from stprompt_core.data.manifest import load_manifest
 
     if threads:
         torch.set_num_threads(threads)
@@ -184,12 +182,8 @@ def run(variant: str, device: str, out: Path, threads: int) -> None:
     frames, data_log = training_frames(cfg, settings, "cache/synthclip/corpus")
     model = _build_without_text_weights(settings.seed)
     result = train_synthclip(MODEL, frames, settings, model=model, device=device)
-    splits = split_videos(load_manifest(cfg.data.manifest), settings.val_per_class)
-    figures = {}
-    for split in ("val", "test"):
-        videos = [v for v in splits[split] if v.label]
-        fs = load_frames(videos, cfg.data_root(), EVAL_STRIDE, cfg.data.dataset, anomalous_only=True)
-        figures[split] = evaluate_synthclip(result.model, MODEL, fs, cfg.data.dataset)
+    figures = {split: evaluate_synthclip(result.model, MODEL, evaluation_frames(cfg, split, settings), cfg.data.dataset)
+               for split in ("val", "test")}
     record = {"variant": variant, "overrides": VARIANTS[variant], "settings": settings.to_dict(), "device": device,
               "device_name": torch.cuda.get_device_name() if device.startswith("cuda") else "cpu",
               "seconds_train": round(result.seconds, 1), **{k: data_log[k] for k in ("frames", "anomalous_frames")},
@@ -228,11 +222,10 @@ def diagnose(checkpoint: str | None) -> None:
 
     from stprompt_core.backbone.clip import load_clip
     from stprompt_core.classes import class_prompts
-    from stprompt_core.data.manifest import load_manifest
     from stprompt_core.localize.prompt_set import DEFAULT_TEMPLATE, encode_prompts
     from stprompt_core.synthclip import settings_for
-    from stprompt_core.synthclip.data import load_frames, region_views, split_videos
-    from stprompt_core.synthclip.evaluate import EVAL_STRIDE, embed_frames
+    from stprompt_core.synthclip.data import region_views
+    from stprompt_core.synthclip.evaluate import embed_frames, evaluation_frames
 
     cfg = _config()
     if checkpoint:
@@ -243,9 +236,7 @@ def diagnose(checkpoint: str | None) -> None:
         cfg.backbone.pretrained = load_config(PRESET).backbone.pretrained
     settings = settings_for(PRESET)
     model = load_clip(cfg.backbone)
-    splits = split_videos(load_manifest(cfg.data.manifest), settings.val_per_class)
-    data = {s: load_frames([v for v in splits[s] if v.label], cfg.data_root(), EVAL_STRIDE, cfg.data.dataset,
-                           anomalous_only=True) for s in ("train", "test")}
+    data = {s: evaluation_frames(cfg, s, settings) for s in ("train", "test")}
     canonical = encode_prompts(model, MODEL, [DEFAULT_TEMPLATE.format(n) for n in class_prompts(cfg.data.dataset)[1:]])
     test = data["test"]
     y = (test.labels - 1).numpy()

@@ -78,6 +78,7 @@ class LocalizationContext:
     geometry: FrameGeometry | None  # backbone crop/resize of the frame; None = whole frame
     split: str
     _dense_tokens: dict[str, np.ndarray] = field(default_factory=dict)
+    _ceilings: dict[tuple, dict[tuple[str, int], float]] = field(default_factory=dict)  # grid -> grid_ceilings()
 
 
 @dataclass
@@ -90,7 +91,7 @@ class FrameRecord:
     iou: float
     pred_boxes: list[list[float]]
     gt_boxes: list[list[float]]
-    iou_ceiling: float  # best IoU any union of patches reaches on this frame
+    iou_ceiling: float = float("nan")  # best IoU any union of patches reaches on this frame
 
 
 def load_context(run_dir: str | Path, split: str = "",
@@ -200,7 +201,6 @@ def evaluate_prompt_set(ctx: LocalizationContext, prompts: PromptSet, s: Localiz
                                 f"backbone ({ctx.cfg.backbone.model_name}) is not the one that extracted the store")
     source = _dense_source(ctx, s) if s.dense else _store_source(ctx)
     rows, cols = ctx.store.meta.patch_grid
-    patches = frame_patch_boxes(ctx.geometry, (rows, cols), ctx.frame_size)  # [P, 4] frame pixels
     snippet_len = ctx.store.meta.snippet_len
     records: list[FrameRecord] = []
     maps: dict[str, np.ndarray] = {}
@@ -223,10 +223,26 @@ def evaluate_prompt_set(ctx: LocalizationContext, prompts: PromptSet, s: Localiz
             pred = boxes_from_map(h, s.map_threshold, s.box_mode, s.min_area)
             gt_scaled = scale_boxes(gt, box_size, ctx.frame_size)
             records.append(FrameRecord(entry.id, entry.cls, f, t, float(snippet_scores[t]),
-                                       region_iou(pred, gt_scaled), pred, gt_scaled.round(2).tolist(),
-                                       grid_iou_ceiling(gt_scaled, patches)))
+                                       region_iou(pred, gt_scaled), pred, gt_scaled.round(2).tolist()))
     seconds = time.perf_counter() - t0
+    ceilings = grid_ceilings(ctx)  # the prompts do not change them: once per context, not timed
+    for r in records:
+        r.iou_ceiling = ceilings[(r.video_id, r.frame)]
     return summarize(records, s, prompts, seconds, len(ctx.videos), ctx.split), records, maps
+
+
+def grid_ceilings(ctx: LocalizationContext, grid: tuple[int, int] | None = None) -> dict[tuple[str, int], float]:
+    """``{(video_id, frame): best IoU a union of patches reaches}`` for every annotated frame
+    (:mod:`~stprompt_core.localize.ceiling`), for the store's patch grid (computed once per
+    context) or another ``(rows, cols)`` grid over the same backbone input."""
+    grid = tuple(grid or ctx.store.meta.patch_grid)
+    if grid not in ctx._ceilings:
+        patches = frame_patch_boxes(ctx.geometry, grid, ctx.frame_size)  # [P, 4] frame pixels
+        ctx._ceilings[grid] = {
+            (entry.id, int(f)): grid_iou_ceiling(scale_boxes(gt, entry.box_size or list(ctx.frame_size), ctx.frame_size),
+                                                 patches)
+            for entry in ctx.videos for f, gt in entry.boxes.items() if gt}
+    return ctx._ceilings[grid]
 
 
 def summarize(records: list[FrameRecord], s: LocalizeSettings, prompts: PromptSet, seconds: float, n_videos: int,

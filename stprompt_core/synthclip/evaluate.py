@@ -143,22 +143,33 @@ def _box_ious(mask: torch.Tensor, pboxes: torch.Tensor, boxes: torch.Tensor, fra
 EVAL_STRIDE = 2  # every 2nd anomalous frame of each held-out video
 
 
-def evaluate_checkpoint(cfg, split: str = "test", settings=None, precision: str = "fp32") -> dict:
-    """Load ``backbone.pretrained`` through :func:`~stprompt_core.backbone.clip.load_clip` and
-    evaluate it on the anomalous frames of ``split`` (``val``: the training videos held out
-    by the recipe; ``test``: the manifest's test split).
+def evaluation_frames(cfg, split: str, settings=None) -> FrameSet:
+    """Every ``EVAL_STRIDE``-th anomalous frame of the anomalous videos of ``split`` (``train``:
+    SynthCLIP's training videos of the benchmark; ``val``: those the recipe holds out; ``test``:
+    the manifest's test split).
+
+    Raises:
+        ValueError: the split has no anomalous video.
     """
-    from stprompt_core.backbone.clip import load_clip
     from stprompt_core.data.manifest import load_manifest
-    from stprompt_core.synthclip.data import load_frames, split_videos
     from stprompt_core.synthclip.cache import settings_for_config
+    from stprompt_core.synthclip.data import load_frames, split_videos
 
     settings = settings or settings_for_config(cfg)
     videos = split_videos(load_manifest(cfg.data.manifest), settings.val_per_class)[split]
     videos = [v for v in videos if v.label]
     if not videos:
         raise ValueError(f"no anomalous videos in split {split!r}")
-    frames = load_frames(videos, cfg.data_root(), EVAL_STRIDE, cfg.data.dataset, anomalous_only=True)
+    return load_frames(videos, cfg.data_root(), EVAL_STRIDE, cfg.data.dataset, anomalous_only=True)
+
+
+def evaluate_checkpoint(cfg, split: str = "test", settings=None, precision: str = "fp32") -> dict:
+    """Load ``backbone.pretrained`` through :func:`~stprompt_core.backbone.clip.load_clip` and
+    evaluate it on the anomalous frames of ``split`` (:func:`evaluation_frames`).
+    """
+    from stprompt_core.backbone.clip import load_clip
+
+    frames = evaluation_frames(cfg, split, settings)
     model = load_clip(cfg.backbone)
     out = evaluate_synthclip(model, cfg.backbone.model_name, frames, cfg.data.dataset, precision=precision)
     return {"split": split, "model_name": cfg.backbone.model_name, "checkpoint": cfg.backbone.pretrained, **out}
