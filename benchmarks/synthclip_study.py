@@ -13,7 +13,9 @@ with four variants sharing the GPU.
     python benchmarks/synthclip_study.py run VARIANT --device cuda --out OUT
     # where the workshop checkpoint's errors come from -> results/synthclip_diagnostics.json
     python benchmarks/synthclip_study.py diagnose [--checkpoint PATH]
-    # collect the variants' JSON files into results/synthclip_study.json
+    # the same tower with a linear head trained on class labels: what it can learn at all
+    python benchmarks/synthclip_study.py supervised [--view crop|squash] [--image-size S] [--steps N] --out OUT
+    # collect the variants' JSON files into results/synthclip_study.json (supervised-*: synthclip_supervised.json)
     python benchmarks/synthclip_study.py collect DIR [DIR ...]
 
 ``export`` exists because the MiniLM weights (91 MB) and PyAV's wheel (36 MB) do not both
@@ -118,15 +120,22 @@ def _build_without_text_weights(seed: int):
     return model
 
 
-def render() -> None:
+def render(corpus_per_class: int = 0) -> None:
     """Render the workshop SynthVAD and the SynthCLIP corpus (worker processes need a script
-    file to start from, so this is a subcommand, not inline code)."""
+    file to start from, so this is a subcommand, not inline code); ``corpus_per_class``: that
+    many corpus videos per anomaly class instead of the recipe's."""
     from stprompt_core.pipeline import ensure_synth
-    from stprompt_core.synthclip import settings_for
     from stprompt_core.synthclip.cache import ensure_corpus
 
     ensure_synth(_config(), progress=False)
-    ensure_corpus(PRESET, 0, settings_for(PRESET), "cache/synthclip/corpus")
+    ensure_corpus(PRESET, 0, _corpus_settings(corpus_per_class), "cache/synthclip/corpus")
+
+
+def _corpus_settings(corpus_per_class: int):
+    """The workshop recipe, with ``corpus_per_class`` corpus videos per class when > 0."""
+    from stprompt_core.synthclip import settings_for
+
+    return settings_for(PRESET, {"corpus_per_class": corpus_per_class} if corpus_per_class > 0 else None)
 
 
 def export() -> None:
@@ -192,6 +201,134 @@ def run(variant: str, device: str, out: Path, threads: int) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{variant}.json").write_text(json.dumps(record, indent=1))
     print(variant, "val", record["val"]["canonical"], "test", record["test"]["canonical"], f"{result.seconds:.0f}s")
+
+
+SUPERVISED_RESULTS = RESULTS.parent / "synthclip_supervised.json"
+
+
+def supervised(steps: int, image_size: int, view: str, device: str, out: Path, threads: int, eval_every: int = 0,
+               corpus_per_class: int = 0, seed: int = 0) -> None:
+    """What SynthCLIP's image tower can learn at all: the same tower (conv stem + ViT, fresh
+    init) with a linear head over the 6 anomaly classes, trained with cross-entropy on the
+    anomalous frames and region crops SynthCLIP trains on (40 frames + 24 crops per step, its
+    optimizer and schedule), evaluated on the anomalous frames of val and test.
+
+    A free linear head is at least as flexible as zero-shot against fixed class prompts, so
+    its test accuracy bounds what the contrastive recipe can reach with the same tower, data,
+    view and steps.
+
+    Args:
+        image_size: input side (112: the workshop tower; larger: the same frames upsampled,
+            finer patches on the same objects).
+        corpus_per_class: train on a corpus of this many videos per anomaly class (0: the
+            recipe's 160; render it first with ``render --corpus-per-class``).
+        eval_every: also evaluate test every this many steps (0: only at the end); a run
+            cut short keeps its curve in the JSON file.
+        view: ``crop`` (the backbone's ``shortest`` transform: random windows in training,
+            the centre crop in evaluation) or ``squash`` (the whole frame resized to the
+            square input, aspect ratio ignored: nothing is cut off).
+    """
+    import open_clip
+    import torch.nn.functional as F
+    from torch import nn
+
+    from stprompt_core.backbone.clip import register_model_configs
+    from stprompt_core.backbone.stem import conv_stem_channels, install_conv_stem, quiet_loading
+    from stprompt_core.classes import class_labels
+    from stprompt_core.synthclip.cache import machine_facts, training_frames
+    from stprompt_core.synthclip.data import crop_resize, region_views, training_views
+    from stprompt_core.synthclip.evaluate import evaluation_frames
+    from stprompt_core.synthclip.train import lr_factor
+
+    if threads:
+        torch.set_num_threads(threads)
+    cfg = _config()
+    s = _corpus_settings(corpus_per_class)
+    frames, _ = training_frames(cfg, s, "cache/synthclip/corpus")
+    pool = np.flatnonzero(frames.anomalous.numpy())
+    register_model_configs()
+    with torch.random.fork_rng(), quiet_loading():
+        torch.manual_seed(seed)
+        clip = open_clip.create_model(MODEL, pretrained=None, pretrained_text=False, force_image_size=image_size)
+        install_conv_stem(clip.visual, conv_stem_channels(MODEL))
+        head = nn.Linear(clip.visual.output_dim, 6)
+    net = nn.Sequential(clip.visual, head).to(device)
+    pp = open_clip.get_model_preprocess_cfg(clip)
+    mean, std = torch.tensor(pp["mean"]), torch.tensor(pp["std"])
+    hw = (image_size, image_size)
+    params = list(net.parameters())
+    opt = torch.optim.AdamW([{"params": [p for p in params if p.ndim >= 2], "weight_decay": s.weight_decay},
+                             {"params": [p for p in params if p.ndim < 2], "weight_decay": 0.0}], lr=s.lr)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda k: lr_factor(k, s.warmup_steps, steps))
+    rng = np.random.default_rng([seed, 2])
+    gen = torch.Generator().manual_seed(seed)
+
+    def squash(x: torch.Tensor, flip: torch.Tensor) -> torch.Tensor:  # whole frames -> [B, 3, S, S] normalised
+        H, W = x.shape[1:3]
+        win = torch.tensor([[0.0, 0.0, float(W), float(H)]]).expand(len(x), 4)
+        return (crop_resize(x, win, hw, flip) - mean.view(1, 3, 1, 1)) / std.view(1, 3, 1, 1)
+
+    names = class_labels(cfg.data.dataset)[1:]
+    eval_sets = {split: evaluation_frames(cfg, split, s) for split in ("train", "val", "test")}
+
+    def evaluate(splits: tuple[str, ...]) -> dict:
+        net.eval()
+        figures = {}
+        for split in splits:
+            fs = eval_sets[split]
+            preds = []
+            with torch.no_grad():
+                for i in range(0, len(fs), 256):
+                    x = fs.frames[i : i + 256]
+                    if view == "crop":
+                        px = training_views(x, fs.boxes[i : i + 256], hw, mean, std, gen, jitter=False).pixels
+                    else:
+                        px = squash(x, torch.zeros(len(x), dtype=torch.bool))
+                    preds.append(net(px.to(device)).argmax(dim=1).cpu())
+            pred, y = torch.cat(preds), fs.labels - 1
+            figures[split] = {"frames": len(fs), "accuracy": round(float((pred == y).float().mean()), 4),
+                              "per_class": {n: round(float((pred[y == c] == c).float().mean()), 3)
+                                            for c, n in enumerate(names) if bool((y == c).any())}}
+        net.train()
+        return figures
+
+    name = f"{view}{image_size}-{steps}" + (f"-corpus{s.corpus_per_class}" if corpus_per_class else "")
+    record = {"variant": name, "model": MODEL, "image_size": image_size, "view": view, "steps": steps,
+              "corpus_per_class": s.corpus_per_class, "anomalous_frames": int(len(pool)),
+              "batch": [s.batch_frames, s.batch_regions], "device": device,
+              "device_name": torch.cuda.get_device_name() if device.startswith("cuda") else "cpu",
+              "curve": [], "machine": machine_facts()}
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"supervised-{name}.json"
+    t0 = time.perf_counter()
+    losses = []
+    net.train()
+    for step in range(1, steps + 1):
+        idx_f = rng.choice(pool, s.batch_frames, replace=False)
+        idx_r = rng.choice(pool, s.batch_regions, replace=False)
+        if view == "crop":
+            px = training_views(frames.frames[idx_f], frames.boxes[idx_f], hw, mean, std, gen).pixels
+        else:
+            px = squash(frames.frames[idx_f], torch.rand(len(idx_f), generator=gen) < 0.5)
+        crops = region_views(frames.frames[idx_r], frames.boxes[idx_r], hw, mean, std, gen, s.region_margin,
+                             s.region_min_side)
+        y = torch.from_numpy(np.concatenate([frames.labels[idx_f].numpy(), frames.labels[idx_r].numpy()]) - 1)
+        loss = F.cross_entropy(net(torch.cat([px, crops]).to(device)), y.to(device))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+        losses.append(float(loss.detach()))
+        if eval_every and step % eval_every == 0 and step < steps:  # mid-schedule points (learning rate not annealed)
+            record["curve"].append({"step": step, "seconds": round(time.perf_counter() - t0, 1),
+                                    "test": evaluate(("test",))["test"]["accuracy"]})
+            path.write_text(json.dumps(record, indent=1))
+    seconds = time.perf_counter() - t0
+    figures = evaluate(("train", "val", "test"))
+    record.update({"seconds_train": round(seconds, 1), "loss_first": round(losses[0], 4),
+                   "loss_last_50": round(float(np.mean(losses[-50:])), 4), **figures})
+    path.write_text(json.dumps(record, indent=1))
+    print(name, {k: figures[k]["accuracy"] for k in figures}, figures["test"]["per_class"], f"{seconds:.0f}s")
 
 
 def _summary(fig: dict) -> dict:
@@ -271,12 +408,17 @@ def diagnose(checkpoint: str | None) -> None:
 
 
 def collect(folders: list[Path]) -> None:
-    runs = {}
+    """Recipe variants -> results/synthclip_study.json; ``supervised-*.json`` -> results/synthclip_supervised.json."""
+    runs, heads = {}, {}
     for folder in folders:
         for p in sorted(folder.glob("*.json")):
             r = json.loads(p.read_text())
-            runs[f"{r['variant']} ({r['device']})"] = r
+            (heads if p.name.startswith("supervised-") else runs)[f"{r['variant']} ({r['device']})"] = r
+    if heads:
+        _collect_supervised(heads)
     if not runs:
+        if heads:
+            return
         raise SystemExit(f"no variant results in {[str(f) for f in folders]}")
     RESULTS.write_text(json.dumps({
         "date": datetime.date.today().isoformat(), "model_name": MODEL, "preset": PRESET,
@@ -291,16 +433,43 @@ def collect(folders: list[Path]) -> None:
               f"  para {r['test']['paraphrase']:.3f}  point {r['test']['pointing']:.3f}")
 
 
+
+def _collect_supervised(runs: dict[str, dict]) -> None:
+    SUPERVISED_RESULTS.write_text(json.dumps({
+        "date": datetime.date.today().isoformat(), "model_name": MODEL, "preset": PRESET,
+        "what": "SynthCLIP-S-MiniLM's image tower (fresh) with a linear head over the 6 anomaly classes, trained "
+                "with cross-entropy on the recipe's anomalous frames and region crops; accuracy on anomalous frames",
+        "commands": ["python benchmarks/synthclip_study.py supervised --view V --image-size S --steps N --out DIR",
+                     "JOBS='supervised ...;supervised ...' bash benchmarks/device_study.sh (one H200, jobs in parallel)",
+                     "python benchmarks/synthclip_study.py collect DIR [DIR ...]"],
+        "notes": ["a run without train/val/test figures was cut off by the time limit: only its curve exists",
+                  "curve points are mid-schedule (learning rate not annealed)",
+                  "seconds_train of CPU runs are not timings: other work shared the 2 cores"],
+        "runs": runs}, indent=1) + "\n")
+    for k, r in runs.items():
+        final = {s: r[s]["accuracy"] for s in ("train", "val", "test") if s in r}
+        print(f"{k:36s} {final or 'cut off'}  curve {[(c['step'], c['test']) for c in r.get('curve', [])]}")
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
     sub.add_parser("export")
-    sub.add_parser("render")
+    g = sub.add_parser("render")
+    g.add_argument("--corpus-per-class", type=int, default=0)
     r = sub.add_parser("run")
     r.add_argument("variant", choices=sorted(VARIANTS))
     r.add_argument("--device", default="cuda")
     r.add_argument("--out", type=Path, required=True)
     r.add_argument("--threads", type=int, default=0)
+    u = sub.add_parser("supervised", help="the tower with a linear head, trained on class labels (an upper bound)")
+    u.add_argument("--steps", type=int, default=BASE_STEPS)
+    u.add_argument("--image-size", type=int, default=112)
+    u.add_argument("--view", choices=("crop", "squash"), default="crop")
+    u.add_argument("--device", default="cpu")
+    u.add_argument("--out", type=Path, required=True)
+    u.add_argument("--threads", type=int, default=0)
+    u.add_argument("--eval-every", type=int, default=0)
+    u.add_argument("--corpus-per-class", type=int, default=0)
     d = sub.add_parser("diagnose")
     d.add_argument("--checkpoint", default=None, help="SynthCLIP weights (default: the workshop profile's)")
     c = sub.add_parser("collect")
@@ -310,9 +479,11 @@ def main(argv: list[str] | None = None) -> None:
     if a.cmd == "export":
         export()
     elif a.cmd == "render":
-        render()
+        render(a.corpus_per_class)
     elif a.cmd == "diagnose":
         diagnose(a.checkpoint)
+    elif a.cmd == "supervised":
+        supervised(a.steps, a.image_size, a.view, a.device, a.out, a.threads, a.eval_every, a.corpus_per_class)
     elif a.cmd == "run":
         run(a.variant, a.device, a.out, a.threads)
     else:

@@ -139,7 +139,7 @@ def train_synthclip(model_name: str, frames: FrameSet, settings: SynthClipSettin
     no_decay = [p for p in params if p.ndim < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": s.weight_decay},
                              {"params": no_decay, "weight_decay": 0.0}], lr=s.lr)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda k: _lr_factor(k, s.warmup_steps, s.steps))
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda k: lr_factor(k, s.warmup_steps, s.steps))
     loss_fn = open_clip.ClipLoss()
     rng = np.random.default_rng([s.seed, 1])
     gen = torch.Generator().manual_seed(s.seed)
@@ -260,7 +260,7 @@ def _distinct(pool: np.ndarray, texts: list[str], k: int, rng: np.random.Generat
     return np.asarray(out, dtype=np.int64)
 
 
-def _lr_factor(step: int, warmup: int, total: int) -> float:
+def lr_factor(step: int, warmup: int, total: int) -> float:
     """Linear warmup to 1, then cosine to 0."""
     if step < warmup:
         return (step + 1) / warmup
