@@ -15,7 +15,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT_DIR="${OUT:-benchmarks/_work/study_out}"
 mkdir -p "$OUT_DIR"
-LIMIT="${LIMIT:-500}"  # seconds per variant process, render and decode included
+LIMIT="${LIMIT:-500}"  # seconds per job process (its decode included; the render runs before)
 # 850 steps took 36 s of training with four variants sharing one H100 (render + decode about a minute)
 JOBS="${JOBS:-run base;run anchored;run steps4x;run anchored4x}"
 PY=python3
@@ -27,6 +27,9 @@ export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" HF_HUB_OFFLINE=1 PYTHONUNBUF
 mkdir -p cache/models/all-MiniLM-L6-v2
 cp benchmarks/_work/study_text/minilm_config.json cache/models/all-MiniLM-L6-v2/config.json
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader
+# RENDER_ARGS: e.g. "--corpus-per-class 480" (a 3x corpus) for supervised jobs with the same
+# --corpus-per-class. On one H200, that render plus each job's decode did not reach the first
+# curve point within a 330 s call: give it a call of at least 8 minutes.
 t0=$(date +%s)
 $PY benchmarks/synthclip_study.py render ${RENDER_ARGS:-} || exit 4
 echo "render: $(( $(date +%s) - t0 )) s"
