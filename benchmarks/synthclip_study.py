@@ -103,9 +103,10 @@ def _use_lookup(lookup: _Lookup) -> None:
     prompt_set.encode_prompts = encode_prompts
 
 
-def _build_without_text_weights(seed: int):
-    """The model ``build_model`` makes, with the MiniLM tower built from its config only
-    (its features come from the lookup)."""
+def _build_without_text_weights(seed: int, image_size: int | None = None):
+    """The model ``build_model`` makes (the conv stem drawn from the same seeded stream), with
+    the MiniLM tower built from its config only (its features come from the lookup);
+    ``image_size``: another input side for the same image tower."""
     import open_clip
 
     from stprompt_core.backbone.clip import register_model_configs
@@ -114,8 +115,8 @@ def _build_without_text_weights(seed: int):
     register_model_configs()
     with torch.random.fork_rng(), quiet_loading():
         torch.manual_seed(seed)
-        model = open_clip.create_model(MODEL, pretrained=None, pretrained_text=False)
-    install_conv_stem(model.visual, conv_stem_channels(MODEL))
+        model = open_clip.create_model(MODEL, pretrained=None, pretrained_text=False, force_image_size=image_size)
+        install_conv_stem(model.visual, conv_stem_channels(MODEL))
     model.lock_text_tower(unlocked_layers=0, freeze_layer_norm=True)
     return model
 
@@ -232,13 +233,11 @@ def supervised(steps: int, image_size: int, view: str, device: str, out: Path, t
     import torch.nn.functional as F
     from torch import nn
 
-    from stprompt_core.backbone.clip import register_model_configs
-    from stprompt_core.backbone.stem import conv_stem_channels, install_conv_stem, quiet_loading
     from stprompt_core.classes import class_labels
     from stprompt_core.synthclip.cache import machine_facts, training_frames
     from stprompt_core.synthclip.data import crop_resize, region_views, training_views
     from stprompt_core.synthclip.evaluate import evaluation_frames
-    from stprompt_core.synthclip.train import lr_factor
+    from stprompt_core.synthclip.train import make_optimizer
 
     if threads:
         torch.set_num_threads(threads)
@@ -246,20 +245,15 @@ def supervised(steps: int, image_size: int, view: str, device: str, out: Path, t
     s = _corpus_settings(corpus_per_class)
     frames, _ = training_frames(cfg, s, "cache/synthclip/corpus")
     pool = np.flatnonzero(frames.anomalous.numpy())
-    register_model_configs()
-    with torch.random.fork_rng(), quiet_loading():
+    clip = _build_without_text_weights(seed, image_size)
+    with torch.random.fork_rng():
         torch.manual_seed(seed)
-        clip = open_clip.create_model(MODEL, pretrained=None, pretrained_text=False, force_image_size=image_size)
-        install_conv_stem(clip.visual, conv_stem_channels(MODEL))
         head = nn.Linear(clip.visual.output_dim, 6)
     net = nn.Sequential(clip.visual, head).to(device)
     pp = open_clip.get_model_preprocess_cfg(clip)
     mean, std = torch.tensor(pp["mean"]), torch.tensor(pp["std"])
     hw = (image_size, image_size)
-    params = list(net.parameters())
-    opt = torch.optim.AdamW([{"params": [p for p in params if p.ndim >= 2], "weight_decay": s.weight_decay},
-                             {"params": [p for p in params if p.ndim < 2], "weight_decay": 0.0}], lr=s.lr)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda k: lr_factor(k, s.warmup_steps, steps))
+    opt, sched = make_optimizer(list(net.parameters()), s, steps)
     rng = np.random.default_rng([seed, 2])
     gen = torch.Generator().manual_seed(seed)
 
@@ -414,12 +408,12 @@ def collect(folders: list[Path]) -> None:
         for p in sorted(folder.glob("*.json")):
             r = json.loads(p.read_text())
             (heads if p.name.startswith("supervised-") else runs)[f"{r['variant']} ({r['device']})"] = r
+    if not runs and not heads:
+        raise SystemExit(f"no variant results in {[str(f) for f in folders]}")
     if heads:
         _collect_supervised(heads)
     if not runs:
-        if heads:
-            return
-        raise SystemExit(f"no variant results in {[str(f) for f in folders]}")
+        return
     RESULTS.write_text(json.dumps({
         "date": datetime.date.today().isoformat(), "model_name": MODEL, "preset": PRESET,
         "commands": ["python benchmarks/synthclip_study.py run VARIANT --device cpu --out DIR (this machine, 2 cores)",
@@ -433,7 +427,6 @@ def collect(folders: list[Path]) -> None:
               f"  para {r['test']['paraphrase']:.3f}  point {r['test']['pointing']:.3f}")
 
 
-
 def _collect_supervised(runs: dict[str, dict]) -> None:
     SUPERVISED_RESULTS.write_text(json.dumps({
         "date": datetime.date.today().isoformat(), "model_name": MODEL, "preset": PRESET,
@@ -444,11 +437,14 @@ def _collect_supervised(runs: dict[str, dict]) -> None:
                      "python benchmarks/synthclip_study.py collect DIR [DIR ...]"],
         "notes": ["a run without train/val/test figures was cut off by the time limit: only its curve exists",
                   "curve points are mid-schedule (learning rate not annealed)",
-                  "seconds_train of CPU runs are not timings: other work shared the 2 cores"],
+                  "seconds_train of CPU runs are not timings: other work shared the 2 cores",
+                  "measured at commit 82cdf08, whose supervised command drew the linear head from the tower's "
+                  "random stream; since then the head has its own seeded stream, so reruns differ by seed noise"],
         "runs": runs}, indent=1) + "\n")
     for k, r in runs.items():
         final = {s: r[s]["accuracy"] for s in ("train", "val", "test") if s in r}
         print(f"{k:36s} {final or 'cut off'}  curve {[(c['step'], c['test']) for c in r.get('curve', [])]}")
+
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])

@@ -134,12 +134,7 @@ def train_synthclip(model_name: str, frames: FrameSet, settings: SynthClipSettin
     bank = TextBank(model, model_name, sorted(set(frames.texts()) | set(anchors))).to(device)
     model.to(device)
     anchor_index = {t: i for i, t in enumerate(anchors)}
-    params = [p for p in model.parameters() if p.requires_grad]
-    decay = [p for p in params if p.ndim >= 2]
-    no_decay = [p for p in params if p.ndim < 2]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": s.weight_decay},
-                             {"params": no_decay, "weight_decay": 0.0}], lr=s.lr)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda k: lr_factor(k, s.warmup_steps, s.steps))
+    opt, sched = make_optimizer([p for p in model.parameters() if p.requires_grad], s)
     loss_fn = open_clip.ClipLoss()
     rng = np.random.default_rng([s.seed, 1])
     gen = torch.Generator().manual_seed(s.seed)
@@ -260,7 +255,17 @@ def _distinct(pool: np.ndarray, texts: list[str], k: int, rng: np.random.Generat
     return np.asarray(out, dtype=np.int64)
 
 
-def lr_factor(step: int, warmup: int, total: int) -> float:
+def make_optimizer(params: list[nn.Parameter], settings: SynthClipSettings, steps: int | None = None
+                   ) -> tuple[torch.optim.AdamW, torch.optim.lr_scheduler.LambdaLR]:
+    """The recipe's optimizer: AdamW at ``settings.lr``, weight decay on matrices only, and a
+    per-step schedule of linear warmup then cosine to zero over ``steps`` (default ``settings.steps``)."""
+    total = settings.steps if steps is None else steps
+    opt = torch.optim.AdamW([{"params": [p for p in params if p.ndim >= 2], "weight_decay": settings.weight_decay},
+                             {"params": [p for p in params if p.ndim < 2], "weight_decay": 0.0}], lr=settings.lr)
+    return opt, torch.optim.lr_scheduler.LambdaLR(opt, lambda k: _lr_factor(k, settings.warmup_steps, total))
+
+
+def _lr_factor(step: int, warmup: int, total: int) -> float:
     """Linear warmup to 1, then cosine to 0."""
     if step < warmup:
         return (step + 1) / warmup
