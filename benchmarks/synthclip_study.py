@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TEXT_DIR = Path("benchmarks/_work/study_text")
 RESULTS = ROOT / "benchmarks" / "results" / "synthclip_study.json"
 MODEL = "SynthCLIP-S-MiniLM"
-PRESET = "workshop"
+PRESET = "workshop_v1"  # the first workshop design, which these results describe
 BASE_STEPS = 850
 
 # variant -> overrides of the workshop recipe
@@ -362,9 +362,9 @@ def diagnose(checkpoint: str | None) -> None:
     if checkpoint:
         cfg.backbone.pretrained = checkpoint
     else:
-        from stprompt_core.config import load_config
+        from stprompt_core.synthclip import default_checkpoint
 
-        cfg.backbone.pretrained = load_config(PRESET).backbone.pretrained
+        cfg.backbone.pretrained = str(default_checkpoint(MODEL, PRESET, 0))
     settings = settings_for(PRESET)
     model = load_clip(cfg.backbone)
     data = {s: evaluation_frames(cfg, s, settings) for s in ("train", "test")}

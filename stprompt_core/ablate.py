@@ -10,6 +10,10 @@ evaluated on the test split; ``OUT/ablation.json`` holds the table:
                            motion top-K (see :func:`random_patch_store`)
 ``no adapter``             ``model.adapter_kind=none``
 ``self-attention adapter`` ``model.adapter_kind=self_attention`` (feature-similarity attention)
+``no alignment branch``    ``loss.w_align=0``, ``loss.w_text_sep=0``: the vision-language
+                           branch is not trained, so it no longer shapes the shared features
+``baseline``               the simplest detector: [CLS] feature, no adapter, a linear MIL head
+                           (``sa2_mode=none``, ``adapter_kind=none``, ``binary_hidden=0``)
 =========================  ================================================================
 
 Random patches: the feature store keeps only the motion top-K patch features, so the
@@ -48,6 +52,8 @@ VARIANTS: list[tuple[str, str, dict[str, Any] | str]] = [
     ("random patches", "random_patches", RANDOM),
     ("no adapter", "no_adapter", {"model.adapter_kind": "none"}),
     ("self-attention adapter", "self_attention", {"model.adapter_kind": "self_attention"}),
+    ("no alignment branch", "no_align", {"loss.w_align": 0.0, "loss.w_text_sep": 0.0}),
+    ("baseline", "baseline", {"model.sa2_mode": "none", "model.adapter_kind": "none", "model.binary_hidden": 0}),
 ]
 
 
@@ -127,6 +133,7 @@ def run_ablation(cfg: Config, out_dir: str | Path, variants: list[str] | None = 
         m = ensure_metrics(run_dir)
         rows.append({"variant": name, "run_dir": str(run_dir), "auc": m["auc"], "ap": m["ap"],
                      "auc_abnormal": m.get("auc_abnormal"), "far": m.get("far"),
+                     "per_class_auc": m.get("per_class_auc"),
                      "best_epoch": trained["best"].get("epoch"), "seconds": round(time.perf_counter() - t0, 2)})
         log(f"[ablate] {name}: AUC {m['auc']:.4f}  AP {m['ap']:.4f}  ({rows[-1]['seconds']:.1f} s)")
     table = {"profile": cfg.profile, "seed": cfg.train.seed, "epochs": cfg.train.epochs,

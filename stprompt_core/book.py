@@ -203,7 +203,35 @@ def stage_book(out_dir: Path) -> Path:
     vendor_js(src / "book" / "_static")
     (src / "_generated").mkdir()
     (src / "_generated" / "performance.md").write_text(performance_markdown(REPO_ROOT / "benchmarks" / "results"))
+    (src / "_generated" / "workshop.md").write_text(workshop_markdown(REPO_ROOT / "benchmarks" / "results" / "workshop.json"))
     return src
+
+
+def workshop_markdown(path: Path) -> str:
+    """The gates, the seeded ablation and the per-class table of ``workshop.json`` as markdown."""
+    from stprompt_core.figures.gates import ablation_seeds_table, gates_table, per_class_table
+
+    if not Path(path).is_file():
+        return "No workshop gate results yet (`python benchmarks/workshop_gates.py`).\n"
+    result = read_json(path)
+    out = [f"From `benchmarks/results/{Path(path).name}` ({result['date']}; `{result['command']}`), "
+           f"training seeds {result['seeds']}, test split.\n",
+           "**Gates**\n", _markdown_table(gates_table(result)),
+           "\n**Ablation** (frame AUC, AP and false alarm rate on the test split, mean ± std over the seeds)\n",
+           _markdown_table(ablation_seeds_table(result)),
+           "\n**Per class** (frame AUC, mean over the seeds; localization of the full model)\n",
+           _markdown_table(per_class_table(result))]
+    return "\n".join(out) + "\n"
+
+
+def _markdown_table(frame) -> str:
+    """A DataFrame as a GitHub-style markdown table, its index as the first column."""
+    cols = [frame.index.name or ""] + [str(c) for c in frame.columns]
+    rows = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for idx, row in frame.iterrows():
+        cells = [str(idx)] + ["–" if v is None or (isinstance(v, float) and v != v) else str(v) for v in row]
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows)
 
 
 def performance_markdown(results_dir: Path) -> str:

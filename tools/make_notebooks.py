@@ -28,7 +28,7 @@ device = ""  # "auto", "cpu" or "cuda"; "" keeps the profile's
 epochs = 0  # training epochs; 0 keeps the profile's
 seed = -1  # training seed; -1 keeps the profile's
 overrides = {}  # any other config value, e.g. {"model.sigma": 2.0}
-ablation_variants = ["full", "no SA2", "random patches", "no adapter", "self-attention adapter"]  # 02; [] skips
+ablation_variants = ["full", "no SA2", "random patches", "no adapter", "self-attention adapter", "no alignment branch", "baseline"]  # 02; [] skips
 explorer_videos = 3  # 05: test videos in the explorer
 prompt_study = True  # 05: localize under each prompt variant
 '''

@@ -76,22 +76,47 @@ def install_conv_stem(visual: nn.Module, channels: list[int]) -> None:
     visual.conv1 = ConvStem(channels, visual.conv1.out_channels)
 
 
+FROZEN_TEXT_PREFIX = "text.transformer."  # a locked HF text tower: its weights come from its own package
+
+
 def create_model(model_name: str, pretrained: str | None = None, device: str | torch.device = "cpu") -> nn.Module:
     """``open_clip.create_model`` with the model's conv stem (if it has one) installed before
-    its weights are loaded (``pretrained``: a local checkpoint, strict)."""
+    its weights are loaded (``pretrained``: a local checkpoint, strict). A checkpoint that
+    leaves out a frozen HF text tower (keys ``text.transformer.*``, as SynthCLIP ships its
+    weights) gets that tower's base weights and must hold every other key."""
     import open_clip
 
     channels = conv_stem_channels(model_name)
     if channels is None:
         return open_clip.create_model(model_name, pretrained=pretrained, device=device)
-    # with a checkpoint to load, the text tower's base weights (e.g. MiniLM) would be overwritten anyway,
-    # and open_clip's "initialized randomly" warning would be wrong
+    partial = bool(pretrained) and not _has_text_tower(pretrained)
+    # with a full checkpoint to load, the text tower's base weights (e.g. MiniLM) would be overwritten
+    # anyway, and open_clip's "initialized randomly" warning would be wrong
     with quiet_loading() if pretrained else contextlib.nullcontext():
-        model = open_clip.create_model(model_name, pretrained=None, device="cpu", pretrained_text=not pretrained)
+        model = open_clip.create_model(model_name, pretrained=None, device="cpu",
+                                       pretrained_text=not pretrained or partial)
     install_conv_stem(model.visual, channels)
-    if pretrained:
+    if pretrained and partial:
+        from safetensors.torch import load_file
+
+        state = load_file(pretrained)
+        missing, unexpected = model.load_state_dict(state, strict=False)
+        bad = [k for k in missing if not k.startswith(FROZEN_TEXT_PREFIX)] + list(unexpected)
+        if bad:
+            raise RuntimeError(f"{pretrained}: weights do not fit {model_name}: {bad[:5]}")
+    elif pretrained:
         open_clip.load_checkpoint(model, pretrained, strict=True)
     return model.to(device)
+
+
+def _has_text_tower(path: str) -> bool:
+    """Whether a checkpoint holds the text transformer's weights (non-safetensors: assumed)."""
+    if not str(path).endswith(".safetensors"):
+        return True
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as f:
+        return any(k.startswith(FROZEN_TEXT_PREFIX) for k in f.keys())
 
 
 @contextlib.contextmanager

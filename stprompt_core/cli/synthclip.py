@@ -2,6 +2,11 @@
 
     stprompt synthclip train --preset workshop [--seed 0] [--out DIR] [--model NAME] [--steps N]
     stprompt synthclip evaluate --preset workshop [--seed 0] [--out DIR] [--split test] [--json PATH]
+    stprompt synthclip publish --preset workshop [--device TEXT]
+
+``publish`` copies trained weights into ``stprompt_core/synthclip/pretrained/`` with their
+card (:mod:`stprompt_core.synthclip.card`): hash, reproducing command, device, zero-shot
+figures on the validation and test videos and on the card's own check render.
 
 ``train`` renders SynthVAD when needed and trains unless matching weights are cached
 (``DIR/<preset>-seed<seed>.safetensors``, default ``DIR`` = ``cache/synthclip/<model>``).
@@ -23,13 +28,21 @@ def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None
     p = sub.add_parser(name, help=help_text, description=help_text)
     actions = p.add_subparsers(dest="synthclip_command", metavar="ACTION", required=True)
     for action, text in (("train", "train SynthCLIP on a SynthVAD preset (reuses cached weights)"),
-                         ("evaluate", "zero-shot, paraphrase and localization figures of trained weights")):
+                         ("evaluate", "zero-shot, paraphrase and localization figures of trained weights"),
+                         ("publish", "ship trained weights in the package with their card (hash, command, figures)")):
         a = actions.add_parser(action, help=text, description=text)
         a.add_argument("--preset", default="workshop", help="SynthVAD preset (tiny, workshop)")
         a.add_argument("--seed", type=int, default=0, help="SynthVAD seed")
         a.add_argument("--out", default=None, help="checkpoint folder (default cache/synthclip/<model>)")
         a.add_argument("--model", default=None, help="open_clip model config (default: SynthCLIP's chosen design at the preset's size)")
         a.add_argument("--steps", type=int, default=None, help="optimizer steps (default: the preset's recipe)")
+        a.add_argument("--set", dest="recipe", action="append", default=[], metavar="FIELD=VALUE",
+                       help="override a field of the recipe (SynthClipSettings), e.g. --set corpus_per_class=480")
+        if action == "train":
+            a.add_argument("--eval-every", type=int, default=0, metavar="N",
+                           help="record validation zero-shot accuracy every N steps")
+        if action == "publish":
+            a.add_argument("--device", default="2-core CPU", help="what the weights were trained on (recorded)")
         if action == "evaluate":
             a.add_argument("--split", choices=SPLITS, default="test", help="held-out videos to evaluate on")
             a.add_argument("--json", default=None, help="also write the figures to this JSON file")
@@ -40,10 +53,13 @@ def run(args: argparse.Namespace) -> int:
     from stprompt_core.synthclip import ensure_synthclip, settings_for
 
     cfg = synthclip_config(args.preset, args.seed, args.model, args.out)
-    settings = settings_for(args.preset)
+    settings = settings_for(args.preset, parse_recipe(args.recipe))
     if args.steps is not None:
         settings = dataclasses.replace(settings, steps=args.steps)
-    info = ensure_synthclip(cfg, progress=sys.stderr.isatty(), settings=settings)
+    info = ensure_synthclip(cfg, progress=sys.stderr.isatty(), settings=settings,
+                            eval_every=getattr(args, "eval_every", 0))
+    if args.synthclip_command == "publish":
+        return publish_weights(args, cfg, settings, info)
     if args.synthclip_command == "train":
         how = "reused" if info["reused"] else f"trained in {info['seconds']:.0f} s (loss {info['loss_first']:.3f} -> {info['loss_last']:.3f})"
         print(f"synthclip {cfg.backbone.model_name} on synthvad {args.preset} seed {args.seed}: {how} -> {info['checkpoint']}")
@@ -57,6 +73,51 @@ def run(args: argparse.Namespace) -> int:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(text + "\n", encoding="utf-8")
     return 0
+
+
+def publish_weights(args: argparse.Namespace, cfg, settings, info: dict) -> int:
+    from stprompt_core.synthclip import evaluate_checkpoint
+    from stprompt_core.synthclip.card import publish
+
+    figures = {}
+    for split in SPLITS:
+        z = evaluate_checkpoint(cfg, split=split, settings=settings)
+        figures[split] = {"frames": z["frames"], "videos": z["videos"],
+                          **{k: z["zero_shot"][k] for k in ("canonical", "canonical_bare", "paraphrase",
+                                                            "descriptions", "canonical_per_class")},
+                          "pointing": z["localization"]["pointing"], "mean_iou": z["localization"]["mean_iou"]}
+    command = f"stprompt synthclip train --preset {args.preset} --seed {args.seed}"
+    command += "".join(f" --set {r}" for r in args.recipe) + (f" --steps {args.steps}" if args.steps else "")
+    dest = publish(info["checkpoint"], args.preset, figures, command, args.device)
+    print(f"published {info['checkpoint']} -> {dest} (test zero-shot {figures['test']['canonical']:.3f}, "
+          f"paraphrases {figures['test']['paraphrase']:.3f})")
+    return 0
+
+
+def parse_recipe(items: list[str]) -> dict[str, object]:
+    """``["steps=100", "corpus_anomaly_frames=16,32"]`` -> recipe overrides typed like the fields.
+
+    Raises:
+        ValueError: an item is not FIELD=VALUE, names no field, or does not parse.
+    """
+    from stprompt_core.synthclip.settings import SynthClipSettings
+
+    defaults = SynthClipSettings()
+    out: dict[str, object] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        if not sep or not hasattr(defaults, key.strip()):
+            names = sorted(f.name for f in dataclasses.fields(SynthClipSettings))
+            raise ValueError(f"--set {item!r}: expected FIELD=VALUE with FIELD one of {names}")
+        key, current = key.strip(), getattr(defaults, key.strip())
+        try:
+            if isinstance(current, tuple):
+                out[key] = tuple(type(current[0])(v) for v in text.split(","))
+            else:
+                out[key] = type(current)(text)
+        except ValueError:
+            raise ValueError(f"--set {item!r}: {key} takes a {type(current).__name__}") from None
+    return out
 
 
 def synthclip_config(preset: str, seed: int, model: str | None = None, out: str | None = None):

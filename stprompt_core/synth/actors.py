@@ -204,11 +204,11 @@ class Bag(Actor):
         if self.carried[t] and self.owner is not None:
             hand = self.owner.joints(layout, t)["hand_a"]
             h = self.owner.height(layout, t)
-            cx, bottom = hand[0], hand[1] + self.size * h
+            cx, bottom = hand[0], hand[1] + self.size * h * layout.bag_scale
         else:
             h = layout.person_height(float(self.y[t]))
             cx, bottom = float(self.x[t]), float(self.y[t])
-        bh = self.size * h
+        bh = self.size * h * layout.bag_scale
         bw = bh * self.aspect
         box = fill_rect(canvas, cx - bw / 2, bottom - bh, cx + bw / 2, bottom, self.color)
         box = union(box, fill_rect(canvas, cx - bw / 2, bottom - bh, cx + bw / 2, bottom - 0.8 * bh,

@@ -9,6 +9,8 @@ Difficulty knobs (each sampled per video where it is a range):
 - ``clutter``: multiplies the number of walkers, vehicles, static props and bushes.
 - ``object_scale``: multiplies every person, vehicle, bag and fire (1.0: a person at the
   bottom of the frame is 20 % of the frame height, at the top 11 %).
+- ``bag_scale``: multiplies bags and suitcases on top of ``object_scale`` (carried, put down
+  and abandoned alike, so the hard negative keeps the anomaly's look).
 - ``contrast``: range of the global scene contrast (1.0 full; lower values give hazy,
   dusk-like scenes where actors blend into the background).
 - ``anomaly_frames``: range of the anomalous event's length in frames.
@@ -48,6 +50,7 @@ class SynthPreset:
     # --- difficulty knobs ---
     clutter: float = 1.0
     object_scale: float = 1.0
+    bag_scale: float = 1.0
     contrast: tuple[float, float] = (0.55, 1.0)
     anomaly_frames: tuple[int, int] = (24, 64)
     distractors: float = 1.0
@@ -97,9 +100,20 @@ PRESETS: dict[str, SynthPreset] = {
         test_counts={"normal": 3, "fighting": 1, "fire": 1, "abandoned": 1},
         anomaly_frames=(20, 36), clutter=0.8, distractors=0.5,
     ),
-    # Workshop/book: 300 videos of 128-256 frames at 160x120 (train 190, test 110).
+    # Workshop/book: 300 videos of 128-256 frames at 112x112, the backbone's input (train 190, test 110).
+    # Square frames at SynthCLIP's input size: no pixel is cropped or resampled away. A person is
+    # 25-45 px (1.5-3 patches of 16 px), a bag 12-26 px: every event covers at least one patch
+    # while the scene around it stays busy. Measured in benchmarks/results/workshop.json.
     "workshop": SynthPreset(
-        name="workshop", width=160, height=120, frames=(128, 160, 192, 224, 256),
+        name="workshop", width=112, height=112, frames=(128, 160, 192, 224, 256),
+        train_counts=_counts(normal=100, per_class=15),
+        test_counts=_counts(normal=50, per_class=10),
+        anomaly_frames=(24, 80), clutter=0.6, distractors=1.2, object_scale=2.0, bag_scale=1.6,
+    ),
+    # The first workshop design (160x120, people 13-24 px): kept renderable so the SynthCLIP
+    # studies of benchmarks/results/synthclip*.json can be reproduced.
+    "workshop_v1": SynthPreset(
+        name="workshop_v1", width=160, height=120, frames=(128, 160, 192, 224, 256),
         train_counts=_counts(normal=100, per_class=15),
         test_counts=_counts(normal=50, per_class=10),
         anomaly_frames=(24, 80), clutter=1.0, distractors=1.2,

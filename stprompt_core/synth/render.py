@@ -62,7 +62,7 @@ def render_video(spec: VideoSpec, preset: SynthPreset) -> RenderedVideo:
         from stprompt_core.synth.bikes import BIKES_STILLS, bikes_plate
 
         plate = bikes_plate(int(rng.integers(len(BIKES_STILLS))), W, H)
-    layout = make_layout(spec.layout, W, H, rng, preset.object_scale, plate)
+    layout = make_layout(spec.layout, W, H, rng, preset.object_scale, plate, preset.bag_scale)
     background, tree_bases = paint_background(layout, rng, preset.clutter)
     vegetation = Vegetation(layout, tree_bases, rng)
     camera = Camera(H, W, rng, spec.contrast, preset.noise_std)

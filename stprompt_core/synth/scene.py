@@ -76,6 +76,7 @@ class Layout:
     walkways: list[Walkway]
     phrase: str  # caption phrase for the place, e.g. "a street with a road and a brick wall"
     object_scale: float = 1.0
+    bag_scale: float = 1.0  # bags relative to a person, on top of object_scale
     light_offset: int = 0  # crossroad: frame offset of the traffic-light cycle
     plate: np.ndarray | None = None  # real-footage still [H, W, 3] uint8, or None
     anchors: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
@@ -103,13 +104,14 @@ class Layout:
 
 
 def make_layout(kind: str, width: int, height: int, rng: np.random.Generator,
-                object_scale: float = 1.0, plate: np.ndarray | None = None) -> Layout:
+                object_scale: float = 1.0, plate: np.ndarray | None = None, bag_scale: float = 1.0) -> Layout:
     """Build a layout of ``kind`` with jittered band positions. Returns a :class:`Layout`."""
     builders = {"street": _street, "park": _park, "plaza": _plaza, "crossroad": _crossroad, "real": _real}
     if kind not in builders:
         raise ValueError(f"unknown layout {kind!r}; valid: {sorted(builders)}")
     layout = builders[kind](width, height, rng)
     layout.object_scale = object_scale
+    layout.bag_scale = bag_scale
     layout.plate = plate
     layout.light_offset = int(rng.integers(0, LIGHT_PERIOD))
     return layout

@@ -2,7 +2,7 @@
 
 A checkpoint is two files (the safetensors name is ``backbone.pretrained``)::
 
-    cache/synthclip/SynthCLIP-S-MiniLM/workshop-seed0.safetensors   # full open_clip state dict
+    cache/synthclip/SynthCLIP-S-MiniLM/workshop-seed0.safetensors   # state dict less a frozen HF text tower
     cache/synthclip/SynthCLIP-S-MiniLM/workshop-seed0.json          # config, hashes, training log
 
 The JSON holds the open_clip model config, the recipe (:class:`SynthClipSettings`), the
@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import platform
+import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -28,6 +29,7 @@ import torch
 from torch import nn
 
 from stprompt_core.config import Config
+from stprompt_core.synthclip.card import ShippedWeightsError, is_shipped, verify_card
 from stprompt_core.io import atomic_path, read_json, write_json
 from stprompt_core.synthclip.model import model_config
 from stprompt_core.synthclip.settings import SynthClipSettings, settings_for
@@ -97,7 +99,7 @@ def ensure_corpus(preset: str, seed: int, settings: SynthClipSettings, root: str
 
 
 def ensure_synthclip(cfg: Config, progress: bool = True, settings: SynthClipSettings | None = None,
-                     corpus_root: str | Path | None = None) -> dict[str, Any]:
+                     corpus_root: str | Path | None = None, eval_every: int = 0) -> dict[str, Any]:
     """Train SynthCLIP for ``cfg`` unless matching weights are already at ``backbone.pretrained``.
 
     Uses ``backbone.model_name`` (a project open_clip config, e.g. ``SynthCLIP-S-MiniLM``),
@@ -110,6 +112,8 @@ def ensure_synthclip(cfg: Config, progress: bool = True, settings: SynthClipSett
     Args:
         settings: the recipe; default :func:`settings_for_config` (the preset's, ``backbone.synthclip_steps``).
         corpus_root: where the corpus is rendered (default: ``corpus/`` beside the checkpoint).
+        eval_every: every this many steps, measure zero-shot accuracy on the validation videos
+            (recorded as ``train.val_curve`` in the JSON; does not change the weights).
 
     Returns:
         ``{"reused": bool, "checkpoint": path, "key": ..., "seconds": ...}`` (training
@@ -131,6 +135,15 @@ def ensure_synthclip(cfg: Config, progress: bool = True, settings: SynthClipSett
     synthvad = synthvad_fingerprint(cfg.synth.preset, cfg.synth.seed)
     key = cache_key(b.model_name, settings, synthvad)
     meta = meta_path(checkpoint)
+    if is_shipped(checkpoint):  # pretrained weights of the repository: checked and used, never retrained here
+        card = verify_card(checkpoint)
+        if card.get("key") != key:
+            raise ShippedWeightsError(
+                f"backbone.pretrained={b.pretrained} holds the published SynthCLIP weights of another recipe, preset "
+                f"or seed (card key {str(card.get('key'))[:12]}…, this config {key[:12]}…). Train your own with "
+                f"`stprompt synthclip train --preset {cfg.synth.preset} --seed {cfg.synth.seed}` and set "
+                f"backbone.pretrained={default_checkpoint(b.model_name, cfg.synth.preset, cfg.synth.seed)}")
+        return {"reused": True, "checkpoint": str(checkpoint), "key": key, "shipped": True}
     if checkpoint.is_file() and meta.is_file() and read_json(meta).get("key") == key:
         return {"reused": True, "checkpoint": str(checkpoint), "key": key}
 
@@ -139,17 +152,34 @@ def ensure_synthclip(cfg: Config, progress: bool = True, settings: SynthClipSett
     start = time.perf_counter()
     frames, data_log = training_frames(cfg, settings, corpus_root if corpus_root is not None
                                        else checkpoint.parent / "corpus", progress)
-    result = train_synthclip(b.model_name, frames, settings, progress=progress)
+    curve: list[dict[str, Any]] = []
+    on_every = _val_curve(cfg, settings, curve) if eval_every > 0 and settings.val_per_class > 0 else None
+    result = train_synthclip(b.model_name, frames, settings, progress=progress, every=eval_every, on_every=on_every)
     train_log = {"seconds_total": round(time.perf_counter() - start, 1), **data_log,
                  "seconds_train": round(result.seconds, 1), "steps": settings.steps,
                  "loss_first": round(result.losses[0], 4), "loss_last": round(result.losses[-1], 4),
                  "loss_every_50": [round(x, 4) for x in result.losses[::50]],
-                 **machine_facts()}
+                 **({"val_curve": curve} if curve else {}), **machine_facts()}
     save_checkpoint(result.model, checkpoint, {
         "key": key, "model_name": b.model_name, "model_config": mcfg, "settings": settings.to_dict(),
         "synthvad": synthvad, "train": train_log})
     return {"reused": False, "checkpoint": str(checkpoint), "key": key, "seconds": train_log["seconds_total"],
             "loss_first": train_log["loss_first"], "loss_last": train_log["loss_last"]}
+
+
+def _val_curve(cfg: Config, settings: SynthClipSettings, curve: list[dict[str, Any]]):
+    """A training callback appending zero-shot figures on the validation videos to ``curve``."""
+    from stprompt_core.synthclip.evaluate import evaluate_synthclip, evaluation_frames
+
+    frames = evaluation_frames(cfg, "val", settings)
+
+    def on_every(step: int, model: nn.Module) -> None:
+        z = evaluate_synthclip(model, cfg.backbone.model_name, frames, cfg.data.dataset)["zero_shot"]
+        curve.append({"step": step, "canonical": round(z["canonical"], 4),
+                      "paraphrase": None if z["paraphrase"] is None else round(z["paraphrase"], 4)})
+        print(f"synthclip step {step}: validation zero-shot {curve[-1]}", file=sys.stderr, flush=True)
+
+    return on_every
 
 
 def training_frames(cfg: Config, settings: SynthClipSettings, corpus_root: str | Path, progress: bool = False
@@ -182,12 +212,18 @@ def training_frames(cfg: Config, settings: SynthClipSettings, corpus_root: str |
 
 
 def save_checkpoint(model: nn.Module, checkpoint: str | Path, meta: dict[str, Any]) -> None:
-    """Write the full state dict as safetensors and ``meta`` as JSON beside it (atomically,
-    the JSON last: a checkpoint without its JSON is never reused)."""
+    """Write the state dict as safetensors and ``meta`` as JSON beside it (atomically, the JSON
+    last: a checkpoint without its JSON is never reused). A locked HF text tower is left out:
+    its weights are its package's (all-MiniLM-L6-v2, 87 MB), only its projection trains."""
     from safetensors.torch import save_file
 
+    from stprompt_core.backbone.stem import FROZEN_TEXT_PREFIX
+    from stprompt_core.synthclip.model import is_locked_hf_text
+
     checkpoint = Path(checkpoint)
-    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    skip = FROZEN_TEXT_PREFIX if is_locked_hf_text(model) else None
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()
+             if skip is None or not k.startswith(skip)}
     meta_path(checkpoint).unlink(missing_ok=True)
     with atomic_path(checkpoint) as tmp:
         save_file(state, str(tmp), metadata={"key": str(meta.get("key", "")), "model_name": str(meta.get("model_name", ""))})

