@@ -26,7 +26,7 @@ import torch
 
 RESULT = Path(__file__).parent / "results" / "localize_selection.json"
 NORMALIZE = ("none", "minmax")
-THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9)
+THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99)
 STRIDE = 4  # every 4th anomalous frame (one per snippet gives too few frames to compare variants)
 
 
