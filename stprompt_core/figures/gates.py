@@ -19,18 +19,24 @@ def _pm(stat: dict[str, Any] | None) -> str:
 
 
 def gates_table(result: dict[str, Any]) -> pd.DataFrame:
-    """One row per gate: target, measured value, met."""
+    """One row per gate: target, measured value (with the figures it is judged against), met."""
     rows = []
     for g in result["gates"]:
-        value = g["value"]
-        if isinstance(value, float):
-            value = f"{value:.3f}"
-        elif isinstance(value, dict):
-            value = ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in value.items())
-        elif isinstance(value, list):
-            value = f"{len(value)} variants"
-        rows.append({"gate": g["gate"], "target": g["target"], "measured": value, "met": "yes" if g["met"] else "no"})
+        rows.append({"gate": g["gate"], "target": g["target"], "measured": _measured(g),
+                     "met": "yes" if g["met"] else "no"})
     return pd.DataFrame(rows).set_index("gate")
+
+
+def _measured(g: dict[str, Any]) -> str:
+    value = g["value"]
+    if isinstance(value, list):
+        return f"{len(value)} variants"
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {_pm(v) if isinstance(v, dict) else (f'{v:.3f}' if isinstance(v, float) else v)}"
+                         for k, v in value.items())
+    text = f"{value:.3f}" if isinstance(value, float) else str(value)
+    extra = {k: v for k, v in g.items() if k not in ("gate", "target", "value", "met")}
+    return text + "".join(f", {k.replace('_', ' ')} {v:.3f}" for k, v in extra.items() if isinstance(v, float))
 
 
 def ablation_seeds_table(result: dict[str, Any], static_class: str = "abandoned") -> pd.DataFrame:

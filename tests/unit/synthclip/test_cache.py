@@ -64,3 +64,14 @@ def test_backbone_synthclip_steps_sets_the_recipe_the_pipeline_trains():
     cfg.backbone.synthclip_steps = -1
     with pytest.raises(ValueError, match="backbone.synthclip_steps"):
         settings_for_config(cfg)
+
+
+def test_recipe_overrides_parse_by_field_type_and_name_the_fields():
+    from stprompt_core.cli.synthclip import parse_recipe
+
+    got = parse_recipe(["corpus_per_class=480", "lr=0.002", "corpus_anomaly_frames=16,32", "event_loss=anchored"])
+    assert got == {"corpus_per_class": 480, "lr": 0.002, "corpus_anomaly_frames": (16, 32), "event_loss": "anchored"}
+    with pytest.raises(ValueError, match="corpus_per_class"):
+        parse_recipe(["corpus_size=3"])
+    with pytest.raises(ValueError, match="takes a int"):
+        parse_recipe(["steps=many"])

@@ -78,3 +78,21 @@ def test_scratch_design_trains_its_text_tower(in_workdir, frames):
     before = model.token_embedding.weight.detach().clone()
     train_synthclip(SCRATCH_MODEL, frames, settings, model=model)
     assert not torch.equal(before, model.token_embedding.weight)
+
+
+def test_periodic_callback_sees_eval_mode_and_leaves_weights_unchanged(in_workdir, frames):
+    """``on_every`` (the validation curve) runs in eval mode every ``every`` steps and, even when
+    it draws random numbers and runs the model, the trained weights equal a run without it."""
+    settings = dataclasses.replace(settings_for("tiny"), steps=4)
+    calls = []
+
+    def on_every(step, model):
+        calls.append((step, model.training))
+        torch.rand(100)  # a callback that consumes the global random stream
+        with torch.no_grad():
+            model.encode_image(torch.randn(2, 3, 64, 64))
+
+    a = train_synthclip(TINY_MODEL, frames, settings, every=2, on_every=on_every).model.visual.state_dict()
+    b = train_synthclip(TINY_MODEL, frames, settings).model.visual.state_dict()
+    assert calls == [(2, False), (4, False)]
+    assert all(torch.equal(a[k], b[k]) for k in a)
