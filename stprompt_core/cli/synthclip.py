@@ -44,6 +44,9 @@ def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None
         if action == "publish":
             a.add_argument("--device", default="2-core CPU", help="what the weights were trained on (recorded)")
         if action == "evaluate":
+            a.add_argument("--checkpoint", default=None, metavar="PATH",
+                           help="weights to evaluate, e.g. the shipped stprompt_core/synthclip/pretrained/"
+                                "SynthCLIP-S-MiniLM-workshop.safetensors (default: the trained cache entry)")
             a.add_argument("--split", choices=SPLITS, default="test", help="held-out videos to evaluate on")
             a.add_argument("--json", default=None, help="also write the figures to this JSON file")
     p.set_defaults(func=run)
@@ -53,6 +56,8 @@ def run(args: argparse.Namespace) -> int:
     from stprompt_core.synthclip import ensure_synthclip, settings_for
 
     cfg = synthclip_config(args.preset, args.seed, args.model, args.out)
+    if getattr(args, "checkpoint", None):
+        cfg.backbone.pretrained = args.checkpoint
     settings = settings_for(args.preset, parse_recipe(args.recipe))
     if args.steps is not None:
         settings = dataclasses.replace(settings, steps=args.steps)
