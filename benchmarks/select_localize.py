@@ -26,7 +26,7 @@ import torch
 
 RESULT = Path(__file__).parent / "results" / "localize_selection.json"
 NORMALIZE = ("none", "minmax")
-THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99)
+THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99)
 STRIDE = 4  # every 4th anomalous frame (one per snippet gives too few frames to compare variants)
 
 
@@ -66,14 +66,15 @@ def main() -> None:
     rows, cols = enc.patch_grid
     learned_t = round(1.0 / float(model.logit_scale.exp()), 4)
     results = []
-    for temperature in sorted({LocalizeConfig().temperature, s.temperature, learned_t}):  # project default, profile, learned
-        probs = patch_anomaly_probs(tokens, text, prompts.abnormal, temperature).reshape(-1, rows, cols)
+    temperatures = sorted({LocalizeConfig().temperature, s.temperature, learned_t})  # project default, profile, learned
+    for temperature, balance in itertools.product(temperatures, (False, True)):
+        probs = patch_anomaly_probs(tokens, text, prompts.abnormal, temperature, balance).reshape(-1, rows, cols)
         heat = frame_heatmap(probs, (W, H), geometry)  # [N, H, W]
         for norm, thr in itertools.product(NORMALIZE, THRESHOLDS):
             ious = [region_iou(boxes_from_map(normalize_map(h, norm), thr, s.box_mode, s.min_area), [b.tolist()])
                     for h, b in zip(heat, frames.boxes)]
-            results.append({"temperature": temperature, "map_normalize": norm, "map_threshold": thr,
-                            "mean_iou": round(float(np.mean(ious)), 4)})
+            results.append({"temperature": temperature, "balance_groups": balance, "map_normalize": norm,
+                            "map_threshold": thr, "mean_iou": round(float(np.mean(ious)), 4)})
     best = max(results, key=lambda r: r["mean_iou"])
     write_json(args.out, {
         "benchmark": "localize_selection", "date": datetime.date.today().isoformat(), "profile": args.profile,

@@ -125,6 +125,9 @@ class LocalizeConfig:
     score_threshold: float = 0.5  # temporal score a frame must reach to count in TIoU (sigmoid midpoint)
     map_threshold: float = 0.5  # anomaly probability a pixel must reach to be boxed (project default)
     map_normalize: str = "none"  # "none" (probabilities as they are) or "minmax" (per frame, to [0, 1])
+    # True: each prompt group's softmax mass divided by its size (equal similarities -> 0.5); False:
+    # the summed abnormal mass, which a bank with more abnormal than normal prompts biases upwards
+    balance_groups: bool = False
     box_mode: str = "largest"  # "largest" component (UCF-Crime frames carry one box) or "all"
     min_area: float = 0.0  # components under this fraction of the frame are dropped
     template: str = "a photo of {}."  # class-name template (CLIP's zero-shot template)

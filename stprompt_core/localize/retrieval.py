@@ -29,7 +29,7 @@ BOX_MODES = ("largest", "all")
 
 
 def patch_anomaly_probs(tokens: np.ndarray | torch.Tensor, text: torch.Tensor, abnormal: np.ndarray,
-                        temperature: float) -> torch.Tensor:
+                        temperature: float, balance_groups: bool = False) -> torch.Tensor:
     """Probability mass on abnormal prompts for every patch.
 
     Args:
@@ -37,6 +37,9 @@ def patch_anomaly_probs(tokens: np.ndarray | torch.Tensor, text: torch.Tensor, a
         text: ``[N, D]`` prompt embeddings (normalised here).
         abnormal: ``[N]`` bool, which prompts are abnormal.
         temperature: softmax temperature over the cosines (> 0).
+        balance_groups: divide each group's mass by its number of prompts before normalising
+            (``m_a / n_a`` against ``m_n / n_n``), so a patch equally similar to every prompt
+            scores 0.5 whatever the bank's sizes; off, it scores ``n_a / N``.
 
     Returns:
         ``[T, P]`` float32 in ``[0, 1]``.
@@ -49,7 +52,11 @@ def patch_anomaly_probs(tokens: np.ndarray | torch.Tensor, text: torch.Tensor, a
     x = F.normalize(torch.as_tensor(tokens).float(), dim=-1)  # [T, P, D]
     t = F.normalize(text.float(), dim=-1)  # [N, D]
     probs = torch.softmax(x @ t.T / temperature, dim=-1)  # [T, P, N]
-    return probs[..., mask].sum(-1)  # [T, P]
+    if not balance_groups:
+        return probs[..., mask].sum(-1)  # [T, P]
+    abn = probs[..., mask].sum(-1) / int(mask.sum())  # [T, P] mean mass per abnormal prompt
+    nor = probs[..., ~mask].sum(-1) / int((~mask).sum())
+    return abn / (abn + nor)
 
 
 def frame_heatmap(prob_grid: np.ndarray | torch.Tensor, frame_size: tuple[int, int],

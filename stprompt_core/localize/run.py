@@ -212,7 +212,7 @@ def evaluate_prompt_set(ctx: LocalizationContext, prompts: PromptSet, s: Localiz
         if snippet_scores.shape[0] != T:
             raise LocalizationError(f"video {entry.id!r}: {T} snippets of patch tokens but {snippet_scores.shape[0]} "
                                     f"temporal scores (scores.json and the store disagree)")
-        probs = patch_anomaly_probs(tokens, text, prompts.abnormal, s.temperature).reshape(T, rows, cols)
+        probs = patch_anomaly_probs(tokens, text, prompts.abnormal, s.temperature, s.balance_groups).reshape(T, rows, cols)
         maps[entry.id] = probs.numpy()
         frames = sorted((int(f), b) for f, b in entry.boxes.items() if b)
         snippets = [min(f // snippet_len, T - 1) for f, _ in frames]

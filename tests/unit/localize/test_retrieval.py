@@ -70,3 +70,18 @@ def test_whole_frame_upsampling_equals_bilinear_interpolate():
     grid = torch.rand(2, 8, 8)
     ref = torch.nn.functional.interpolate(grid[:, None], size=(96, 128), mode="bilinear", align_corners=False)[:, 0]
     np.testing.assert_allclose(frame_heatmap(grid, (128, 96)), ref.numpy(), atol=1e-5)
+
+
+def test_balanced_groups_remove_the_bank_size_prior():
+    """A patch equally similar to every prompt: the summed abnormal mass is the abnormal share
+    of the bank (3 of 4 here); balanced by group size it is 0.5. A planted abnormal patch stays
+    abnormal either way."""
+    text = torch.eye(4, 8)
+    abnormal = np.array([False, True, True, True])
+    tokens = torch.zeros(1, 2, 8)
+    tokens[0, 0] = text.sum(0)  # equidistant from the four prompts
+    tokens[0, 1] = text[2]
+    plain = patch_anomaly_probs(tokens, text, abnormal, temperature=0.01)
+    balanced = patch_anomaly_probs(tokens, text, abnormal, temperature=0.01, balance_groups=True)
+    assert plain[0, 0] == pytest.approx(0.75) and balanced[0, 0] == pytest.approx(0.5)
+    assert plain[0, 1] > 0.99 and balanced[0, 1] > 0.99
