@@ -1,17 +1,19 @@
-"""SynthCLIP: a small CLIP-style model trained offline on SynthVAD for the workshop profile.
+"""SynthCLIP: a small CLIP-style model pretrained offline on SynthVAD for the workshop profile.
 
-No reachable registry carries CLIP weights, so the workshop profile trains its own
-vision-language backbone in minutes: a small open_clip ViT (its patch embedding replaced by
-a convolutional stem, :mod:`stprompt_core.backbone.stem`) on SynthVAD frames with their
-captions, on crops of the annotated anomalies with their event phrases, and with patch
-tokens under the boxes pulled towards those phrases, against the frozen all-MiniLM-L6-v2
-sentence encoder (design b of issue 4; design a, a from-scratch text transformer, is kept
-as ``SynthCLIP-S`` for comparison). The result is an ordinary open_clip checkpoint: the
-backbone interface (``load_clip``, ``FrameEncoder``, prompt learners, localization) uses it
-like ViT-B/16.
+No reachable registry carries CLIP weights, so the project pretrains its own vision-language
+backbone: a small open_clip ViT (its patch embedding replaced by a convolutional stem,
+:mod:`stprompt_core.backbone.stem`) on SynthVAD frames with their captions, on crops of the
+annotated anomalies with their event phrases, and with patch tokens under the boxes pulled
+towards those phrases, against the frozen all-MiniLM-L6-v2 sentence encoder (design b of
+issue 4; design a, a from-scratch text transformer, is kept as ``SynthCLIP-S`` for
+comparison). The workshop weights are pretrained once on a corpus of their own and shipped in
+``pretrained/`` with a card (:mod:`~stprompt_core.synthclip.card`); the tiny CI profile trains
+its own in seconds. The result is an ordinary open_clip checkpoint: the backbone interface
+(``load_clip``, ``FrameEncoder``, prompt learners, localization) uses it like ViT-B/16.
 
 Modules, one concern each: ``captions`` (texts derived from frame captions), ``data``
 (decoded frames, boxes, training views), ``model`` (building models, the MiniLM files),
+``card`` (the shipped weights: where they live, their card, how they are checked),
 ``settings`` (the recipe), ``train`` (the loop and losses), ``evaluate`` (zero-shot,
 paraphrases, localization), ``cache`` (cache-or-compute of the weights).
 

@@ -11,6 +11,10 @@ SHA-256 of all of them. :func:`ensure_synthclip` reuses the weights when the key
 and trains otherwise, so a changed preset, seed, recipe or architecture retrains. The
 safetensors file loads with ``open_clip.create_model(name, pretrained=path)``, i.e. through
 :func:`stprompt_core.backbone.clip.load_clip` with ``backbone.pretrained`` set to it.
+
+Weights in the package's ``pretrained/`` folder (:mod:`stprompt_core.synthclip.card`) are the
+exception: they are checked against their card and used, and a config they do not match is
+refused with the command that trains its own, never retrained in place.
 """
 
 from __future__ import annotations
@@ -29,8 +33,8 @@ import torch
 from torch import nn
 
 from stprompt_core.config import Config
-from stprompt_core.synthclip.card import ShippedWeightsError, is_shipped, verify_card
 from stprompt_core.io import atomic_path, read_json, write_json
+from stprompt_core.synthclip.card import ShippedWeightsError, is_shipped, verify_card
 from stprompt_core.synthclip.model import model_config
 from stprompt_core.synthclip.settings import SynthClipSettings, settings_for
 
