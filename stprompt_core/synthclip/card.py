@@ -70,7 +70,7 @@ def verify_card(checkpoint: str | Path) -> dict[str, Any]:
     return meta
 
 
-def held_out_frames(preset: str, model_name: str):
+def held_out_frames(preset: str):
     """Anomalous frames of a small SynthVAD render of ``preset``'s look from :data:`HELD_OUT_SEED`
     (``HELD_OUT_PER_CLASS`` videos per anomaly class, ``HELD_OUT_FRAMES`` frames), rendered in a
     temporary folder: the card's ``held_out_check`` and the test that recomputes it."""
@@ -93,7 +93,7 @@ def held_out_check(model, model_name: str, preset: str) -> dict[str, Any]:
     """Zero-shot accuracy of ``model`` on :func:`held_out_frames`."""
     from stprompt_core.synthclip.evaluate import evaluate_synthclip
 
-    frames = held_out_frames(preset, model_name)
+    frames = held_out_frames(preset)
     z = evaluate_synthclip(model, model_name, frames)["zero_shot"]
     return {"seed": HELD_OUT_SEED, "videos_per_class": HELD_OUT_PER_CLASS, "frames_per_video": HELD_OUT_FRAMES,
             "stride": HELD_OUT_STRIDE, "frames": len(frames), "canonical": round(z["canonical"], 4),
