@@ -23,6 +23,9 @@ Schema (``schema_version`` 1)::
     }
 
 Paths are relative; the data root comes from the config or ``$STPROMPT_DATA_ROOT``.
+A video is a file or a frame folder (one image per frame, ShanghaiTech's test set; see
+:mod:`stprompt_core.video.frames`): a folder's ``path`` is the folder, its ``num_frames``
+the number of images, its ``sha256`` that of :func:`~stprompt_core.video.frames.frame_folder_sha256`.
 """
 
 from __future__ import annotations

@@ -6,9 +6,15 @@ frame ``t * stride``; its *partner* is the next frame, whose difference gives th
 map of SA2 (the previous frame when the sampled frame is the video's last, the frame
 itself when the video has one frame).
 
-Decoding streams through the file once (H.264 cannot skip to arbitrary frames cheaply)
-and converts to RGB only the frames it keeps, yielding them in chunks so that an hour of
-video never sits in memory at once.
+A video is a file FFmpeg reads or a frame folder (one image per frame, see
+:mod:`stprompt_core.video.frames`); both give the same sampled indices, the same chunks,
+RGB uint8 frames and :class:`VideoDecodeError` for anything unreadable, so datasets that
+ship frame folders (ShanghaiTech's test set) are never re-encoded.
+
+A file is streamed through once (H.264 cannot skip to arbitrary frames cheaply), converting
+to RGB only the frames it keeps; a frame folder is read image by image, only the sampled
+frames and their partners. Both yield chunks so that an hour of video never sits in memory
+at once.
 """
 
 from __future__ import annotations
@@ -21,11 +27,14 @@ from typing import Iterator
 import numpy as np
 import torch
 
+from stprompt_core.video.frames import FrameFolderError, image_size, list_frame_images, read_frame_image
+
 DEFAULT_MAX_CHUNK_BYTES = 32 * 2**20  # frames + partners of one chunk, uint8 (shared memory per chunk)
 
 
 class VideoDecodeError(RuntimeError):
-    """A video is missing, empty, corrupt or unreadable; the message names the file."""
+    """A video is missing, empty, corrupt or unreadable; the message names the file
+    (for a frame folder: the folder, and the image in the reason)."""
 
     def __init__(self, path: str | Path, reason: str):
         super().__init__(f"{path}: {reason}")
@@ -35,7 +44,11 @@ class VideoDecodeError(RuntimeError):
 
 @dataclass(frozen=True)
 class VideoInfo:
-    """Container header facts (``num_frames`` and ``fps`` may be absent or approximate)."""
+    """Container header facts (``num_frames`` and ``fps`` may be absent or approximate).
+
+    For a frame folder: the first image's size, ``num_frames`` = the number of images
+    (exact), ``fps`` = ``None``.
+    """
 
     path: str
     width: int
@@ -97,14 +110,22 @@ def sampled_indices(num_frames: int, stride: int) -> tuple[np.ndarray, np.ndarra
 
 
 def probe_video(path: str | Path) -> VideoInfo:
-    """Read the container header only.
+    """Read the container header only (of a frame folder: the listing and the first image's header).
 
     Raises:
-        VideoDecodeError: the file is missing, has no video stream or cannot be opened.
+        VideoDecodeError: the file is missing, has no video stream or cannot be opened; the
+            folder has no images, ambiguous numbering or an unreadable first image.
     """
     import av
 
     path = Path(path)
+    if path.is_dir():
+        try:
+            images = list_frame_images(path)
+            width, height = image_size(images[0])
+        except FrameFolderError as exc:
+            raise VideoDecodeError(path, str(exc)) from exc
+        return VideoInfo(str(path), width, height, len(images), None)
     if not path.is_file():
         raise VideoDecodeError(path, "file not found")
     try:
@@ -124,12 +145,13 @@ def iter_snippet_frames(path: str | Path, stride: int = 16, chunk_size: int = 64
     """Stream the sampled frames and their partners of one video, in chunks.
 
     Args:
-        path: video file (any container/codec FFmpeg reads).
+        path: video file (any container/codec FFmpeg reads) or frame folder.
         stride: frames per snippet (``extract.frame_stride``).
         chunk_size: most sampled frames per chunk; lowered for large frames so that one
             chunk stays under ``max_chunk_bytes``.
-        video_id: copied into each chunk (the file stem when empty).
-        threads: FFmpeg decoding threads, 0 = FFmpeg's choice.
+        video_id: copied into each chunk (the file stem, or the folder name, when empty).
+        threads: FFmpeg decoding threads, 0 = FFmpeg's choice (files; a frame folder is
+            read one image at a time).
 
     Yields:
         :class:`FrameChunk` s in snippet order; the last one carries ``num_frames``.
@@ -141,9 +163,12 @@ def iter_snippet_frames(path: str | Path, stride: int = 16, chunk_size: int = 64
     import av
 
     path = Path(path)
-    video_id = video_id or path.stem
     if stride < 1:
         raise ValueError(f"frame stride must be >= 1, got {stride}")
+    if path.is_dir():
+        yield from _iter_folder_frames(path, stride, chunk_size, video_id or path.name, max_chunk_bytes)
+        return
+    video_id = video_id or path.stem
     if not path.is_file():
         raise VideoDecodeError(path, "file not found")
     try:
@@ -200,8 +225,43 @@ def iter_snippet_frames(path: str | Path, stride: int = 16, chunk_size: int = 64
         yield held
 
 
+def _iter_folder_frames(folder: Path, stride: int, chunk_size: int, video_id: str,
+                        max_chunk_bytes: int) -> Iterator[FrameChunk]:
+    """:func:`iter_snippet_frames` for a frame folder: reads only the sampled images and partners."""
+    try:
+        images = list_frame_images(folder)
+    except FrameFolderError as exc:
+        raise VideoDecodeError(folder, str(exc)) from exc
+    n = len(images)
+    sampled, partners = sampled_indices(n, stride)
+    last: tuple[int, np.ndarray] | None = None  # the image read last (stride 1 reads each twice)
+    size: tuple[int, int] | None = None  # (width, height) of the first frame
+
+    def read(i: int) -> np.ndarray:  # [H, W, 3] uint8, at the first frame's size
+        nonlocal last
+        if last is None or last[0] != i:
+            try:
+                last = (i, read_frame_image(images[i], size))
+            except FrameFolderError as exc:
+                raise VideoDecodeError(folder, f"frame {i}: {exc}") from exc
+        return last[1]
+
+    first = read(0)
+    size = (first.shape[1], first.shape[0])
+    limit = max(1, min(chunk_size, max_chunk_bytes // (2 * first.nbytes)))
+    for start in range(0, len(sampled), limit):
+        frames, partner_frames = [], []
+        for s, p in zip(sampled[start : start + limit], partners[start : start + limit]):
+            frames.append(read(int(s)))
+            partner_frames.append(read(int(p)))
+        chunk = _chunk(video_id, start, frames, partner_frames)
+        if start + limit >= len(sampled):
+            chunk.num_frames = n
+        yield chunk
+
+
 def decode_snippet_frames(path: str | Path, stride: int = 16, video_id: str = "") -> FrameChunk:
-    """All sampled frames of a video as one :class:`FrameChunk` (short videos, notebooks)."""
+    """All sampled frames of a video (file or frame folder) as one :class:`FrameChunk` (short videos, notebooks)."""
     chunks = list(iter_snippet_frames(path, stride, chunk_size=2**31, video_id=video_id,
                                       max_chunk_bytes=2**62))
     if len(chunks) == 1:

@@ -4,7 +4,7 @@ Workers take the next video from a shared counter (so one long video does not st
 fixed share of the list) and stream its :class:`~stprompt_core.video.decode.FrameChunk` s;
 the consumer receives chunks of different videos interleaved, each video's in order.
 A video that fails yields a :class:`DecodeFailure` instead of raising, so one corrupt file
-never stops the others.
+(or frame folder with a corrupt image) never stops the others.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from stprompt_core.video.decode import FrameChunk, VideoDecodeError, iter_snippe
 
 @dataclass(frozen=True)
 class DecodeJob:
+    """One video to decode: ``path`` is a video file or a frame folder (see ``decode``)."""
+
     video_id: str
     path: str
 

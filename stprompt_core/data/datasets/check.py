@@ -2,8 +2,9 @@
 
 Problems (the check fails):
 
-- ``missing``: the manifest's file is not under the root;
-- ``corrupt``: empty, unreadable, or no decodable first frame (PyAV);
+- ``missing``: the manifest's file (or frame folder) is not under the root;
+- ``corrupt``: empty, unreadable, or no decodable first frame (PyAV; a frame folder: no
+  images, ambiguous or skipped frame numbers, or an unreadable first image);
 - ``checksum``: the file's SHA-256 differs from the manifest's ``sha256``;
 - ``count``: a split's size (total, abnormal, normal) differs from the official number;
 - ``annotation``: an abnormal video of an annotated split has no frame intervals.
@@ -20,8 +21,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from stprompt_core.data.datasets.common import SplitCount, probe_video
-from stprompt_core.io import file_sha256
+from stprompt_core.data.datasets.common import SplitCount, probe_video, video_sha256
 from stprompt_core.data.datasets.registry import SplitTally, get_spec, split_tallies
 from stprompt_core.data.manifest import Manifest, VideoEntry
 
@@ -109,7 +109,8 @@ def check_dataset(manifest: Manifest, root: str | Path, *,
         root: the data root its relative paths resolve against.
         expected_counts: per-split counts to compare with; ``None`` uses the dataset's
             official numbers, ``{}`` skips the count check (small fixtures, subsets).
-        decode: open every present file with PyAV and decode its first frame.
+        decode: open every present file with PyAV and decode its first frame (a frame
+            folder: its first image).
         progress: progress bar (``None``: only on a terminal).
     """
     spec = get_spec(manifest.dataset)
@@ -132,15 +133,14 @@ def check_dataset(manifest: Manifest, root: str | Path, *,
                disable=None if progress is None else not progress)
     for v in bar:
         path = root / v.path
-        if not path.is_file():
-            detail = "file not found" + (" (a directory is there)" if path.is_dir() else "")
-            report.problems.append(Problem("missing", v.path, detail))
-        else:
-            reason = probe_video(path) if decode else ("empty file" if path.stat().st_size == 0 else None)
+        if not path.exists():
+            report.problems.append(Problem("missing", v.path, "file not found"))
+        else:  # a file or a frame folder
+            reason = probe_video(path, decode=decode)
             if reason is not None:
                 report.problems.append(Problem("corrupt", v.path, reason))
             elif v.sha256:
-                digest = file_sha256(path)
+                digest = video_sha256(path)
                 if digest.lower() != v.sha256.lower():
                     report.problems.append(Problem("checksum", v.path, f"sha256 {digest[:16]}..., "
                                                    f"manifest says {v.sha256[:16]}..."))

@@ -11,6 +11,8 @@ Conventions every parser follows (documented once here and in data_manifests/REA
   supervised, so the manifest does not hand training code what it must not see.
 - Errors that come from a file name the file and, where there is one, the line:
   ``Temporal_Anomaly_Annotation_for_Testing_Videos.txt:12: expected 6 fields``.
+- A video is a file or a frame folder (one image per frame, read as it is, never
+  re-encoded; :mod:`stprompt_core.video.frames`); the helpers under "video files" take both.
 """
 
 from __future__ import annotations
@@ -22,6 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import numpy as np
+
+from stprompt_core.io import file_sha256
+from stprompt_core.video.frames import (FrameFolderError, frame_folder_sha256, is_frame_folder, list_frame_images,
+                                        read_frame_image)
 
 # Extensions a video of any supported dataset may have (lower case).
 VIDEO_EXTS: tuple[str, ...] = (".mp4", ".avi", ".mkv", ".mov", ".webm", ".mpg", ".mpeg")
@@ -157,6 +163,10 @@ class VideoIndex:
         """All relative video paths, sorted."""
         return sorted(p for v in self._by_id.values() for p in v)
 
+    def candidates(self, vid: str) -> list[str]:
+        """Relative paths of the video files whose id is ``vid`` (any number)."""
+        return list(self._by_id.get(vid, []))
+
     def locate(self, hint: str) -> tuple[str, bool]:
         """Relative path for a video named by ``hint``; ``(path, found)``.
 
@@ -228,17 +238,55 @@ def parse_int(token: str, path: Path, lineno: int, what: str) -> int:
 # ---------------------------------------------------------------- video files
 
 
-def probe_video(path: Path) -> str | None:
+def find_frame_folders(root: Path, ids: Iterable[str]) -> dict[str, str]:
+    """Frame folders under ``root`` named after one of ``ids``: id -> relative path.
+
+    A directory counts when it holds frame images, so ``training/01_001/`` with other files
+    in it is not taken for a video.
+
+    Raises:
+        AnnotationError: two frame folders share an id; the message lists them.
+    """
+    ids = list(ids)
+    by_lower = {i.lower(): i for i in ids}
+    out: dict[str, str] = {}
+    for key, dirs in find_all(root, ids, directory=True).items():
+        folders = [d.relative_to(root).as_posix() for d in dirs if is_frame_folder(d)]
+        if len(folders) > 1:
+            raise AnnotationError(f"video {by_lower[key]!r} exists more than once under {root}: {folders}; "
+                                  "keep one copy")
+        if folders:
+            out[by_lower[key]] = folders[0]
+    return out
+
+
+def probe_video(path: Path, decode: bool = True) -> str | None:
     """Open a video with PyAV and decode its first frame; ``None`` when that works.
 
+    A frame folder: its images are listed and the first one decoded.
+
+    Args:
+        path: a video file or a frame folder.
+        decode: ``False`` only checks that the file is not empty (the folder lists images).
+
     Returns:
-        A one-line reason when the file is empty, unreadable or has no decodable frame.
+        A one-line reason when the video is empty, unreadable or has no decodable frame.
     """
     import av  # local: only the data commands need the decoder
 
+    if path.is_dir():
+        try:
+            images = list_frame_images(path)
+            if decode:
+                read_frame_image(images[0])
+        except FrameFolderError as exc:
+            return str(exc)
+        return None
     try:
         if path.stat().st_size == 0:
             return "empty file"
+        if not decode:
+            return None
         with av.open(str(path)) as container:
             if not container.streams.video:
                 return "no video stream"
@@ -252,11 +300,18 @@ def probe_video(path: Path) -> str | None:
 def count_frames(path: Path) -> int:
     """Number of decoded frames of a video (decodes every frame: exact, and slow on long videos).
 
+    A frame folder: the number of images (nothing decoded).
+
     Raises:
-        ValueError: the file cannot be decoded; the message names it.
+        ValueError: the file cannot be decoded or the folder listed; the message names it.
     """
     import av
 
+    if path.is_dir():
+        try:
+            return len(list_frame_images(path))
+        except FrameFolderError as exc:
+            raise ValueError(f"{path}: {exc}") from None
     try:
         with av.open(str(path)) as container:
             stream = container.streams.video[0]
@@ -264,3 +319,8 @@ def count_frames(path: Path) -> int:
             return sum(1 for _ in container.decode(stream))
     except Exception as exc:
         raise ValueError(f"{path}: cannot decode: {exc}") from None
+
+
+def video_sha256(path: Path) -> str:
+    """SHA-256 of a video file, or of a frame folder (:func:`~stprompt_core.video.frames.frame_folder_sha256`)."""
+    return frame_folder_sha256(path) if path.is_dir() else file_sha256(path)

@@ -15,8 +15,7 @@ from typing import Any
 from tqdm import tqdm
 
 from stprompt_core.data.datasets import shanghaitech, ubnormal, ucf_crime, xd_violence
-from stprompt_core.data.datasets.common import SplitCount, count_frames
-from stprompt_core.io import file_sha256
+from stprompt_core.data.datasets.common import SplitCount, count_frames, video_sha256
 from stprompt_core.data.manifest import Manifest, load_manifest, manifest_from_dict
 
 
@@ -89,7 +88,7 @@ class IndexResult:
     notes: list[str] = field(default_factory=list)
 
     def missing(self) -> list[str]:
-        return [v.path for v in self.manifest.videos if not (self.root / v.path).is_file()]
+        return [v.path for v in self.manifest.videos if not (self.root / v.path).exists()]  # file or frame folder
 
 
 def index_dataset(name: str, root: str | Path, *, with_frames: bool = False, with_sha256: bool = False,
@@ -121,12 +120,12 @@ def index_dataset(name: str, root: str | Path, *, with_frames: bool = False, wit
     manifest = spec.build(root, notes=notes, **options)
     manifest_from_dict(manifest.to_dict(), source=f"{name} manifest built from {root}")
     if with_frames or with_sha256:
-        present = [v for v in manifest.videos if (root / v.path).is_file()]
+        present = [v for v in manifest.videos if (root / v.path).exists()]
         bar = tqdm(present, desc=f"{name}: reading videos", unit="video",
                    disable=None if progress is None else not progress)
         for v in bar:
             if with_sha256:
-                v.sha256 = file_sha256(root / v.path)
+                v.sha256 = video_sha256(root / v.path)
             if with_frames:
                 try:
                     decoded = count_frames(root / v.path)

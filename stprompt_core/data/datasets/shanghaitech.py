@@ -12,8 +12,20 @@ Release files read (found anywhere under the root, names case-insensitive):
   ``01_0014,1`` or ``01_0014 1``.
 - ``test_frame_mask/<video>.npy``: per-frame 0/1 arrays, loaded with
   ``np.load(allow_pickle=False)``.
-- the videos, ``<video>.avi|.mp4`` anywhere under the root. The original test set ships as
-  frame folders: encode each one to ``<video>.mp4`` first (:func:`encode_frames`).
+- the videos, anywhere under the root: a frame folder ``<video>/`` of ``.jpg``/``.png``
+  images (the original test set: ``testing/frames/01_0014/000.jpg ...``) or a file
+  ``<video>.avi|.mp4|...`` (the original training set: ``training/videos/01_001.avi``).
+
+Both forms are read as they are, through the same decoding functions
+(:mod:`stprompt_core.video.decode`): nothing is re-encoded. Re-encoding only the frame
+folders would add a codec that follows the label (every original test video is abnormal in
+the weakly supervised split) in front of a model that looks at raw frame differences; the
+difference the release itself has (JPEG frames versus the training videos' codec) remains.
+A frame folder's manifest ``path`` is the folder (``testing/frames/01_0014``) and its
+``num_frames`` the number of images (frame ``i`` = the ``i``-th image in natural numeric
+order, see :mod:`stprompt_core.video.frames`; a test video keeps its mask length, with a note
+where the two differ); it has no frame rate. When an id exists both as a folder and as a
+video file (an earlier re-encode), the folder is used and a note says so.
 
 Labels:
 - test: abnormal exactly when the video's mask has a 1 (intervals = runs of 1s, half-open;
@@ -34,14 +46,15 @@ from stprompt_core.data.datasets.common import (
     SplitCount,
     VideoIndex,
     annotation_error,
-    find_all,
     find_file,
+    find_frame_folders,
     find_optional,
     read_lines,
     runs_from_mask,
     video_id,
 )
 from stprompt_core.data.manifest import Manifest, VideoEntry
+from stprompt_core.video.frames import FrameFolderError, list_frame_images
 
 DATASET = "shanghaitech"
 EXPECTED_COUNTS: dict[str, SplitCount] = {
@@ -98,8 +111,16 @@ def name_label(vid: str) -> int | None:
     return None
 
 
+def official_path(vid: str) -> str:
+    """Where the original release keeps a video: the path a manifest names when it is missing."""
+    return f"testing/frames/{vid}" if ABNORMAL_NAME.match(vid) else f"training/videos/{vid}.avi"
+
+
 def build_manifest(root: str | Path, *, notes: list[str] | None = None) -> Manifest:
     """Build the ShanghaiTech (weakly supervised split) manifest from the release under ``root``.
+
+    Videos are frame folders or video files (module docstring); a video found in neither
+    form keeps its official path, so ``check`` reports it missing.
 
     Raises:
         FileNotFoundError: a split list is missing.
@@ -112,16 +133,24 @@ def build_manifest(root: str | Path, *, notes: list[str] | None = None) -> Manif
     mask_dir = find_optional(root, MASK_DIR, DATASET, directory=True)
     if mask_dir is None:
         notes.append(f"no {MASK_DIR[0]}/ directory: test videos get no frame labels")
+    lists = {"train": (train_path, parse_split_list(train_path)), "test": (test_path, parse_split_list(test_path))}
+    folders = find_frame_folders(root, [vid for _, rows in lists.values() for _, vid, _ in rows])
     index = VideoIndex(root)
     videos: list[VideoEntry] = []
     seen: dict[str, str] = {}
+    shadowed: list[str] = []  # video files ignored because a frame folder has the same id
 
-    for split, path in (("train", train_path), ("test", test_path)):
-        for lineno, vid, listed in parse_split_list(path):
+    for split, (path, rows) in lists.items():
+        for lineno, vid, listed in rows:
             if vid in seen:
                 raise annotation_error(path, lineno, f"{vid!r} already listed in {seen[vid]}")
             seen[vid] = path.name
-            entry = VideoEntry(id=vid, path=index.locate(f"{vid}.mp4")[0], split=split, label=0, cls="normal")
+            if vid in folders:
+                rel = folders[vid]
+                shadowed += index.candidates(vid)
+            else:
+                rel = index.locate(official_path(vid))[0]
+            entry = VideoEntry(id=vid, path=rel, split=split, label=0, cls="normal")
             if split == "test":
                 label = _test_label(entry, mask_dir, listed, path, lineno, notes)
             else:
@@ -130,14 +159,27 @@ def build_manifest(root: str | Path, *, notes: list[str] | None = None) -> Manif
                     raise annotation_error(path, lineno, f"no label column and {vid!r} is not named NN_NNN "
                                            "(normal) or NN_NNNN (abnormal)")
             entry.label, entry.cls = label, LABELS[label]
+            if vid in folders:
+                _count_images(root, entry, notes)
             videos.append(entry)
 
-    missing = [v for v in videos if not (root / v.path).is_file()]
-    frame_dirs = sorted(find_all(root, [v.id for v in missing], directory=True)) if missing else []
-    if frame_dirs:
-        notes.append(f"{len(frame_dirs)} videos exist only as frame folders (e.g. {frame_dirs[0]}); "
-                     "encode them with stprompt_core.data.datasets.shanghaitech.encode_frames")
+    if shadowed:
+        notes.append(f"{len(shadowed)} video files have the id of a frame folder: the frame folders are read, "
+                     f"the files ignored (e.g. {shadowed[0]})")
     return Manifest(dataset=DATASET, videos=videos)
+
+
+def _count_images(root: Path, entry: VideoEntry, notes: list[str]) -> None:
+    """A frame folder's ``num_frames`` from its listing (no decoding); a note where its mask disagrees."""
+    try:
+        n = len(list_frame_images(root / entry.path))
+    except FrameFolderError as exc:
+        notes.append(f"{entry.path}: {exc}")
+        return
+    if entry.num_frames is None:
+        entry.num_frames = n
+    elif entry.num_frames != n:
+        notes.append(f"{entry.path}: {n} images, but its mask covers {entry.num_frames} frames")
 
 
 def _test_label(entry: VideoEntry, mask_dir: Path | None, listed: int | None, path: Path, lineno: int,
@@ -158,34 +200,3 @@ def _test_label(entry: VideoEntry, mask_dir: Path | None, listed: int | None, pa
         notes.append(f"abnormal test video {entry.id} has no mask {MASK_DIR[0]}/{entry.id}.npy")
     return label
 
-
-def encode_frames(frames_dir: str | Path, out_path: str | Path, fps: int = 24) -> int:
-    """Encode a folder of frame images (sorted by name) to an H.264 video with PyAV.
-
-    ShanghaiTech's test set ships as ``testing/frames/<video>/000.jpg ...``; the manifest
-    needs one video file per id, e.g. ``testing/videos/<video>.mp4``.
-
-    Returns:
-        The number of frames written.
-    """
-    import av
-
-    frames_dir, out_path = Path(frames_dir), Path(out_path)
-    images = sorted(p for p in frames_dir.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png", ".bmp"))
-    if not images:
-        raise FileNotFoundError(f"no frame images in {frames_dir}")
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    with av.open(str(out_path), "w") as out:
-        stream = None
-        for image in images:
-            with av.open(str(image)) as src:
-                frame = next(src.decode(video=0))
-            if stream is None:
-                stream = out.add_stream("libx264", rate=fps)
-                stream.width, stream.height = frame.width - frame.width % 2, frame.height - frame.height % 2
-                stream.pix_fmt = "yuv420p"
-            frame = frame.reformat(width=stream.width, height=stream.height, format="yuv420p")
-            frame.pts = None
-            out.mux(stream.encode(frame))
-        out.mux(stream.encode(None))
-    return len(images)
