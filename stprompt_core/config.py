@@ -136,6 +136,12 @@ class LocalizeConfig:
     class_names: str = "canonical"  # "canonical", "paraphrased" (bank paraphrases) or "none"
     dense: bool = False  # recompute CLIP's last block (needs the videos; see localize.dense)
     dense_attention: str = "vv"  # "vv", "qq", "kk" or "qk" (CLIP's own) in the recomputed block
+    # windows of the frame the maps come from (localize.windows): "stored" (the store's tokens: the
+    # backbone's own transform, CLIP's centre crop), or re-encoded from the videos so the map covers
+    # the whole frame: "squash", "pad" (open_clip's longest) or "tiles" (input-sized windows across
+    # the long side, averaged where they overlap). Square workshop frames: all the same window
+    view: str = "stored"
+    n_tiles: int = 0  # view "tiles": windows along the long side; 0 = the fewest that cover it
     split: str = ""  # "" -> data.test_split
     save_maps: bool = True  # write localization_maps.safetensors for the figures
 
@@ -198,6 +204,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "localize.box_mode": ("largest", "all"),
     "localize.class_names": ("canonical", "paraphrased", "none"),
     "localize.dense_attention": ("vv", "qq", "kk", "qk"),
+    "localize.view": ("stored", "squash", "pad", "tiles"),
     "prompts.backend": ("static", "hf_local", "openai"),
 }
 

@@ -14,7 +14,6 @@ Two builders over the same precomputed :class:`SnippetView` list:
 from __future__ import annotations
 
 import io
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,8 +22,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from stprompt_core.figures.spatial import overlay, image_data_uri
-
-MAPS_FILE = "localization_maps.safetensors"
+from stprompt_core.localize.maps import MAPS_FILE
 
 
 @dataclass
@@ -46,43 +44,33 @@ class SnippetView:
 def load_views(run_dir: str | Path, video_ids: list[str] | None = None, max_videos: int = 6) -> list[SnippetView]:
     """Views of the localized test videos of a run (needs ``localize(run_dir)`` to have written maps).
 
-    Re-decodes each video's sampled frames; heatmaps are upsampled with the backbone's
-    geometry and boxed with the settings ``localization.json`` records.
+    Re-decodes each video's sampled frames; heatmaps are placed on the frame with the
+    windows the maps file records (:mod:`stprompt_core.localize.maps`) and boxed with the
+    settings ``localization.json`` records.
     """
-    from safetensors.numpy import load_file
-
     from stprompt_core.config import config_from_dict
     from stprompt_core.data.manifest import load_manifest
-    from stprompt_core.features.store import FeatureStore
     from stprompt_core.io import read_json
-    from stprompt_core.localize.retrieval import boxes_from_map, frame_heatmap
-    from stprompt_core.localize.run import backbone_geometry, normalize_map
+    from stprompt_core.localize.maps import load_maps
+    from stprompt_core.localize.retrieval import boxes_from_map
+    from stprompt_core.localize.run import normalize_map
     from stprompt_core.localize.tiou import scale_boxes
     from stprompt_core.video.decode import decode_snippet_frames
 
     run_dir = Path(run_dir)
-    if not (run_dir / MAPS_FILE).exists():
-        raise FileNotFoundError(f"no {MAPS_FILE} in {run_dir}; run `stprompt localize --run-dir {run_dir}` first")
+    saved = load_maps(run_dir / MAPS_FILE)
     cfg = config_from_dict(read_json(run_dir / "config.json"))
     settings = read_json(run_dir / "localization.json")["settings"]
-    tensors = load_file(str(run_dir / MAPS_FILE))
-    from safetensors import safe_open
-
-    with safe_open(str(run_dir / MAPS_FILE), framework="numpy") as fh:
-        meta = fh.metadata()
-    frame_size = tuple(json.loads(meta["frame_size"]))
-    snippet_len = int(meta["snippet_len"])
-    geometry = backbone_geometry(FeatureStore(cfg.data.feature_store), frame_size)
+    frame_size, snippet_len = saved.frame_size, saved.snippet_len
     entries = load_manifest(cfg.data.manifest).by_id()
-    ids = video_ids or sorted(k.split("/", 1)[1] for k in tensors if k.startswith("maps/"))[:max_videos]
+    ids = video_ids or sorted(saved.maps)[:max_videos]
     views = []
     for vid in ids:
         entry = entries[vid]
         chunk = decode_snippet_frames(cfg.data_root() / entry.path, snippet_len, vid)
-        grid = tensors[f"maps/{vid}"].astype(np.float32)  # [T, rows, cols]
-        heats = frame_heatmap(grid, frame_size, geometry)  # [T, H, W]
+        heats = saved.heatmaps(vid)  # [T, H, W]
         heats = np.stack([normalize_map(h, settings["map_normalize"]) for h in heats])
-        T = grid.shape[0]
+        T = heats.shape[0]
         pred = [boxes_from_map(heats[t], settings["map_threshold"], settings["box_mode"], settings["min_area"])
                 for t in range(T)]
         gt = []
@@ -92,7 +80,7 @@ def load_views(run_dir: str | Path, video_ids: list[str] | None = None, max_vide
             gt.append(scale_boxes(boxes, entry.box_size or frame_size, frame_size).tolist() if boxes else [])
         views.append(SnippetView(vid, entry.cls, snippet_len, int(chunk.num_frames or T * snippet_len),
                                  [list(i) for i in entry.intervals], chunk.frames.numpy()[:T], heats,
-                                 tensors[f"scores/{vid}"].astype(np.float32), pred, gt))
+                                 saved.scores[vid], pred, gt))
     return views
 
 

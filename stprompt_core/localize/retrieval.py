@@ -6,10 +6,15 @@ STPrompt's spatial localization (Wu et al., ACM MM 2024), as the project impleme
    ``N`` prompt embeddings (normal + abnormal), both L2-normalised: ``[P, N]`` cosines;
 2. per-patch anomaly probability: softmax over all ``N`` prompts of ``cos / temperature``,
    summed over the abnormal prompts (:func:`patch_anomaly_probs`); CLIP's learned logit
-   scale is 100, hence the default temperature 0.01;
+   scale is 100, hence the default temperature 0.01. With ``balance_groups`` each side's
+   mass is divided by its number of prompts first, so the score does not depend on how
+   many prompts each side has (a bank of 21 normal and 78 abnormal prompts otherwise puts
+   a patch equally similar to all of them at 78/99 = 0.79, above a 0.5 map threshold);
 3. the ``[rows, cols]`` map upsampled (bilinear between patch centres) to frame
    resolution, each patch placed where the backbone's crop/resize put it, zero where
-   the backbone never looked (:func:`frame_heatmap`);
+   the backbone never looked (:func:`frame_heatmap`); with several windows of the frame
+   (``localize.view``, :mod:`~stprompt_core.localize.windows`), their maps averaged where
+   they overlap (:func:`views_heatmap`);
 4. boxes from the map thresholded at ``map_threshold``: 8-connected components, then
    either the largest component (``box_mode='largest'``, the default: UCF-Crime frames
    carry one box) or every component (``'all'``), each kept only when its area is at
@@ -37,9 +42,13 @@ def patch_anomaly_probs(tokens: np.ndarray | torch.Tensor, text: torch.Tensor, a
         text: ``[N, D]`` prompt embeddings (normalised here).
         abnormal: ``[N]`` bool, which prompts are abnormal.
         temperature: softmax temperature over the cosines (> 0).
-        balance_groups: divide each group's mass by its number of prompts before normalising
-            (``m_a / n_a`` against ``m_n / n_n``), so a patch equally similar to every prompt
-            scores 0.5 whatever the bank's sizes; off, it scores ``n_a / N``.
+        balance_groups: normalise for the number of prompts on each side: with ``m_a`` and
+            ``m_n`` the softmax mass on the ``n_a`` abnormal and ``n_n`` normal prompts, the
+            score is ``(m_a / n_a) / (m_a / n_a + m_n / n_n)`` (mean mass per prompt of each
+            side) instead of ``m_a``. The odds ``m_a / m_n`` are multiplied by ``n_n / n_a``
+            (the logit shifted by ``-log(n_a / n_n)``), so the ranking of patches is the same
+            and a patch equally similar to every prompt scores 0.5 whatever the bank's sizes;
+            off, it scores ``n_a / N``.
 
     Returns:
         ``[T, P]`` float32 in ``[0, 1]``.
@@ -87,6 +96,60 @@ def frame_heatmap(prob_grid: np.ndarray | torch.Tensor, frame_size: tuple[int, i
     wy = _interpolation_matrix(H, rows, oy, sy, y0, y1)  # [H, rows]
     out = (wy @ grid @ wx.T).numpy()  # [B, H, W]
     return out[0] if single else out
+
+
+def views_heatmap(grids: np.ndarray | torch.Tensor, frame_size: tuple[int, int],
+                  geometries: list[FrameGeometry | None]) -> np.ndarray:
+    """Patch maps of several windows of the same frames, placed on the frame and stitched.
+
+    Args:
+        grids: ``[V, rows, cols]`` or ``[B, V, rows, cols]``: one patch map per window.
+        frame_size: decoded ``(width, height)``.
+        geometries: the ``V`` windows (:mod:`~stprompt_core.localize.windows`).
+
+    Returns:
+        ``[H, W]`` (or ``[B, H, W]``) float32: each window upsampled by
+        :func:`frame_heatmap`, averaged over the windows that cover a pixel; 0 where none
+        does. With one window this is :func:`frame_heatmap` of it.
+    """
+    grid = torch.as_tensor(grids).float()
+    single = grid.ndim == 3
+    grid = grid[None] if single else grid  # [B, V, rows, cols]
+    if grid.shape[1] != len(geometries):
+        raise ValueError(f"{grid.shape[1]} patch maps per frame but {len(geometries)} window geometries")
+    if len(geometries) == 1:
+        out = frame_heatmap(grid[:, 0], frame_size, geometries[0])
+    else:
+        total = np.zeros((grid.shape[0], int(frame_size[1]), int(frame_size[0])), np.float32)  # [B, H, W]
+        count = np.zeros(total.shape[1:], np.float32)  # [H, W] windows covering each pixel
+        for v, g in enumerate(geometries):
+            total += frame_heatmap(grid[:, v], frame_size, g)
+            count += frame_heatmap(torch.ones(grid.shape[-2:]), frame_size, g) > 0.5  # 1 inside the window
+        out = total / np.maximum(count, 1.0)
+    return out[0] if single else out
+
+
+def frame_cells(geometries: list[FrameGeometry | None], grid: tuple[int, int], frame_size: tuple[int, int]
+                ) -> np.ndarray:
+    """Non-overlapping frame-pixel boxes ``[C, 4]`` a map of these windows is made of.
+
+    One window: its patches (:func:`frame_patch_boxes`). Several (overlapping tiles): the
+    cells all windows' patch edges cut the covered frame into. A stitched map averages the
+    overlapping patches, so it cannot set every cell freely; a ceiling over these cells is
+    an upper bound of what such a map reaches.
+    """
+    if len(geometries) == 1:
+        return frame_patch_boxes(geometries[0], grid, frame_size)
+    boxes = np.concatenate([frame_patch_boxes(g, grid, frame_size) for g in geometries])
+    boxes = boxes[(boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])]
+    xs, ys = np.unique(boxes[:, [0, 2]]), np.unique(boxes[:, [1, 3]])
+    gx0, gy0 = np.meshgrid(xs[:-1], ys[:-1])
+    gx1, gy1 = np.meshgrid(xs[1:], ys[1:])
+    cells = np.stack([gx0, gy0, gx1, gy1], axis=-1).reshape(-1, 4)
+    cx, cy = (cells[:, 0] + cells[:, 2]) / 2, (cells[:, 1] + cells[:, 3]) / 2
+    inside = ((cx[:, None] > boxes[None, :, 0]) & (cx[:, None] < boxes[None, :, 2])
+              & (cy[:, None] > boxes[None, :, 1]) & (cy[:, None] < boxes[None, :, 3])).any(axis=1)
+    return cells[inside]
 
 
 def frame_patch_boxes(geometry: FrameGeometry | None, grid: tuple[int, int], frame_size: tuple[int, int]

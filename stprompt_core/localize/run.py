@@ -5,16 +5,17 @@ Inputs, all from the run dir and what it names:
 - ``config.json`` (the run's config): dataset, feature store, manifest, backbone;
 - ``scores.json`` (written by ``stprompt evaluate``): temporal snippet scores per video;
 - the feature store's full patch tokens ``[T, P, D]`` of the boxed test videos
-  (``extract.keep_tokens`` = ``boxed_test``), or, with ``dense``, the videos themselves;
+  (``extract.keep_tokens`` = ``boxed_test``), or, with ``dense`` or a ``view`` other than
+  ``stored`` (:mod:`~stprompt_core.localize.windows`), the videos themselves, re-encoded;
 - the manifest's boxes ``{frame: [[x1, y1, x2, y2]]}`` in ``box_size`` coordinates (taken
   as decoded-frame coordinates when ``box_size`` is null), frame size from the store's
   ``frame_size`` (or the ``frame_size`` argument);
 - a prompt bank (the dataset's curated bank by default).
 
 For every annotated frame ``f`` of a boxed test video: the snippet ``t = f // snippet_len``
-(whose sampled frame is ``t * snippet_len``) gives the patch map
-(:mod:`~stprompt_core.localize.retrieval`) and the temporal score; the boxes of its
-heatmap are compared with the ground truth scaled to the decoded frame size
+(whose sampled frame is ``t * snippet_len``) gives the patch maps of its ``V`` windows
+(:mod:`~stprompt_core.localize.retrieval`) and the temporal score; the boxes of their
+stitched heatmap are compared with the ground truth scaled to the decoded frame size
 (:mod:`~stprompt_core.localize.tiou`).
 
 Writes into the run dir:
@@ -23,19 +24,16 @@ Writes into the run dir:
   ``threshold``, ``n_frames``, ``n_passed``, ``per_class`` ({label: tiou, mean_iou,
   n_frames, ...}), the settings, the bank's provenance, prompt counts, and throughput;
   ``iou_ceiling`` and ``tiou_ceiling``: the same two figures for the best map the patch
-  grid allows (:mod:`~stprompt_core.localize.ceiling`), what the temporal scores and the
-  grid leave reachable;
+  grid allows (:mod:`~stprompt_core.localize.ceiling`, over the cells of the view's
+  windows), what the temporal scores and the grid leave reachable;
 - ``localization_frames.json``: one record per annotated frame (score, boxes, IoU);
-- ``localization_maps.safetensors`` (no pickle): ``maps/<video_id>`` ``[T, rows, cols]``
-  float16 anomaly probabilities for every snippet, ``scores/<video_id>`` ``[T]``; the
-  metadata holds the patch grid, frame size and backbone geometry for upsampling
-  (:func:`~stprompt_core.localize.retrieval.frame_heatmap`).
+- ``localization_maps.safetensors`` (:mod:`~stprompt_core.localize.maps`): the patch maps
+  ``[T, V, rows, cols]`` of every snippet, the scores, and the windows' geometry.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,16 +46,18 @@ import torch
 from stprompt_core.config import Config, config_from_dict
 from stprompt_core.data.manifest import VideoEntry, load_manifest
 from stprompt_core.features.store import FeatureStore, FeatureStoreError
-from stprompt_core.io import atomic_path, read_json, write_json
-from stprompt_core.localize.prompt_set import PromptSet, build_prompt_set, encode_prompts
+from stprompt_core.io import read_json, write_json
 from stprompt_core.localize.ceiling import grid_iou_ceiling
-from stprompt_core.localize.retrieval import boxes_from_map, frame_heatmap, frame_patch_boxes, patch_anomaly_probs
+from stprompt_core.localize.maps import MAPS_FILE, save_maps
+from stprompt_core.localize.prompt_set import PromptSet, build_prompt_set, encode_prompts
+from stprompt_core.localize.retrieval import boxes_from_map, frame_cells, patch_anomaly_probs, views_heatmap
 from stprompt_core.localize.settings import LocalizeSettings
 from stprompt_core.localize.tiou import region_iou, scale_boxes, tiou
+from stprompt_core.localize.windows import encode_windows, view_geometries
 from stprompt_core.prompts.bank import PromptBank, load_bank, load_curated_bank
 from stprompt_core.video.geometry import FrameGeometry, frame_geometry
 
-TokenSource = Callable[[VideoEntry], np.ndarray]  # video -> [T, P, D]
+TokenSource = Callable[[VideoEntry], np.ndarray]  # video -> [T, V, P, D]
 
 
 class LocalizationError(ValueError):
@@ -77,8 +77,30 @@ class LocalizationContext:
     frame_size: tuple[int, int]  # decoded (width, height)
     geometry: FrameGeometry | None  # backbone crop/resize of the frame; None = whole frame
     split: str
-    _dense_tokens: dict[str, np.ndarray] = field(default_factory=dict)
-    _ceilings: dict[tuple, dict[tuple[str, int], float]] = field(default_factory=dict)  # grid -> grid_ceilings()
+    # keep re-encoded tokens (dense / views other than "stored") for later calls on this context, float16:
+    # T * V * P * D * 2 bytes a video (100 MB for 250 snippets, two ViT-B/16 tiles)
+    cache_tokens: bool = True
+    _tokens: dict[tuple, np.ndarray] = field(default_factory=dict)
+    _encoder: Any = None
+    _ceilings: dict[tuple, dict[tuple[str, int], float]] = field(default_factory=dict)  # (grid, windows) -> grid_ceilings()
+
+    def encoder(self):
+        """The backbone's :class:`~stprompt_core.backbone.encoder.FrameEncoder` for re-encoding
+        frames: ``extract.device``, precision ``auto`` (as extraction)."""
+        if self._encoder is None:
+            from stprompt_core.backbone.encoder import FrameEncoder
+            from stprompt_core.runtime import resolve_device
+
+            self._encoder = FrameEncoder(self.model, device=resolve_device(self.cfg.extract.device))
+        return self._encoder
+
+    def windows(self, s: LocalizeSettings) -> list[FrameGeometry | None]:
+        """The frame windows of ``s.view`` (:mod:`~stprompt_core.localize.windows`); ``stored``
+        is the store's recorded geometry."""
+        if s.view == "stored" and not s.dense:
+            return [self.geometry]
+        enc = self.encoder()
+        return view_geometries(s.view, self.frame_size, enc.input_hw, enc.resize_mode, s.n_tiles)
 
 
 @dataclass
@@ -94,9 +116,12 @@ class FrameRecord:
     iou_ceiling: float = float("nan")  # best IoU any union of patches reaches on this frame
 
 
-def load_context(run_dir: str | Path, split: str = "",
-                 frame_size: tuple[int, int] | None = None) -> LocalizationContext:
+def load_context(run_dir: str | Path, split: str = "", frame_size: tuple[int, int] | None = None,
+                 cache_tokens: bool = True) -> LocalizationContext:
     """Read the run's config, scores, store and manifest and load the backbone.
+
+    ``cache_tokens``: keep re-encoded tokens for later calls on the context (the prompt
+    study reuses them; see :class:`LocalizationContext`).
 
     Raises:
         FileNotFoundError: no config.json / scores.json / manifest (names the file and the
@@ -132,7 +157,7 @@ def load_context(run_dir: str | Path, split: str = "",
                                 f"sizes?); pass frame_size=(width, height)")
     model = load_clip(cfg.backbone)
     return LocalizationContext(run_dir, cfg, store, videos, scores, model, (int(size[0]), int(size[1])),
-                               backbone_geometry(store, size), split)
+                               backbone_geometry(store, size), split, cache_tokens)
 
 
 def backbone_geometry(store: FeatureStore, frame_size: tuple[int, int]) -> FrameGeometry | None:
@@ -155,7 +180,7 @@ def resolve_bank(bank: str | Path | PromptBank | None, dataset: str) -> tuple[Pr
 
 
 def localize(run_dir: str | Path, bank: str | Path | PromptBank | None = None, threshold: float | None = None, *,
-             settings: LocalizeSettings | None = None, dense: bool | None = None,
+             settings: LocalizeSettings | None = None, dense: bool | None = None, view: str | None = None,
              frame_size: tuple[int, int] | None = None, write: bool = True,
              context: LocalizationContext | None = None) -> dict[str, Any]:
     """Localize the boxed test videos of a run; returns (and writes) ``localization.json``'s content.
@@ -166,6 +191,8 @@ def localize(run_dir: str | Path, bank: str | Path | PromptBank | None = None, t
         threshold: temporal score threshold of TIoU; default ``settings.score_threshold``.
         settings: everything else (:class:`LocalizeSettings`).
         dense: override ``settings.dense`` (recompute the last block from the videos).
+        view: override ``settings.view`` (which windows of the frame; see
+            :mod:`~stprompt_core.localize.windows`).
         frame_size: decoded ``(width, height)`` when the store does not record it.
         write: write the three output files into the run dir.
         context: a loaded :class:`LocalizationContext` to reuse.
@@ -180,14 +207,16 @@ def localize(run_dir: str | Path, bank: str | Path | PromptBank | None = None, t
         s.score_threshold = float(threshold)
     if dense is not None:
         s.dense = bool(dense)
-    ctx = context or load_context(run_dir, s.split, frame_size)
+    if view is not None:
+        s.view = view
+    ctx = context or load_context(run_dir, s.split, frame_size, cache_tokens=False)
     bank_obj, bank_label = resolve_bank(bank if bank is not None else (s.bank or None), ctx.cfg.data.dataset)
     prompts = build_prompt_set(bank_obj, use_backgrounds=s.use_backgrounds, use_augmentations=s.use_augmentations,
                                class_names=s.class_names, template=s.template)
     result, records, maps = evaluate_prompt_set(ctx, prompts, s)
     result.update({"bank": bank_label, "bank_provenance": bank_obj.provenance})
     if write:
-        write_outputs(ctx, result, records, maps if s.save_maps else None)
+        write_outputs(ctx, s, result, records, maps if s.save_maps else None)
     return result
 
 
@@ -199,24 +228,27 @@ def evaluate_prompt_set(ctx: LocalizationContext, prompts: PromptSet, s: Localiz
     if text.shape[1] != D:
         raise LocalizationError(f"text embeddings have {text.shape[1]} dims, the store's patch tokens {D}: the run's "
                                 f"backbone ({ctx.cfg.backbone.model_name}) is not the one that extracted the store")
-    source = _dense_source(ctx, s) if s.dense else _store_source(ctx)
+    windows = ctx.windows(s)
+    source = _store_source(ctx) if s.view == "stored" and not s.dense else _reencoded_source(ctx, s, windows)
     rows, cols = ctx.store.meta.patch_grid
+    V = len(windows)
     snippet_len = ctx.store.meta.snippet_len
     records: list[FrameRecord] = []
     maps: dict[str, np.ndarray] = {}
     t0 = time.perf_counter()
     for entry in ctx.videos:
-        tokens = source(entry)  # [T, P, D]
+        tokens = source(entry)  # [T, V, P, D]
         snippet_scores = np.asarray(ctx.scores[entry.id]["snippet_scores"], np.float64)  # [T]
         T = tokens.shape[0]
         if snippet_scores.shape[0] != T:
             raise LocalizationError(f"video {entry.id!r}: {T} snippets of patch tokens but {snippet_scores.shape[0]} "
                                     f"temporal scores (scores.json and the store disagree)")
-        probs = patch_anomaly_probs(tokens, text, prompts.abnormal, s.temperature, s.balance_groups).reshape(T, rows, cols)
+        probs = patch_anomaly_probs(tokens.reshape(T * V, -1, D), text, prompts.abnormal, s.temperature,
+                                    s.balance_groups).reshape(T, V, rows, cols)
         maps[entry.id] = probs.numpy()
         frames = sorted((int(f), b) for f, b in entry.boxes.items() if b)
         snippets = [min(f // snippet_len, T - 1) for f, _ in frames]
-        heat = frame_heatmap(probs[snippets], ctx.frame_size, ctx.geometry)  # [n, H, W]
+        heat = views_heatmap(probs[snippets], ctx.frame_size, windows)  # [n, H, W]
         box_size = entry.box_size or list(ctx.frame_size)
         for (f, gt), t, h in zip(frames, snippets, heat):
             h = normalize_map(h, s.map_normalize)
@@ -225,24 +257,31 @@ def evaluate_prompt_set(ctx: LocalizationContext, prompts: PromptSet, s: Localiz
             records.append(FrameRecord(entry.id, entry.cls, f, t, float(snippet_scores[t]),
                                        region_iou(pred, gt_scaled), pred, gt_scaled.round(2).tolist()))
     seconds = time.perf_counter() - t0
-    ceilings = grid_ceilings(ctx)  # the prompts do not change them: once per context, not timed
+    ceilings = grid_ceilings(ctx, windows=windows)  # the prompts do not change them: once per context, not timed
     for r in records:
         r.iou_ceiling = ceilings[(r.video_id, r.frame)]
-    return summarize(records, s, prompts, seconds, len(ctx.videos), ctx.split), records, maps
+    result = summarize(records, s, prompts, seconds, len(ctx.videos), ctx.split)
+    result["windows"] = len(windows)
+    return result, records, maps
 
 
-def grid_ceilings(ctx: LocalizationContext, grid: tuple[int, int] | None = None) -> dict[tuple[str, int], float]:
+def grid_ceilings(ctx: LocalizationContext, grid: tuple[int, int] | None = None,
+                  windows: list[FrameGeometry | None] | None = None) -> dict[tuple[str, int], float]:
     """``{(video_id, frame): best IoU a union of patches reaches}`` for every annotated frame
-    (:mod:`~stprompt_core.localize.ceiling`), for the store's patch grid (computed once per
-    context) or another ``(rows, cols)`` grid over the same backbone input."""
+    (:mod:`~stprompt_core.localize.ceiling`), for the store's patch grid or another
+    ``(rows, cols)`` grid over the same backbone input, in the given frame ``windows``
+    (default: the store's; several: over the cells of their patches,
+    :func:`~stprompt_core.localize.retrieval.frame_cells`). Computed once per context."""
     grid = tuple(grid or ctx.store.meta.patch_grid)
-    if grid not in ctx._ceilings:
-        patches = frame_patch_boxes(ctx.geometry, grid, ctx.frame_size)  # [P, 4] frame pixels
-        ctx._ceilings[grid] = {
+    windows = list(windows) if windows is not None else [ctx.geometry]
+    key = (grid, tuple(windows))
+    if key not in ctx._ceilings:
+        patches = frame_cells(windows, grid, ctx.frame_size)  # [C, 4] frame pixels
+        ctx._ceilings[key] = {
             (entry.id, int(f)): grid_iou_ceiling(scale_boxes(gt, entry.box_size or list(ctx.frame_size), ctx.frame_size),
                                                  patches)
             for entry in ctx.videos for f, gt in entry.boxes.items() if gt}
-    return ctx._ceilings[grid]
+    return ctx._ceilings[key]
 
 
 def summarize(records: list[FrameRecord], s: LocalizeSettings, prompts: PromptSet, seconds: float, n_videos: int,
@@ -276,24 +315,16 @@ def summarize(records: list[FrameRecord], s: LocalizeSettings, prompts: PromptSe
     }
 
 
-def write_outputs(ctx: LocalizationContext, result: dict[str, Any], records: list[FrameRecord],
+def write_outputs(ctx: LocalizationContext, s: LocalizeSettings, result: dict[str, Any], records: list[FrameRecord],
                   maps: dict[str, np.ndarray] | None) -> None:
     write_json(ctx.run_dir / "localization.json", result)
     write_json(ctx.run_dir / "localization_frames.json", [dataclasses.asdict(r) for r in records])
     if maps is None:
         return
-    from safetensors.numpy import save_file
-
-    tensors: dict[str, np.ndarray] = {}
-    for vid, m in maps.items():
-        tensors[f"maps/{vid}"] = m.astype(np.float16)
-        tensors[f"scores/{vid}"] = np.asarray(ctx.scores[vid]["snippet_scores"], np.float32)
-    meta = {"patch_grid": json.dumps(list(ctx.store.meta.patch_grid)), "frame_size": json.dumps(list(ctx.frame_size)),
-            "snippet_len": str(ctx.store.meta.snippet_len),
-            "geometry": json.dumps(dataclasses.asdict(ctx.geometry) if ctx.geometry else None),
-            "temperature": str(result["settings"]["temperature"])}
-    with atomic_path(ctx.run_dir / "localization_maps.safetensors") as tmp:
-        save_file(tensors, str(tmp), metadata=meta)
+    save_maps(ctx.run_dir / MAPS_FILE, maps, {vid: ctx.scores[vid]["snippet_scores"] for vid in maps},
+              frame_size=ctx.frame_size, snippet_len=ctx.store.meta.snippet_len,
+              patch_grid=tuple(ctx.store.meta.patch_grid), geometries=ctx.windows(s), view=s.view,
+              extra={"temperature": s.temperature, "balance_groups": s.balance_groups})
 
 
 def normalize_map(h: np.ndarray, mode: str) -> np.ndarray:
@@ -309,7 +340,7 @@ def normalize_map(h: np.ndarray, mode: str) -> np.ndarray:
 def _store_source(ctx: LocalizationContext) -> TokenSource:
     def tokens(entry: VideoEntry) -> np.ndarray:
         try:
-            return ctx.store.tokens(entry.id)
+            return ctx.store.tokens(entry.id)[:, None]  # [T, 1, P, D]
         except FeatureStoreError as exc:
             raise LocalizationError(f"video {entry.id!r} has boxes but no patch tokens in the store ({exc}); "
                                     f"re-extract with extract.keep_tokens=boxed_test") from None
@@ -317,28 +348,32 @@ def _store_source(ctx: LocalizationContext) -> TokenSource:
     return tokens
 
 
-def _dense_source(ctx: LocalizationContext, s: LocalizeSettings) -> TokenSource:
-    """Tokens with the last block recomputed from re-decoded frames (cached per context)."""
-    from stprompt_core.backbone.encoder import FrameEncoder
-    from stprompt_core.localize.dense import dense_patch_tokens
+def _reencoded_source(ctx: LocalizationContext, s: LocalizeSettings, windows: list[FrameGeometry]) -> TokenSource:
+    """Tokens ``[T, V, P, D]`` of the ``windows`` of re-decoded sampled frames, with the last
+    block recomputed when ``s.dense`` (kept per context when ``ctx.cache_tokens``)."""
     from stprompt_core.video.decode import VideoDecodeError, decode_snippet_frames
 
-    encoder = FrameEncoder(ctx.model, device="cpu", precision="fp32")
     root = ctx.cfg.data_root()
+    why = "--dense" if s.dense else f"localize.view={s.view!r}"
+    attention = s.dense_attention if s.dense else None
+    batch = ctx.cfg.extract.batch_size
 
     def tokens(entry: VideoEntry) -> np.ndarray:
-        key = f"{entry.id}:{s.dense_attention}"
-        if key not in ctx._dense_tokens:
-            try:
-                chunk = decode_snippet_frames(root / entry.path, ctx.store.meta.snippet_len, entry.id)
-            except VideoDecodeError as exc:
-                raise LocalizationError(f"--dense re-encodes frames, but video {entry.id!r} cannot be decoded: "
-                                        f"{exc}") from None
-            out = []
-            for i in range(0, len(chunk), ctx.cfg.extract.batch_size):
-                pixels = encoder.preprocess(chunk.frames[i : i + ctx.cfg.extract.batch_size])  # [B, 3, h, w]
-                out.append(dense_patch_tokens(encoder.visual, pixels, s.dense_attention).numpy())
-            ctx._dense_tokens[key] = np.concatenate(out)  # [T, P, D]
-        return ctx._dense_tokens[key]
+        key = (entry.id, tuple(windows), attention)
+        if key in ctx._tokens:
+            return ctx._tokens[key]
+        try:
+            chunk = decode_snippet_frames(root / entry.path, ctx.store.meta.snippet_len, entry.id)
+        except VideoDecodeError as exc:
+            raise LocalizationError(f"{why} re-encodes frames, but video {entry.id!r} cannot be decoded: "
+                                    f"{exc}") from None
+        if tuple(chunk.frame_size) != ctx.frame_size:
+            raise LocalizationError(f"video {entry.id!r} decodes at {chunk.frame_size}, the store's frame size is "
+                                    f"{ctx.frame_size}")
+        out = np.concatenate([encode_windows(ctx.encoder(), chunk.frames[i : i + batch], windows, attention).half()
+                              .numpy() for i in range(0, len(chunk), batch)])  # [T, V, P, D]
+        if ctx.cache_tokens:
+            ctx._tokens[key] = out
+        return out
 
     return tokens

@@ -124,3 +124,37 @@ def patch_boxes(geometry: FrameGeometry, patch_size: tuple[int, int]) -> torch.T
     boxes = boxes - torch.tensor([ox, oy, ox, oy], dtype=torch.float64)  # resized-frame pixels
     boxes = torch.minimum(boxes.clamp(min=0), torch.tensor([rw, rh, rw, rh], dtype=torch.float64))
     return (boxes * torch.tensor([W / rw, H / rh] * 2, dtype=torch.float64)).float()
+
+
+def tile_geometries(frame_size: tuple[int, int], input_hw: tuple[int, int] | int, n_tiles: int = 0
+                    ) -> list[FrameGeometry]:
+    """Input-sized windows that together cover the whole frame at the ``shortest`` scale.
+
+    The frame is resized as the ``shortest`` mode does (its shorter side fills the input),
+    then ``n_tiles`` windows of the input's size are placed along the longer side, evenly
+    spaced from one edge to the other (window ``k`` starts at ``round(k * (L - l) / (n - 1))``
+    with ``L`` the resized long side and ``l`` the input's), so neighbours overlap and the
+    first and last touch the frame's edges. The middle window of an odd count is the
+    ``shortest`` mode's centre crop.
+
+    Args:
+        frame_size: decoded ``(width, height)``.
+        input_hw: backbone input ``(height, width)`` (or one int for a square input).
+        n_tiles: windows along the long side; 0 = the fewest that cover it, ``ceil(L / l)``.
+
+    Returns:
+        ``n`` geometries (one, the centre crop, when the frame has the input's aspect ratio
+        and ``n_tiles`` is 0), left to right or top to bottom.
+    """
+    if n_tiles < 0:
+        raise ValueError(f"n_tiles must be >= 0, got {n_tiles}")
+    base = frame_geometry(frame_size, input_hw, "shortest")
+    (rh, rw), (h, w) = base.resized_hw, base.input_hw
+    wide = rw - w >= rh - h  # the long side is the one the centre crop cuts
+    span, size = (rw, w) if wide else (rh, h)
+    n = n_tiles or max(1, -(-span // size))
+    if n == 1:
+        return [base]
+    starts = [int(round(k * (span - size) / (n - 1))) for k in range(n)]
+    return [FrameGeometry(base.frame_size, base.input_hw, base.resized_hw,
+                          (base.offset[0], -s) if wide else (-s, base.offset[1])) for s in starts]

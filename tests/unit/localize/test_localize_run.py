@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 from safetensors.numpy import load_file
 
+from stprompt_core.localize.maps import load_maps
+from stprompt_core.localize.retrieval import boxes_from_map
 from stprompt_core.localize.run import LocalizationError, localize
 from stprompt_core.localize.settings import LocalizeSettings
 from stprompt_core.prompts.bank import load_curated_bank
@@ -29,9 +31,13 @@ def test_planted_regions_are_found_and_tiou_counts_the_gate(planted_run):
     saved = json.loads((planted_run / "localization.json").read_text())
     assert saved["tiou"] == pytest.approx(result["tiou"])
     maps = load_file(str(planted_run / "localization_maps.safetensors"))
-    assert maps["maps/v_fight"].shape == (6, 8, 8) and maps["maps/v_fight"].dtype == np.float16
-    assert maps["maps/v_fight"][1, 2:4, 4:6].min() > 0.99 and maps["maps/v_fight"][0].max() < 0.01
+    assert maps["maps/v_fight"].shape == (6, 1, 8, 8) and maps["maps/v_fight"].dtype == np.float16  # [T, V, rows, cols]
+    assert maps["maps/v_fight"][1, 0, 2:4, 4:6].min() > 0.99 and maps["maps/v_fight"][0].max() < 0.01
     np.testing.assert_allclose(maps["scores/v_fight"], [0.1, 0.9, 0.9, 0.9, 0.9, 0.2], rtol=1e-6)
+    saved_maps = load_maps(planted_run / "localization_maps.safetensors")
+    assert saved_maps.view == "stored" and saved_maps.frame_size == (128, 96) and saved_maps.geometries == [None]
+    heat = saved_maps.heatmaps("v_fight")  # [T, H, W]: the planted patches 4-5 x 2-3 are pixels 64-96 x 24-48
+    assert heat.shape == (6, 96, 128) and boxes_from_map(heat[1], 0.5) == [[64.0, 24.0, 96.0, 48.0]]
 
 
 def test_threshold_moves_the_gate(planted_run):
@@ -116,10 +122,35 @@ def test_dense_refinement_re_encodes_the_videos(planted_run, tmp_path):
     result = localize(run, dense=True)
     assert result["settings"]["dense"] is True and result["n_frames"] == 6
     assert 0.0 <= result["tiou"] <= result["mean_iou"] <= 1.0
-    assert load_file(str(run / "localization_maps.safetensors"))["maps/v_fight"].shape == (6, 8, 8)
+    assert load_file(str(run / "localization_maps.safetensors"))["maps/v_fight"].shape == (6, 1, 8, 8)
 
 
 def test_dense_without_the_videos_names_the_video(planted_run, tmp_path):
     run = _run_with_videos(planted_run, tmp_path, write_videos=False)
     with pytest.raises(LocalizationError, match="--dense re-encodes frames, but video 'v_fight' cannot be decoded"):
         localize(run, dense=True)
+
+
+def test_tiles_view_re_encodes_windows_that_cover_the_whole_frame(planted_run, tmp_path):
+    from stprompt_core.localize.retrieval import views_heatmap
+
+    run = _run_with_videos(planted_run, tmp_path, write_videos=True)
+    stored = localize(run, write=False)
+    result = localize(run, view="tiles")
+    # 128x96 frames into the tiny backbone's 64x64 input: resized to 85x64, two 64-px windows at x = 0 and 21
+    assert result["windows"] == 2 and result["settings"]["view"] == "tiles" and result["n_frames"] == 6
+    assert 0.0 <= result["tiou"] <= result["mean_iou"] <= 1.0
+    saved = load_maps(run / "localization_maps.safetensors")
+    assert saved.view == "tiles" and [g.offset for g in saved.geometries] == [(0, 0), (0, -21)]
+    assert saved.maps["v_fight"].shape == (6, 2, 8, 8)
+    heat = saved.heatmaps("v_fight")
+    np.testing.assert_allclose(heat, views_heatmap(saved.maps["v_fight"], (128, 96), saved.geometries))
+    coverage = views_heatmap(np.ones((2, 8, 8)), (128, 96), saved.geometries)
+    np.testing.assert_allclose(coverage, 1.0, atol=1e-6)  # every pixel of the frame has a map
+    # the store's maps: the planted run records no backbone geometry (grid over the whole frame), 8x8 patches
+    assert stored["iou_ceiling"] == pytest.approx(1.0)
+
+
+def test_unknown_view_is_named(planted_run):
+    with pytest.raises(ValueError, match="localize.view='whole'"):
+        localize(planted_run, view="whole", write=False)

@@ -85,3 +85,42 @@ def test_balanced_groups_remove_the_bank_size_prior():
     balanced = patch_anomaly_probs(tokens, text, abnormal, temperature=0.01, balance_groups=True)
     assert plain[0, 0] == pytest.approx(0.75) and balanced[0, 0] == pytest.approx(0.5)
     assert plain[0, 1] > 0.99 and balanced[0, 1] > 0.99
+
+
+def test_group_sizes_2_normal_6_abnormal_equal_similarity():
+    """Eight orthonormal prompts, a patch at the same cosine to all: each gets 1/8 of the mass.
+    Summed, the abnormal side has 6/8 = 0.75 (the bank's share, above a 0.5 map threshold);
+    per prompt, both sides have 1/8, so the balanced score is (1/8) / (1/8 + 1/8) = 0.5."""
+    text = torch.eye(8, 16)
+    abnormal = np.array([False, False] + [True] * 6)
+    tokens = text.sum(0).reshape(1, 1, 16)  # [T=1, P=1, D]
+    plain = patch_anomaly_probs(tokens, text, abnormal, temperature=0.01)
+    balanced = patch_anomaly_probs(tokens, text, abnormal, temperature=0.01, balance_groups=True)
+    assert plain.item() == pytest.approx(0.75) and balanced.item() == pytest.approx(0.5)
+
+
+def test_balanced_score_worked_by_hand_for_unequal_similarities():
+    """One normal and three abnormal prompts (orthonormal e0..e3); the patch z = e0 + (e1 + e2 + e3) / 2
+    has cosines c0 = 1 / |z| and ck = 0.5 / |z|. At the temperature (c0 - ck) / ln 3 the normal prompt's
+    softmax weight is 3 times each abnormal one's: weights 3 : 1 : 1 : 1. Summed abnormal mass
+    3 / 6 = 0.5; per prompt, abnormal (3/6)/3 = 1/6 against normal (3/6)/1 = 1/2, so the balanced
+    score is (1/6) / (1/6 + 1/2) = 0.25."""
+    text = torch.eye(4, 8)
+    abnormal = np.array([False, True, True, True])
+    z = torch.tensor([1.0, 0.5, 0.5, 0.5, 0, 0, 0, 0])
+    temperature = float((0.5 / z.norm()) / np.log(3.0))
+    plain = patch_anomaly_probs(z.reshape(1, 1, 8), text, abnormal, temperature)
+    balanced = patch_anomaly_probs(z.reshape(1, 1, 8), text, abnormal, temperature, balance_groups=True)
+    assert plain.item() == pytest.approx(0.5, abs=1e-5) and balanced.item() == pytest.approx(0.25, abs=1e-5)
+
+
+def test_balancing_shifts_the_log_odds_by_the_log_size_ratio():
+    """For any patch, logit(balanced) = logit(summed) - log(n_a / n_n): the same ranking of patches,
+    with 0.5 moved to where the mean per-prompt masses are equal."""
+    g = torch.Generator().manual_seed(0)
+    text = torch.randn(9, 16, generator=g)
+    abnormal = np.array([False, False, False] + [True] * 6)  # n_n = 3, n_a = 6
+    tokens = torch.randn(2, 5, 16, generator=g)
+    plain = patch_anomaly_probs(tokens, text, abnormal, temperature=0.1).double()
+    balanced = patch_anomaly_probs(tokens, text, abnormal, temperature=0.1, balance_groups=True).double()
+    torch.testing.assert_close(torch.logit(balanced), torch.logit(plain) - np.log(6 / 3), atol=1e-4, rtol=0)
