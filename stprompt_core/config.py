@@ -6,8 +6,12 @@ the defaults below. :func:`load_config` reads a profile and applies overrides; t
 :func:`apply_overrides`, so an unknown or mistyped key fails the same way everywhere:
 with the nearest valid key in the message, before any work starts.
 
-Defaults follow the STPrompt paper where it states a value and the same group's
-VadCLIP code (AAAI 2024) where it does not; each field's comment says which.
+Each field's comment says where its default comes from: the STPrompt paper where it states
+a value, the same group's VadCLIP code (AAAI 2024, github.com/nwpu-zxr/VadCLIP) where it does
+not, or "project default" (what the offline ``tiny``/``workshop`` profiles use). VadCLIP's
+UCF-Crime and XD-Violence recipes differ; the paper profiles (``ucf_crime.yaml`` ...) set every
+such value explicitly with its source, and ``book/run_it_yourself.md`` lists where this
+project departs from them and the override that restores the cited behaviour.
 """
 
 from __future__ import annotations
@@ -41,7 +45,9 @@ class DataConfig:
     snippet_len: int = 16  # frames per snippet, one feature each (VadCLIP)
     max_len: int = 256  # snippets per video in training; longer ones pooled (VadCLIP)
     long_video: str = "pool"  # "pool" (VadCLIP's average pooling) or "sample" (uniform)
-    val_fraction: float = 0.1  # share of *training* videos held out for model selection
+    # share of *training* videos held out for model selection (project choice: VadCLIP selects
+    # its checkpoint on the test set)
+    val_fraction: float = 0.1
     test_split: str = "test"  # split evaluated by `stprompt evaluate`
 
 
@@ -70,6 +76,15 @@ class BackboneConfig:
 class ExtractConfig:
     top_k_patches: int = 16  # K in SA2: patches kept per frame by motion (project default)
     frame_stride: int = 16  # one sampled frame per snippet (VadCLIP: 16-frame snippets)
+    # views per sampled frame: 1 = the backbone's own transform (resize + centre crop); 2, 5 or
+    # 10 = torchvision's FiveCrop/TenCrop order as in VadCLIP's released features (issue 2 of
+    # nwpu-zxr/VadCLIP: 0 centre, 1-4 corners, then their mirrors); 2 = centre and its mirror
+    crops: int = 1
+    # short side the frame is resized to before multi-crop (crops > 1); 0 = the backbone's input
+    # size. VadCLIP does not publish its extraction code; 256 is the usual ten-crop convention
+    # (I3D/DeepMIL features), and with 0 the four corners of a 4:3 frame collapse to two.
+    crop_resize: int = 256
+    crop_splits: list[str] = field(default_factory=lambda: ["train"])  # splits extracted with every crop
     batch_size: int = 64  # frames per backbone forward
     keep_tokens: str = "boxed_test"  # full patch tokens for: "none", "boxed_test", "test", "all"
     device: str = "auto"  # "auto" -> cuda when available, else cpu
@@ -81,7 +96,9 @@ class ModelConfig:
     sa2_motion_temperature: float = 1.0  # softmax temperature of motion_softmax weights
     adapter_kind: str = "distance"  # "distance" (paper), "self_attention", "none" (ablations)
     adapter_depth: int = 1  # residual blocks in the temporal adapter (project default)
-    sigma: float = 1.0  # A_ij = softmax_j(-|i-j| / sigma) (paper's form; VadCLIP uses 1)
+    # A_ij = softmax_j(-|i-j| / sigma): the paper's form, with sigma a project default. VadCLIP's
+    # adjacency is unnormalised, exp(-|i-j| / e), inside a graph convolution.
+    sigma: float = 1.0
     adapter_heads: int = 8  # heads of the self_attention ablation only
     ffn_ratio: float = 1.0  # adapter FFN width / D (project default, keeps scoring fast)
     dropout: float = 0.1  # dropout in adapter and branches (VadCLIP: 0.1)
@@ -93,19 +110,30 @@ class ModelConfig:
 @dataclass
 class LossConfig:
     k_divisor: int = 16  # MIL top-k with k = floor(T / k_divisor) + 1 (VadCLIP)
+    # binary MIL: "prob" = top-k mean of sigmoid probabilities, then BCE (VadCLIP's CLAS2);
+    # "logit" = top-k mean of logits, BCE with logits (project default)
+    bce_pool: str = "logit"
+    # MIL-Align targets: "soft" = uniform over the video's labels (VadCLIP's CLASM; equals one-hot
+    # for single-label videos); "first" = one-hot on the first label only
+    align_targets: str = "soft"
     w_bce: float = 1.0  # weight of MIL top-k BCE on the binary branch (VadCLIP)
     w_align: float = 1.0  # weight of MIL-Align cross-entropy (VadCLIP)
-    w_text_sep: float = 1e-4  # weight of normal/abnormal text separation; 0 disables (VadCLIP)
+    # weight of the mean |cos| between the normal and each abnormal text embedding; 0 disables
+    # (project default; VadCLIP: 0.1 on UCF-Crime, 1e-4 on XD-Violence)
+    w_text_sep: float = 1e-4
 
 
 @dataclass
 class TrainConfig:
     seed: int = 0
     epochs: int = 10  # VadCLIP
-    batch_size: int = 64  # videos per step, half normal and half abnormal (VadCLIP)
-    lr: float = 2e-5  # AdamW (VadCLIP)
+    # videos per step. "balanced": half normal, half abnormal (VadCLIP UCF-Crime: 64 + 64 = 128);
+    # "shuffle": drawn from all training videos (VadCLIP XD-Violence: 96). Project default 64.
+    batch_size: int = 64
+    sampling: str = "balanced"
+    lr: float = 2e-5  # AdamW (VadCLIP UCF-Crime; XD-Violence: 1e-5)
     weight_decay: float = 0.01  # AdamW default
-    milestones: list[int] = field(default_factory=lambda: [4, 8])  # MultiStepLR (VadCLIP)
+    milestones: list[int] = field(default_factory=lambda: [4, 8])  # MultiStepLR (VadCLIP UCF-Crime; XD: [3, 6, 10])
     gamma: float = 0.1  # MultiStepLR factor (VadCLIP)
     device: str = "auto"  # "auto" -> cuda when available, else cpu
     num_threads: int = 0  # torch CPU threads; 0 keeps torch's default
@@ -115,6 +143,10 @@ class TrainConfig:
 class EvalConfig:
     far_threshold: float = 0.5  # false alarm rate: normal frames scored above this
     batch_size: int = 16  # videos per scoring forward
+    # view of the test videos that is scored (an index of extract.crops; the split must have been
+    # extracted with it, see extract.crop_splits). Project default: the centre crop. VadCLIP
+    # scores crop 5 (the mirrored centre) on UCF-Crime and crop 0 on XD-Violence.
+    crop: int = 0
 
 
 @dataclass
@@ -195,8 +227,12 @@ class Config:
 
 
 # Values checked against a closed set; the message lists them.
-CHOICES: dict[str, tuple[str, ...]] = {
+CHOICES: dict[str, tuple[Any, ...]] = {
     "data.long_video": ("pool", "sample"),
+    "extract.crops": (1, 2, 5, 10),
+    "loss.bce_pool": ("prob", "logit"),
+    "loss.align_targets": ("soft", "first"),
+    "train.sampling": ("balanced", "shuffle"),
     "extract.keep_tokens": ("none", "boxed_test", "test", "all"),
     "model.sa2_mode": ("attention", "mean", "motion_softmax", "none"),
     "model.adapter_kind": ("distance", "self_attention", "none"),

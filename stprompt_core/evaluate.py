@@ -35,7 +35,7 @@ def evaluate(run_dir: str | Path, split: str | None = None, checkpoint: str = "b
     split = split or cfg.data.test_split
     store = FeatureStore(cfg.data.feature_store)
     check_store(cfg, store, [split])
-    videos = list(iter_split(store, split))
+    videos = list(iter_split(store, store.view_split(split, cfg.eval.crop)))  # eval.crop: which view is scored
     snippet = score_videos(model, videos, cfg.data.max_len, cfg.eval.batch_size, dev)
     per_video, records = [], {}
     for v in videos:
@@ -48,7 +48,7 @@ def evaluate(run_dir: str | Path, split: str | None = None, checkpoint: str = "b
                                "snippet_len": store.meta.snippet_len,
                                "snippet_scores": [round(float(s), 6) for s in snippet[v.video_id]]}
     metrics = frame_metrics(per_video, cfg.eval.far_threshold, ubnormal=cfg.data.dataset == "ubnormal")
-    metrics.update({"split": split, "checkpoint": checkpoint, "dataset": cfg.data.dataset})
+    metrics.update({"split": split, "checkpoint": checkpoint, "dataset": cfg.data.dataset, "crop": cfg.eval.crop})
     write_json(run_dir / "scores.json", records)
     write_json(run_dir / "metrics.json", metrics)
     return metrics

@@ -6,7 +6,9 @@
    zero-length videos) before any work;
 2. carves a validation split from the *training* videos (stratified by label, seeded),
    unless the store has its own ``val`` split; the test split is never read here;
-3. trains with balanced batches (half normal, half abnormal), AdamW + MultiStepLR;
+3. trains with balanced batches (half normal, half abnormal; ``train.sampling``) over every
+   stored view of every training video (multi-crop stores: each crop once per epoch, as
+   VadCLIP's ten rows per video), AdamW + MultiStepLR;
 4. after every epoch scores the validation videos with video-level labels only (top-k
    mean of snippet scores → ROC-AUC) and keeps the best epoch as ``best.safetensors``;
 5. writes ``config.json``, ``run_manifest.json``, ``train_log.jsonl`` and resumable
@@ -37,15 +39,17 @@ from stprompt_core.config import Config, config_from_dict
 from stprompt_core.data.batching import Sequence, collate, fit_length, to_sequence
 from stprompt_core.features.store import FeatureStore, FeatureStoreError
 from stprompt_core.io import atomic_path, file_sha256, read_json, write_json
-from stprompt_core.losses import mil_align, mil_bce, text_separation, topk_counts, topk_mean
+from stprompt_core.losses import class_targets, mil_align, mil_bce, text_separation, topk_counts, topk_mean
 from stprompt_core.model.stprompt import STPrompt, trainable_state_dict
 from stprompt_core.runinfo import hash_inputs, run_manifest
 from stprompt_core.runtime import resolve_device, seed_everything, set_deterministic
 from stprompt_core.scoring import iter_split, score_videos
 
-PRELOAD_BYTES = 4 << 30
+PRELOAD_BYTES = 4 << 30  # training views smaller than this (as float32) are held in memory
 # config sections that decide a trained model; a run dir is resumed only when these match
-TRAINING_SECTIONS = ("data", "backbone", "extract", "model", "loss", "train")  # stores smaller than this (as float32) are held in memory
+TRAINING_SECTIONS = ("data", "backbone", "extract", "model", "loss", "train")
+
+Pair = tuple[int, int]  # (row of the training split, view index)
 
 
 class RunDirError(ValueError):
@@ -79,9 +83,15 @@ def check_store(cfg: Config, store: FeatureStore, splits: list[str]) -> None:
                 for name in ("frame_feats", "patch_feats", "patch_motion"):
                     if not np.isfinite(getattr(v, name)).all():
                         raise FeatureStoreError(f"{store.root}: video {v.video_id!r} field {name} has NaN or inf")
-                if not 0 <= v.class_index < n_classes:
-                    raise FeatureStoreError(f"{store.root}: video {v.video_id!r} class_index {v.class_index} "
+                if not all(0 <= c < n_classes for c in v.classes):
+                    raise FeatureStoreError(f"{store.root}: video {v.video_id!r} classes {v.classes} "
                                             f"outside the {n_classes} classes of {cfg.data.dataset!r}")
+        ids = list(ds["video_id"])
+        for view in range(1, meta.views_of(split)):  # other crops: same videos in the same rows
+            name = store.view_split(split, view)
+            if list(store.split(name)["video_id"]) != ids:
+                raise FeatureStoreError(f"{store.root}: split {name!r} does not hold the videos of {split!r} in "
+                                        f"the same order; re-run `stprompt extract`")
 
 
 def plan_splits(cfg: Config, store: FeatureStore) -> SplitPlan:
@@ -104,40 +114,54 @@ def plan_splits(cfg: Config, store: FeatureStore) -> SplitPlan:
 
 
 class TrainingData:
-    """Training sequences, held in memory for small stores and read per batch otherwise."""
+    """Training sequences of every stored view, held in memory for small stores and read per
+    batch otherwise. A sample is a (row, view) pair; single-view stores have view 0 only."""
 
     def __init__(self, cfg: Config, store: FeatureStore, split: str, rows: list[int]):
         self.cfg, self.store, self.split, self.rows = cfg, store, split, rows
+        self.views = [store.view_split(split, v) for v in range(store.meta.views_of(split))]
         labels = np.asarray(store.split(split)["label"])[rows]
-        self.normal = [r for r, lab in zip(rows, labels) if lab == 0]
-        self.abnormal = [r for r, lab in zip(rows, labels) if lab == 1]
+        self.normal = [(r, v) for r, lab in zip(rows, labels) if lab == 0 for v in range(len(self.views))]
+        self.abnormal = [(r, v) for r, lab in zip(rows, labels) if lab == 1 for v in range(len(self.views))]
         if not self.normal or not self.abnormal:
             raise FeatureStoreError(f"{store.root}: training split needs normal and abnormal videos "
                                     f"(has {len(self.normal)} normal, {len(self.abnormal)} abnormal)")
-        size = store.split(split).data.nbytes * 2
-        self.cache: dict[int, Sequence] | None = None
+        size = sum(store.split(name).data.nbytes for name in self.views) * 2
+        self.cache: dict[Pair, Sequence] | None = None
         if size < PRELOAD_BYTES:
-            self.cache = dict(zip(rows, self._load(rows)))
+            pairs = [(r, v) for v in range(len(self.views)) for r in rows]
+            self.cache = dict(zip(pairs, self._load(pairs)))
 
-    def _load(self, rows: list[int]) -> list[Sequence]:
-        videos = self.store.videos(self.split, rows)
-        return [fit_length(to_sequence(v), self.cfg.data.max_len, self.cfg.data.long_video) for v in videos]
+    def _load(self, pairs: list[Pair]) -> list[Sequence]:
+        out: dict[Pair, Sequence] = {}
+        for v in sorted({v for _, v in pairs}):
+            rows = [r for r, w in pairs if w == v]
+            for r, video in zip(rows, self.store.videos(self.views[v], rows)):
+                out[(r, v)] = fit_length(to_sequence(video), self.cfg.data.max_len, self.cfg.data.long_video)
+        return [out[p] for p in pairs]
 
-    def get(self, rows: list[int]) -> list[Sequence]:
-        return [self.cache[r] for r in rows] if self.cache is not None else self._load(rows)
+    def get(self, pairs: list[Pair]) -> list[Sequence]:
+        return [self.cache[p] for p in pairs] if self.cache is not None else self._load(pairs)
 
-    def epoch_batches(self, epoch: int) -> list[list[int]]:
-        """Balanced batches: each holds half normal and half abnormal rows.
+    def epoch_batches(self, epoch: int) -> list[list[Pair]]:
+        """One epoch's batches of (row, view) pairs (``train.sampling``).
 
-        Steps = ceil(max(#normal, #abnormal) / half); the smaller side is cycled with fresh
-        shuffles, so every video is seen at least once per epoch.
+        ``balanced``: each batch holds half normal and half abnormal pairs; steps =
+        ceil(max(#normal, #abnormal) / half), the smaller side cycled with fresh shuffles, so
+        every pair is seen at least once per epoch. ``shuffle``: all pairs in one random
+        order, cut into batches of ``train.batch_size`` (the last may be smaller).
         """
-        half = max(1, self.cfg.train.batch_size // 2)
         g = torch.Generator().manual_seed(self.cfg.train.seed * 1_000_003 + epoch)
+        if self.cfg.train.sampling == "shuffle":
+            pool = self.normal + self.abnormal
+            order = [pool[i] for i in torch.randperm(len(pool), generator=g).tolist()]
+            size = max(1, self.cfg.train.batch_size)
+            return [order[s:s + size] for s in range(0, len(order), size)]
+        half = max(1, self.cfg.train.batch_size // 2)
         steps = math.ceil(max(len(self.normal), len(self.abnormal)) / half)
         sides = []
         for pool in (self.normal, self.abnormal):
-            order: list[int] = []
+            order: list[Pair] = []
             while len(order) < steps * half:
                 order += [pool[i] for i in torch.randperm(len(pool), generator=g).tolist()]
             sides.append(order)
@@ -185,6 +209,7 @@ def train(cfg: Config, run_dir: str | Path, overwrite: bool = False, progress: b
     start_epoch, best = _prepare_run_dir(cfg, run_dir, overwrite, store, plan)
 
     model = build_model(cfg, device)
+    n_classes = len(class_labels(cfg.data.dataset))
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=cfg.train.lr, weight_decay=cfg.train.weight_decay)
     sched = torch.optim.lr_scheduler.MultiStepLR(opt, milestones=cfg.train.milestones, gamma=cfg.train.gamma)
@@ -205,8 +230,9 @@ def train(cfg: Config, run_dir: str | Path, overwrite: bool = False, progress: b
         for rows in bar:
             batch = collate(data.get(rows)).to(device)
             out = model(batch.frame, batch.patches, batch.motion, batch.mask)
-            parts = {"bce": mil_bce(out.binary_logits, batch.mask, batch.label, cfg.loss.k_divisor),
-                     "align": mil_align(out.align_logits, batch.mask, batch.class_index, cfg.loss.k_divisor),
+            targets = class_targets(batch.class_sets, n_classes, cfg.loss.align_targets).to(device)
+            parts = {"bce": mil_bce(out.binary_logits, batch.mask, batch.label, cfg.loss.k_divisor, cfg.loss.bce_pool),
+                     "align": mil_align(out.align_logits, batch.mask, targets, cfg.loss.k_divisor),
                      "text_sep": text_separation(out.text_features)}
             loss = (cfg.loss.w_bce * parts["bce"] + cfg.loss.w_align * parts["align"]
                     + cfg.loss.w_text_sep * parts["text_sep"])

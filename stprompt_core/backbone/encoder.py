@@ -32,6 +32,7 @@ from torch import nn
 from stprompt_core.backbone.clip import BackboneError, load_clip
 from stprompt_core.config import BackboneConfig
 from stprompt_core.video.geometry import FrameGeometry, frame_geometry
+from stprompt_core.video.views import View, crop_views
 
 
 def weights_sha256(pretrained: str) -> str | None:
@@ -120,6 +121,7 @@ class FrameEncoder:
         if self.precision == "bf16" and self.device.type == "cpu":
             self._cast_bf16_or_fall_back()
         self._geometries: dict[tuple[int, int], FrameGeometry] = {}
+        self._views: dict[tuple[int, int, int, int], list[View]] = {}
         self._describe = dict(describe or {})
 
     @classmethod
@@ -156,18 +158,29 @@ class FrameEncoder:
             self._geometries[key] = frame_geometry(key, self.input_hw, self.resize_mode)
         return self._geometries[key]
 
-    def preprocess(self, frames: torch.Tensor) -> torch.Tensor:
-        """The backbone's test-time transform on a batch.
+    def views(self, frame_size: tuple[int, int], crops: int = 1, resize: int = 0) -> list[View]:
+        """The ``crops`` views of a ``(width, height)`` frame (:func:`crop_views`); view 0 of a
+        single-view list is :meth:`geometry`."""
+        key = (int(frame_size[0]), int(frame_size[1]), int(crops), int(resize))
+        if key not in self._views:
+            self._views[key] = crop_views(key[:2], self.input_hw, crops, resize, self.resize_mode)
+        return self._views[key]
+
+    def preprocess(self, frames: torch.Tensor, view: View | None = None) -> torch.Tensor:
+        """The backbone's test-time transform on a batch, or one multi-crop ``view`` of it.
 
         Args:
             frames: ``[B, H, W, 3]`` uint8 RGB (any device).
+            view: a view from :meth:`views`; None = the backbone's own transform.
 
         Returns:
             ``[B, 3, h, w]`` float32 normalized pixels on :attr:`device`.
         """
-        geometry = self.geometry((frames.shape[2], frames.shape[1]))
+        geometry = view.geometry if view is not None else self.geometry((frames.shape[2], frames.shape[1]))
         x = frames.to(self.device, non_blocking=True).permute(0, 3, 1, 2).float().div_(255.0)  # [B, 3, H, W]
         x = geometry.warp(x, mode=self.interpolation, fill=self.fill).clamp_(0.0, 1.0)  # [B, 3, h, w]
+        if view is not None:
+            x = view.apply(x)
         return (x - self.mean) / self.std
 
     @torch.no_grad()

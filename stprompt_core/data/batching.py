@@ -7,7 +7,7 @@ consecutive chunks of ``max_len`` so every snippet is scored.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
@@ -25,6 +25,11 @@ class Sequence:
     frame: np.ndarray  # [T, D]
     patches: np.ndarray  # [T, K, D]
     motion: np.ndarray  # [T, K] motion of the selected patches
+    classes: tuple[int, ...] = ()  # all class indices of the video, first = class_index; () = (class_index,)
+
+    @property
+    def class_set(self) -> list[int]:
+        return list(self.classes) if self.classes else [self.class_index]
 
 
 @dataclass
@@ -36,10 +41,11 @@ class Batch:
     mask: torch.Tensor  # [B, T] bool
     label: torch.Tensor  # [B] long
     class_index: torch.Tensor  # [B] long
+    class_sets: list[list[int]] = field(default_factory=list)  # per video, all class indices
 
     def to(self, device: torch.device | str) -> "Batch":
         return Batch(self.video_ids, self.frame.to(device), self.patches.to(device), self.motion.to(device),
-                     self.mask.to(device), self.label.to(device), self.class_index.to(device))
+                     self.mask.to(device), self.label.to(device), self.class_index.to(device), self.class_sets)
 
 
 def selected_motion(video: VideoFeatures) -> np.ndarray:
@@ -50,7 +56,7 @@ def selected_motion(video: VideoFeatures) -> np.ndarray:
 def to_sequence(video: VideoFeatures) -> Sequence:
     return Sequence(video.video_id, int(video.label), int(video.class_index),
                     np.asarray(video.frame_feats, np.float32), np.asarray(video.patch_feats, np.float32),
-                    selected_motion(video))
+                    selected_motion(video), tuple(video.classes))
 
 
 def fit_length(seq: Sequence, max_len: int, mode: str = "pool") -> Sequence:
@@ -61,7 +67,7 @@ def fit_length(seq: Sequence, max_len: int, mode: str = "pool") -> Sequence:
     bounds = np.linspace(0, T, max_len + 1).astype(int)  # [max_len + 1]
     if mode == "sample":
         idx = (bounds[:-1] + bounds[1:]) // 2
-        return Sequence(seq.video_id, seq.label, seq.class_index, seq.frame[idx], seq.patches[idx], seq.motion[idx])
+        return replace(seq, frame=seq.frame[idx], patches=seq.patches[idx], motion=seq.motion[idx])
     if mode != "pool":
         raise ValueError(f"data.long_video {mode!r} is not 'pool' or 'sample'")
     seg = np.repeat(np.arange(max_len), np.diff(bounds))  # segment id of each snippet, [T]
@@ -72,14 +78,14 @@ def fit_length(seq: Sequence, max_len: int, mode: str = "pool") -> Sequence:
         np.add.at(out, seg, a)
         return out / counts.reshape((-1,) + (1,) * (a.ndim - 1))
 
-    return Sequence(seq.video_id, seq.label, seq.class_index, pool(seq.frame), pool(seq.patches), pool(seq.motion))
+    return replace(seq, frame=pool(seq.frame), patches=pool(seq.patches), motion=pool(seq.motion))
 
 
 def chunk(seq: Sequence, max_len: int) -> list[Sequence]:
     """Consecutive pieces of at most ``max_len`` snippets (evaluation)."""
     T = seq.frame.shape[0]
-    return [Sequence(seq.video_id, seq.label, seq.class_index, seq.frame[s:s + max_len],
-                     seq.patches[s:s + max_len], seq.motion[s:s + max_len]) for s in range(0, T, max_len)]
+    return [replace(seq, frame=seq.frame[s:s + max_len], patches=seq.patches[s:s + max_len],
+                    motion=seq.motion[s:s + max_len]) for s in range(0, T, max_len)]
 
 
 def collate(seqs: list[Sequence]) -> Batch:
@@ -95,4 +101,5 @@ def collate(seqs: list[Sequence]) -> Batch:
         frame[i, :n], patches[i, :n], motion[i, :n], mask[i, :n] = s.frame, s.patches, s.motion, True
     return Batch([s.video_id for s in seqs], torch.from_numpy(frame), torch.from_numpy(patches),
                  torch.from_numpy(motion), torch.from_numpy(mask),
-                 torch.tensor([s.label for s in seqs]), torch.tensor([s.class_index for s in seqs]))
+                 torch.tensor([s.label for s in seqs]), torch.tensor([s.class_index for s in seqs]),
+                 [s.class_set for s in seqs])

@@ -17,7 +17,8 @@ Schema (``schema_version`` 1)::
           "boxes": {"880": [[x1, y1, x2, y2]]},  # frame index -> boxes, or null
           "box_size": [320, 240],         # (width, height) the boxes are given in
           "sha256": null,                 # checksum of the file where known
-          "captions": null                # SynthVAD only: per-frame captions
+          "captions": null,               # SynthVAD only: per-frame captions
+          "classes": ["B2", "G"]          # optional, multi-label videos: all labels, first = cls
         }
       ]
     }
@@ -60,6 +61,11 @@ class VideoEntry:
     box_size: list[int] | None = None
     sha256: str | None = None
     captions: dict[str, str] | None = None
+    classes: list[str] | None = None  # all labels of a multi-label video, first = cls (XD-Violence)
+
+    def class_list(self) -> list[str]:
+        """The video's labels, first = ``cls``."""
+        return list(self.classes) if self.classes else [self.cls]
 
     def frame_labels(self, num_frames: int | None = None) -> np.ndarray:
         """Per-frame ground truth, shape ``[num_frames]`` uint8, from the intervals."""
@@ -86,7 +92,7 @@ class Manifest:
 
     def to_dict(self) -> dict[str, Any]:
         return {"schema_version": self.schema_version, "dataset": self.dataset,
-                "videos": [asdict(v) for v in self.videos]}
+                "videos": [_entry_dict(v) for v in self.videos]}
 
     def save(self, path: str | Path) -> None:
         write_json(path, self.to_dict())
@@ -104,6 +110,14 @@ def load_manifest(path: str | Path) -> Manifest:
         raise FileNotFoundError(f"manifest not found: {path}")
     raw = read_json(path)
     return manifest_from_dict(raw, source=str(path))
+
+
+def _entry_dict(entry: VideoEntry) -> dict[str, Any]:
+    """An entry as JSON; ``classes`` only where a video has several labels."""
+    d = asdict(entry)
+    if d["classes"] is None:
+        del d["classes"]
+    return d
 
 
 def manifest_from_dict(raw: dict[str, Any], source: str = "manifest") -> Manifest:
@@ -136,6 +150,11 @@ def manifest_from_dict(raw: dict[str, Any], source: str = "manifest") -> Manifes
             raise ManifestError(f"{source}: video {vid!r} class {entry.cls!r} not in {labels}")
         if (class_index(dataset, entry.cls) > 0) != bool(entry.label):
             raise ManifestError(f"{source}: video {vid!r} label {entry.label} disagrees with class {entry.cls!r}")
+        if entry.classes is not None:
+            bad = [c for c in entry.classes if c not in labels]
+            if bad or not entry.classes or entry.classes[0] != entry.cls:
+                raise ManifestError(f"{source}: video {vid!r} classes {entry.classes!r} must be labels in {labels} "
+                                    f"starting with cls {entry.cls!r}")
         for iv in entry.intervals:
             if len(iv) != 2 or iv[0] > iv[1]:
                 raise ManifestError(f"{source}: video {vid!r} bad interval {iv!r}")

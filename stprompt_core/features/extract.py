@@ -8,6 +8,11 @@ For every video of the manifest, numbered as the data flows::
     4. encode     projected [CLS] and patch tokens, batched across videos     [T, D], [T, P, D]
     5. write      one atomic part per video (FeatureStoreWriter)              [T, K, D] kept
 
+With ``extract.crops`` > 1, steps 2-4 run once per view of each sampled frame
+(:mod:`stprompt_core.video.views`: ten-crop as in VadCLIP's released features) for the
+splits in ``extract.crop_splits``; every view's motion map, top-K selection and tokens come
+from that view's own pixels, and view 0 is the centre crop.
+
 Frames of different videos are packed into full backbone batches, so short videos cost
 no more per frame than long ones. Finished videos are never recomputed: a restarted run
 skips every video whose part exists (``FeatureStoreWriter.has``). A video that cannot be
@@ -54,7 +59,8 @@ class ExtractSummary:
     skipped: list[str] = field(default_factory=list)  # already in the store (resume)
     failed: dict[str, str] = field(default_factory=dict)  # video id -> "path: reason"
     warnings: list[str] = field(default_factory=list)
-    sampled_frames: int = 0  # frames through the backbone in this run
+    sampled_frames: int = 0  # decoded sampled frames (one per snippet) in this run
+    forwards: int = 0  # images through the backbone: sampled frames x views
     seconds: float = 0.0
     world_size: int = 1
     rank: int = 0
@@ -75,7 +81,8 @@ class ExtractSummary:
     def format(self) -> str:
         lines = [f"extract: {len(self.extracted)} videos extracted, {len(self.skipped)} already in the store, "
                  f"{len(self.failed)} failed; {self.sampled_frames} sampled frames in {self.seconds:.1f} s "
-                 f"({self.frames_per_s:.1f} frames/s, {self.world_size} process{'es' * (self.world_size > 1)})"]
+                 f"({self.frames_per_s:.1f} frames/s, {self.world_size} process{'es' * (self.world_size > 1)})"
+                 + (f"; {self.forwards} backbone images (multi-crop views)" if self.forwards != self.sampled_frames else "")]
         lines += [f"  failed {vid}: {why}" for vid, why in sorted(self.failed.items())]
         lines += [f"  warning: {w}" for w in self.warnings]
         splits = ", ".join(f"{k}: {v}" for k, v in sorted(self.splits.items())) or "not built"
@@ -152,9 +159,15 @@ def _extract(cfg: Config, manifest: Manifest, entries: list[VideoEntry], data_ro
     K, P = cfg.extract.top_k_patches, encoder.num_patches
     if not 0 < K <= P:
         raise ConfigError(f"extract.top_k_patches={K} must be in [1, {P}] (patches per frame of {cfg.backbone.model_name})")
+    crops = cfg.extract.crops
+    if crops > 1 and cfg.extract.crop_resize and cfg.extract.crop_resize < min(encoder.input_hw):
+        raise ConfigError(f"extract.crop_resize={cfg.extract.crop_resize} is smaller than the backbone input "
+                          f"{encoder.input_hw}; use 0 or at least {min(encoder.input_hw)}")
     meta = StoreMeta(dataset=manifest.dataset, embed_dim=encoder.embed_dim, top_k=K,
                      patch_grid=list(encoder.patch_grid), snippet_len=cfg.extract.frame_stride,
-                     backbone=encoder.describe())
+                     backbone=encoder.describe(), crops=crops,
+                     crop_resize=cfg.extract.crop_resize if crops > 1 else 0,
+                     crop_splits=sorted(set(cfg.extract.crop_splits)) if crops > 1 else [])
     writer = FeatureStoreWriter(cfg.data.feature_store, meta)
     summary = ExtractSummary(store=str(cfg.data.feature_store), world_size=dist.world, rank=dist.rank)
     shard = entries[dist.rank :: dist.world]
@@ -167,7 +180,8 @@ def _extract(cfg: Config, manifest: Manifest, entries: list[VideoEntry], data_ro
     workers = _auto_workers(dist) if num_workers is None else num_workers
     jobs = [DecodeJob(e.id, str(data_root / e.path)) for e in todo]
     known = [e.num_frames for e in todo]
-    total = sum(num_snippets(n, cfg.extract.frame_stride) for n in known) if None not in known else None
+    total = sum(num_snippets(e.num_frames, cfg.extract.frame_stride) * meta.views_of(e.split) for e in todo) \
+        if None not in known else None
     start = time.perf_counter()
     with _progress_bar(total, enabled=progress and dist.rank == 0 and bool(jobs)) as bar:
         run.bar = bar
@@ -203,13 +217,14 @@ class _Piece:
     pixels: torch.Tensor  # [n, 3, h, w] preprocessed
     motion: torch.Tensor  # [n, P]
     topk: torch.Tensor  # [n, K] long
+    view: int = 0  # index of the multi-crop view
 
     def __len__(self) -> int:
         return int(self.pixels.shape[0])
 
     def split(self, n: int) -> tuple[_Piece, _Piece]:
-        head = _Piece(self.video_id, self.start, self.pixels[:n], self.motion[:n], self.topk[:n])
-        tail = _Piece(self.video_id, self.start + n, self.pixels[n:], self.motion[n:], self.topk[n:])
+        head = _Piece(self.video_id, self.start, self.pixels[:n], self.motion[:n], self.topk[:n], self.view)
+        tail = _Piece(self.video_id, self.start + n, self.pixels[n:], self.motion[n:], self.topk[n:], self.view)
         return head, tail
 
 
@@ -219,15 +234,16 @@ class _Partial:
 
     entry: VideoEntry
     keep_tokens: bool
-    parts: list[tuple[int, dict[str, np.ndarray]]] = field(default_factory=list)
+    views: int = 1
+    parts: list[tuple[int, int, dict[str, np.ndarray]]] = field(default_factory=list)  # (view, start, arrays)
     received: int = 0
     num_frames: int | None = None
 
     def complete(self, stride: int) -> bool:
-        return self.num_frames is not None and self.received == num_snippets(self.num_frames, stride)
+        return self.num_frames is not None and self.received == num_snippets(self.num_frames, stride) * self.views
 
-    def arrays(self) -> dict[str, np.ndarray]:
-        ordered = [a for _, a in sorted(self.parts, key=lambda p: p[0])]
+    def arrays(self, view: int = 0) -> dict[str, np.ndarray]:
+        ordered = [a for _, _, a in sorted((p for p in self.parts if p[0] == view), key=lambda p: p[1])]
         return {k: np.concatenate([a[k] for a in ordered]) for k in ordered[0]}
 
 
@@ -252,15 +268,18 @@ class _VideoRun:
         if vid not in self.partial:
             entry = self.entries[vid]
             keep = keeps_tokens(entry, self.cfg.extract.keep_tokens, self.cfg.data.test_split)
-            self.partial[vid] = _Partial(entry, keep)
+            self.partial[vid] = _Partial(entry, keep, self.writer.meta.views_of(entry.split))
             self.sizes[vid] = list(chunk.frame_size)
         device = self.encoder.device
         frames = chunk.frames.to(device, non_blocking=True)  # [n, H, W, 3]
         partners = chunk.partners.to(device, non_blocking=True)
-        geometry = self.encoder.geometry(chunk.frame_size)
-        motion = patch_motion(frames, partners, geometry, self.encoder.patch_size)  # [n, P]
-        topk = select_topk_patches(motion, self.cfg.extract.top_k_patches)  # [n, K]
-        self.pending.append(_Piece(vid, chunk.start, self.encoder.preprocess(frames), motion, topk))
+        meta = self.writer.meta
+        n_views = self.partial[vid].views
+        for view in self.encoder.views(chunk.frame_size, meta.crops if n_views > 1 else 1, meta.crop_resize):
+            motion = view.flip_grid(patch_motion(frames, partners, view.geometry, self.encoder.patch_size),
+                                    self.encoder.patch_grid)  # [n, P]
+            topk = select_topk_patches(motion, self.cfg.extract.top_k_patches)  # [n, K]
+            self.pending.append(_Piece(vid, chunk.start, self.encoder.preprocess(frames, view), motion, topk, view.index))
         if chunk.last:
             self.partial[vid].num_frames = chunk.num_frames
         while sum(len(p) for p in self.pending) >= self.cfg.extract.batch_size:
@@ -305,10 +324,11 @@ class _VideoRun:
             index = piece.topk[..., None].expand(-1, -1, tokens.shape[-1])  # [n, K, D]
             arrays = {"frame_feats": out.cls[offset : offset + n], "patch_feats": tokens.gather(1, index),
                       "patch_idx": piece.topk, "patch_motion": piece.motion}
-            if self.partial[piece.video_id].keep_tokens:
+            if piece.view == 0 and self.partial[piece.video_id].keep_tokens:
                 arrays["tokens"] = tokens.half()
             # asynchronous device-to-host copies (pinned) on CUDA; no-ops on CPU
-            results.append((piece.video_id, piece.start, n, {k: v.to("cpu", non_blocking=True) for k, v in arrays.items()}))
+            results.append((piece.video_id, piece.view, piece.start, n,
+                            {k: v.to("cpu", non_blocking=True) for k, v in arrays.items()}))
             offset += n
         event = None
         if self.encoder.device.type == "cuda":
@@ -323,31 +343,38 @@ class _VideoRun:
             event, results = self.inflight.popleft()
             if event is not None:
                 event.synchronize()
-            for vid, start, n, tensors in results:
-                self.summary.sampled_frames += n
+            for vid, view, start, n, tensors in results:
+                self.summary.forwards += n
+                self.summary.sampled_frames += n if view == 0 else 0
                 if vid in self.void:
                     continue
                 part = self.partial[vid]
-                part.parts.append((start, {k: v.numpy() for k, v in tensors.items()}))
+                part.parts.append((view, start, {k: v.numpy() for k, v in tensors.items()}))
                 part.received += n
                 if part.complete(self.cfg.extract.frame_stride):
                     self._write(self.partial.pop(vid))
             if self.bar is not None:
-                self.bar.update(sum(r[2] for r in results))
+                self.bar.update(sum(r[3] for r in results))
                 self.bar.set_postfix(videos=len(self.summary.extracted), failed=len(self.summary.failed))
 
     def _write(self, part: _Partial) -> None:
-        e, arrays = part.entry, part.arrays()
+        e = part.entry
         n = int(part.num_frames)
         if e.num_frames is not None and e.num_frames != n:
             self.summary.warnings.append(f"{e.id}: decoded {n} frames, manifest says {e.num_frames}")
         gt = e.frame_labels(n) if e.split != "train" else np.zeros(0, np.uint8)
-        video = VideoFeatures(video_id=e.id, label=e.label, class_name=e.cls,
-                              class_index=class_index(self.writer.meta.dataset, e.cls), num_frames=n,
-                              frame_feats=arrays["frame_feats"], patch_feats=arrays["patch_feats"],
-                              patch_idx=arrays["patch_idx"], patch_motion=arrays["patch_motion"], frame_gt=gt)
+        dataset = self.writer.meta.dataset
+        classes = np.asarray([class_index(dataset, c) for c in e.class_list()], np.int32)
+        views = []
+        for view in range(part.views):
+            arrays = part.arrays(view)
+            views.append(VideoFeatures(video_id=e.id, label=e.label, class_name=e.cls,
+                                       class_index=int(classes[0]), num_frames=n,
+                                       frame_feats=arrays["frame_feats"], patch_feats=arrays["patch_feats"],
+                                       patch_idx=arrays["patch_idx"], patch_motion=arrays["patch_motion"],
+                                       frame_gt=gt, class_set=classes))
         try:
-            self.writer.add(e.split, video, tokens=arrays.get("tokens"))
+            self.writer.add(e.split, views[0], tokens=part.arrays(0).get("tokens"), views=views[1:])
         except FeatureStoreError as exc:
             self.fail(e.id, str(exc))
             return
@@ -482,6 +509,7 @@ class _Dist:
             merged.failed.update(s.failed)
             merged.warnings += s.warnings
             merged.sampled_frames += s.sampled_frames
+            merged.forwards += s.forwards
             merged.seconds = max(merged.seconds, s.seconds)
         merged.extracted.sort()
         merged.skipped.sort()

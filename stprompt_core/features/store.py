@@ -5,7 +5,13 @@ Layout of a store directory::
     store.json            StoreMeta: backbone, D, K, patch grid, snippet length, splits
     parts/<split>/<id>.safetensors   per-video staging files (atomic, resumable)
     <split>/              a ``datasets.Dataset`` per split (memory-mapped Arrow), one row a video
+    <split>.crop<k>/      view k of the same videos, same row order (multi-crop, k = 1..crops-1)
     tokens/               full patch tokens [T, P, D] for the videos localization needs
+
+Multi-crop stores (``StoreMeta.crops`` > 1, see :mod:`stprompt_core.video.views`) keep view 0
+(the centre crop) under the split's own name, so every reader that knows nothing of crops
+(evaluation, localization, figures) sees the centre crop; training reads the other views
+through :meth:`FeatureStore.view_split`. Only ``StoreMeta.crop_splits`` carry extra views.
 
 One row holds (T snippets, K top-motion patches, P patches per frame, D joint-space dim)::
 
@@ -13,6 +19,8 @@ One row holds (T snippets, K top-motion patches, P patches per frame, D joint-sp
     label        int      1 = abnormal video
     class_name   str      dataset label (stprompt_core.classes)
     class_index  int      index into the dataset's class list, 0 = normal
+    class_set    [n]      int32    all the video's class indices, first = class_index
+                                   (XD-Violence videos carry up to three labels)
     num_frames   int      decoded frames of the video
     frame_feats  [T, D]   float16  projected [CLS] embedding per sampled frame
     patch_feats  [T, K, D] float16 projected patch tokens of the K highest-motion patches
@@ -54,7 +62,14 @@ class StoreMeta:
     snippet_len: int = 16
     backbone: dict[str, Any] = field(default_factory=dict)
     frame_size: list[int] | None = None  # decoded (width, height), for box scaling
+    crops: int = 1  # views per sampled frame (stprompt_core.video.views)
+    crop_resize: int = 0  # shorter side before multi-crop; 0 with crops == 1
+    crop_splits: list[str] = field(default_factory=list)  # splits holding all views (crops > 1)
     schema_version: int = STORE_SCHEMA_VERSION
+
+    def views_of(self, split: str) -> int:
+        """How many views the store holds for ``split``."""
+        return self.crops if split in self.crop_splits else 1
 
     @property
     def num_patches(self) -> int:
@@ -75,6 +90,12 @@ class VideoFeatures:
     patch_idx: np.ndarray
     patch_motion: np.ndarray
     frame_gt: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint8))
+    class_set: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))  # empty = [class_index]
+
+    @property
+    def classes(self) -> list[int]:
+        """The video's class indices, first = ``class_index``."""
+        return [int(c) for c in self.class_set] if self.class_set.size else [int(self.class_index)]
 
     @property
     def num_snippets(self) -> int:
@@ -99,6 +120,9 @@ class VideoFeatures:
             raise FeatureStoreError(f"video {vid!r}: patch_idx outside [0, {P})")
         if self.label not in (0, 1):
             raise FeatureStoreError(f"video {vid!r}: label {self.label!r} must be 0 or 1")
+        if self.class_set.size and int(self.class_set[0]) != int(self.class_index):
+            raise FeatureStoreError(f"video {vid!r}: class_set {self.class_set.tolist()} must start with "
+                                    f"class_index {self.class_index}")
 
     def arrays(self) -> dict[str, np.ndarray]:
         return {
@@ -107,6 +131,7 @@ class VideoFeatures:
             "patch_idx": self.patch_idx.astype(np.int32),
             "patch_motion": self.patch_motion.astype(np.float16),
             "frame_gt": self.frame_gt.astype(np.uint8),
+            "class_set": np.asarray(self.classes, np.int32),
         }
 
     def scalars(self) -> dict[str, str]:
@@ -129,6 +154,7 @@ def _hf_features(meta: StoreMeta):
         "patch_idx": Array2D((None, K), "int32"),
         "patch_motion": Array2D((None, P), "float16"),
         "frame_gt": Sequence(Value("uint8")),
+        "class_set": Sequence(Value("int32")),
     })
 
 
@@ -137,6 +163,18 @@ def _token_features(meta: StoreMeta):
 
     return Features({"video_id": Value("string"),
                      "tokens": Array3D((None, meta.num_patches, meta.embed_dim), "float16")})
+
+
+def view_split(split: str, view: int) -> str:
+    """Directory name of view ``view`` of ``split``: the split itself for view 0."""
+    return split if view == 0 else f"{split}.crop{view}"
+
+
+def _meta_diff(old: dict[str, Any], new: StoreMeta) -> list[str]:
+    """Fields of ``new`` that differ from a recorded ``store.json`` (absent fields read as their
+    defaults, so stores written before a field existed stay readable)."""
+    defaults = asdict(StoreMeta(dataset="", embed_dim=0, top_k=0, patch_grid=[]))
+    return sorted(k for k, v in asdict(new).items() if k != "frame_size" and old.get(k, defaults[k]) != v)
 
 
 class FeatureStoreWriter:
@@ -151,27 +189,43 @@ class FeatureStoreWriter:
         self.meta = meta
         meta_path = self.root / "store.json"
         if meta_path.exists():
-            old = read_json(meta_path)
-            new = asdict(meta)
-            diff = sorted(k for k in new if k != "frame_size" and old.get(k) != new[k])
+            diff = _meta_diff(read_json(meta_path), meta)
             if diff:
                 raise FeatureStoreError(f"{meta_path}: existing store differs in {diff}; "
                                         f"use another directory or delete it")
         else:
             write_json(meta_path, asdict(meta))
 
-    def part_path(self, split: str, video_id: str) -> Path:
-        return self.root / "parts" / split / f"{video_id}.safetensors"
+    def part_path(self, split: str, video_id: str, view: int = 0) -> Path:
+        return self.root / "parts" / view_split(split, view) / f"{video_id}.safetensors"
 
     def token_path(self, video_id: str) -> Path:
         return self.root / "parts" / "tokens" / f"{video_id}.safetensors"
 
     def has(self, split: str, video_id: str) -> bool:
+        """Whether the video is complete: view 0 is written last, so it implies the others."""
         return self.part_path(split, video_id).exists()
 
-    def add(self, split: str, video: VideoFeatures, tokens: np.ndarray | None = None) -> None:
-        """Validate and write one video atomically (tokens first, so a part implies its tokens)."""
-        video.validate(self.meta)
+    def add(self, split: str, video: VideoFeatures, tokens: np.ndarray | None = None,
+            views: list[VideoFeatures] | None = None) -> None:
+        """Validate and write one video atomically: tokens and views 1.. first, view 0 last, so a
+        finished view 0 implies the rest.
+
+        Args:
+            video: view 0 (the centre crop, or the only view).
+            tokens: full patch tokens ``[T, P, D]`` of view 0, or None.
+            views: views 1..n-1 of a multi-crop split (``meta.views_of(split) - 1`` of them).
+        """
+        views = views or []
+        want = self.meta.views_of(split) - 1
+        if len(views) != want:
+            raise FeatureStoreError(f"video {video.video_id!r}: {len(views)} extra views for split {split!r}, "
+                                    f"the store keeps {want}")
+        for v in [video, *views]:
+            v.validate(self.meta)
+        for k, v in enumerate(views, start=1):
+            with atomic_path(self.part_path(split, video.video_id, k)) as tmp:
+                save_file(v.arrays(), str(tmp), metadata=v.scalars())
         if tokens is not None:
             want = (video.num_snippets, self.meta.num_patches, self.meta.embed_dim)
             if tokens.shape != want:
@@ -190,15 +244,24 @@ class FeatureStoreWriter:
         parts = self.root / "parts"
         splits = splits or sorted(p.name for p in parts.iterdir() if p.is_dir() and p.name != "tokens")
         counts: dict[str, int] = {}
-        for split in splits:
+        for split in [s for s in splits if ".crop" not in s]:  # views follow their split
             files = sorted((parts / split).glob("*.safetensors"))
             if not files:
                 raise FeatureStoreError(f"{self.root}: split {split!r} has no videos")
-            ds = Dataset.from_generator(_rows, gen_kwargs={"files": [str(f) for f in files]},
-                                        features=_hf_features(self.meta), cache_dir=str(self.root / ".hf_cache"))
-            with atomic_path(self.root / split) as tmp:
-                ds.save_to_disk(str(tmp))
-            counts[split] = len(files)
+            for view in range(self.meta.views_of(split)):
+                # view k holds the same videos in the same order; a view-k part without its view 0
+                # (an interrupted write) is left out, a missing one is an error naming it
+                view_files = [self.part_path(split, f.stem, view) for f in files]
+                missing = [str(f) for f in view_files if not f.exists()]
+                if missing:
+                    raise FeatureStoreError(f"{self.root}: view {view} of split {split!r} lacks {len(missing)} "
+                                            f"videos (e.g. {missing[0]}); re-run `stprompt extract`")
+                name = view_split(split, view)
+                ds = Dataset.from_generator(_rows, gen_kwargs={"files": [str(f) for f in view_files]},
+                                            features=_hf_features(self.meta), cache_dir=str(self.root / ".hf_cache"))
+                with atomic_path(self.root / name) as tmp:
+                    ds.save_to_disk(str(tmp))
+                counts[name] = len(files)
         token_files = sorted((parts / "tokens").glob("*.safetensors")) if (parts / "tokens").exists() else []
         if token_files:
             ds = Dataset.from_generator(_token_rows, gen_kwargs={"files": [str(f) for f in token_files]},
@@ -220,6 +283,7 @@ def _rows(files: list[str]) -> Iterator[dict[str, Any]]:
         with safe_open(f, framework="numpy") as fh:
             md = fh.metadata()
         arrays = load_file(f)
+        arrays.setdefault("class_set", np.asarray([int(md["class_index"])], np.int32))  # parts written before it
         yield {"video_id": md["video_id"], "label": int(md["label"]), "class_name": md["class_name"],
                "class_index": int(md["class_index"]), "num_frames": int(md["num_frames"]), **arrays}
 
@@ -268,6 +332,15 @@ class FeatureStore:
     def has_split(self, split: str) -> bool:
         return (self.root / split / "dataset_info.json").exists()
 
+    def view_split(self, split: str, view: int) -> str:
+        """The split holding view ``view`` of ``split``'s videos (same rows); raises naming the
+        setting when the store was not extracted with that view."""
+        n = self.meta.views_of(split)
+        if not 0 <= view < n:
+            raise FeatureStoreError(f"feature store {self.root} holds {n} view(s) of split {split!r}, not view "
+                                    f"{view}; extract with extract.crops > {view} and {split!r} in extract.crop_splits")
+        return view_split(split, view)
+
     def split(self, split: str):
         """The split as a ``datasets.Dataset`` (numpy format); raises naming the split."""
         if split not in self._cache:
@@ -293,13 +366,15 @@ class FeatureStore:
         m = self.meta
         shapes = {"frame_feats": (m.embed_dim,), "patch_feats": (m.top_k, m.embed_dim), "patch_idx": (m.top_k,),
                   "patch_motion": (m.num_patches,), "frame_gt": ()}
+        if "class_set" in table.column_names:
+            shapes["class_set"] = ()
         arrays = {name: _column_arrays(table, name, shape) for name, shape in shapes.items()}
         scalars = {name: table.column(name).to_pylist()
                    for name in ("video_id", "label", "class_name", "class_index", "num_frames")}
         return [VideoFeatures(video_id=scalars["video_id"][i], label=int(scalars["label"][i]),
                               class_name=scalars["class_name"][i], class_index=int(scalars["class_index"][i]),
                               num_frames=int(scalars["num_frames"][i]),
-                              **{k: arrays[k][i] for k in ARRAY_FIELDS}) for i in range(table.num_rows)]
+                              **{k: arrays[k][i] for k in arrays}) for i in range(table.num_rows)]
 
     def tokens(self, video_id: str) -> np.ndarray:
         """Full patch tokens ``[T, P, D]`` of one video; raises when the store has none."""

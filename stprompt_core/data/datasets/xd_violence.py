@@ -7,7 +7,8 @@ The release has no split list, so the files decide:
   annotation file names it; every other video is a training video.
 - the label is in the file name after ``_label_``: ``A`` is normal; otherwise one to three
   of ``B1 B2 B4 B5 B6 G`` joined by ``-`` and padded with ``0``
-  (``..._label_B2-G-0``). ``cls`` is the first of them (the manifest keeps one class).
+  (``..._label_B2-G-0``). ``cls`` is the first of them; a video with several keeps all in
+  ``classes`` (``["B2", "G"]``), which MIL-Align turns into soft targets (VadCLIP's CLASM).
 - ``annotations.txt``: lines ``name s1 e1 s2 e2 ...`` (pairs, variable count; the name
   sometimes carries ``.mp4``) for the abnormal test videos. The numbers are read as 0-based
   frames with an inclusive end, stored half-open (VadCLIP's ``gt[s:e]`` drops the last frame
@@ -115,18 +116,19 @@ def build_manifest(root: str | Path, *, notes: list[str] | None = None) -> Manif
             raise AnnotationError(f"video {vid!r} exists more than once under {root}; keep one copy")
         seen.add(vid)
         try:
-            cls = labels_from_name(vid)[0]
+            labels = labels_from_name(vid)
         except ValueError as exc:
             raise AnnotationError(f"{root / rel}: {exc}") from None
+        cls = labels[0]
         split = "test" if is_test_path(rel) or vid in annotations else "train"
         intervals = annotations[vid][1] if vid in annotations else []
         videos.append(VideoEntry(id=vid, path=rel, split=split, label=int(cls != NORMAL), cls=cls,
-                                 intervals=intervals))
+                                 intervals=intervals, classes=labels if len(labels) > 1 else None))
     absent = [vid for vid in annotations if vid not in seen]
     for vid in absent:
-        cls = labels_from_name(vid)[0]
-        videos.append(VideoEntry(id=vid, path=f"test/{vid}.mp4", split="test", label=1, cls=cls,
-                                 intervals=annotations[vid][1]))
+        labels = labels_from_name(vid)
+        videos.append(VideoEntry(id=vid, path=f"test/{vid}.mp4", split="test", label=1, cls=labels[0],
+                                 intervals=annotations[vid][1], classes=labels if len(labels) > 1 else None))
     if absent:
         notes.append(f"{len(absent)} annotated test videos not found under the root (e.g. {absent[0]})")
     return Manifest(dataset=DATASET, videos=videos)

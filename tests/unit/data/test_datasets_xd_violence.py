@@ -32,6 +32,10 @@ def test_splits_labels_and_intervals(xd_root: Path) -> None:
     mind = v["A.Beautiful.Mind.2001__#00-25-20_00-29-20_label_B2-0-0"]
     assert (mind.cls, mind.label, mind.intervals) == ("B2", 1, [[1, 83], [100, 121]])
     assert (v["v=xyz__#1_label_G-B2-0"].cls, v["v=xyz__#1_label_G-B2-0"].intervals) == ("G", [[0, 11]])
+    # multi-label videos keep every label (soft MIL-Align targets), single-label ones none
+    assert v["v=xyz__#1_label_G-B2-0"].classes == ["G", "B2"]
+    assert v["v=xyz__#1_label_G-B2-0"].class_list() == ["G", "B2"]
+    assert mind.classes is None and mind.class_list() == ["B2"]
     assert (v["Quiet.Film.1999__#1_label_A"].label, v["Quiet.Film.1999__#1_label_A"].split) == (0, "test")
     ghost = v["Ghost.Movie__#1_label_B4-0-0"]
     assert (ghost.split, ghost.path) == ("test", "test/Ghost.Movie__#1_label_B4-0-0.mp4")

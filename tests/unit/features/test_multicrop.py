@@ -1,0 +1,124 @@
+"""Multi-crop views (VadCLIP's ten-crop): geometry against torchvision, the store's view splits,
+and training over every view."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torchvision.transforms.functional as TF
+from extract_fixtures import tiny_config, write_dataset
+
+from stprompt_core.features.extract import extract_features
+from stprompt_core.features.motion import patch_motion
+from stprompt_core.features.store import FeatureStore, FeatureStoreError
+from stprompt_core.train import TrainingData, plan_splits
+from stprompt_core.video.decode import decode_snippet_frames
+from stprompt_core.video.views import crop_views
+
+
+def test_ten_crop_windows_on_a_320x240_frame():
+    views = crop_views((320, 240), (224, 224), 10, 256)
+    assert [v.index for v in views] == list(range(10))
+    assert [v.flip for v in views] == [False] * 5 + [True] * 5
+    assert {v.geometry.resized_hw for v in views} == {(256, 341)}  # short side 256, 320 * 256 / 240 = 341.3
+    # (y, x) of each crop's origin on the resized frame: centre (16, 58.5 -> 58), then the corners
+    origins = [(-v.geometry.offset[0], -v.geometry.offset[1]) for v in views[:5]]
+    assert origins == [(16, 58), (0, 0), (0, 117), (32, 0), (32, 117)]
+    # mirrored views: the same windows cut from the mirrored frame (torchvision's ten_crop)
+    assert [(-v.geometry.offset[0], -v.geometry.offset[1]) for v in views[5:]] == [(16, 59), (0, 117), (0, 0),
+                                                                                    (32, 117), (32, 0)]
+
+
+@pytest.mark.parametrize("crops, names", [(1, ["centre"]), (2, ["centre", "centre mirrored"]),
+                                          (5, ["centre", "top-left", "top-right", "bottom-left", "bottom-right"])])
+def test_crop_counts_and_order(crops, names):
+    assert [v.name for v in crop_views((320, 240), (224, 224), crops, 256)] == names
+
+
+def test_bad_crop_settings_are_named():
+    with pytest.raises(ValueError, match="extract.crops=3"):
+        crop_views((320, 240), (224, 224), 3, 256)
+    with pytest.raises(ValueError, match="crop_resize=100"):
+        crop_views((320, 240), (224, 224), 10, 100)
+
+
+def test_view_pixels_equal_torchvision_ten_crop():
+    """Each view's warp + flip equals torchvision's resize + ten_crop, in VadCLIP's numbering."""
+    g = torch.Generator().manual_seed(0)
+    frame = torch.rand(1, 3, 60, 80, generator=g)  # (W, H) = (80, 60)
+    views = crop_views((80, 60), (32, 32), 10, 40)
+    resized = TF.resize(frame, [40], interpolation=TF.InterpolationMode.BICUBIC, antialias=True)
+    tl, tr, bl, br, c, tl_f, tr_f, bl_f, br_f, c_f = TF.ten_crop(resized, [32, 32])
+    expected = [c, tl, tr, bl, br, c_f, tl_f, tr_f, bl_f, br_f]
+    for view, want in zip(views, expected):
+        got = view.apply(view.geometry.warp(frame, mode="bicubic"))
+        torch.testing.assert_close(got, want, atol=1e-5, rtol=0, msg=view.name)
+
+
+def test_mirrored_view_motion_is_the_mirrored_map():
+    """Motion of a flipped view = motion of the flipped crop's pixels, patch for patch."""
+    frames = torch.zeros(1, 48, 64, 3, dtype=torch.uint8)
+    partners = frames.clone()
+    partners[0, 10:20, 12:22] = 200  # motion near the left edge only
+    views = crop_views((64, 48), (32, 32), 10, 32)
+    centre, mirrored = views[1], views[5 + 1]  # top-left, and the top-left window of the mirrored frame
+    plain = patch_motion(frames, partners, centre.geometry, (8, 8))  # [1, 16]
+    flipped = mirrored.flip_grid(patch_motion(frames, partners, mirrored.geometry, (8, 8)), (4, 4))
+    by_pixels = patch_motion(frames.flip(2), partners.flip(2), centre.geometry, (8, 8))  # mirror the frames first
+    torch.testing.assert_close(flipped, by_pixels)
+    # motion on the frame's left: the left columns of the top-left window, the right ones of its mirror
+    assert int(plain.argmax()) % 4 < 2 and int(flipped.argmax()) % 4 >= 2
+
+
+@pytest.fixture(scope="module")
+def two_crop_store(tmp_path_factory):
+    root = tmp_path_factory.mktemp("multicrop")
+    write_dataset(root)
+    cfg = tiny_config(root, **{"extract.crops": 2, "extract.crop_resize": 0})
+    summary = extract_features(cfg, num_workers=0, progress=False)
+    assert summary.ok
+    return root, cfg, summary
+
+
+def test_store_keeps_every_view_of_the_training_split(two_crop_store):
+    root, cfg, summary = two_crop_store
+    store = FeatureStore(root / "store")
+    assert (store.meta.crops, store.meta.crop_splits) == (2, ["train"])
+    assert sorted(store.splits) == ["test", "tokens", "train", "train.crop1"]
+    assert summary.forwards == summary.sampled_frames + sum(v.num_snippets for v in store.videos("train"))
+    centre, mirror = store.videos("train"), store.videos(store.view_split("train", 1))
+    assert [v.video_id for v in centre] == [v.video_id for v in mirror]
+    rows, cols = store.meta.patch_grid
+    views = crop_views((64, 48), (64, 64), 2, 64)
+    for a, b in zip(centre, mirror):
+        # view 1 = the centre window of the mirrored frame: its motion is that of mirrored frames
+        chunk = decode_snippet_frames(root / "videos" / f"{a.video_id}.mp4", 16)
+        want = patch_motion(chunk.frames.flip(2), chunk.partners.flip(2), views[0].geometry, (8, 8))
+        np.testing.assert_allclose(b.patch_motion, want.numpy(), atol=1e-3)
+        assert not np.allclose(a.frame_feats, b.frame_feats)  # the backbone saw other pixels
+        assert (a.label, a.class_index, a.classes) == (b.label, b.class_index, b.classes)
+    with pytest.raises(FeatureStoreError, match="crop_splits"):
+        store.view_split("test", 1)  # the test split was extracted with the centre crop only
+
+
+def test_training_visits_every_view_once_per_epoch(two_crop_store):
+    root, cfg, _ = two_crop_store
+    store = FeatureStore(root / "store")
+    cfg.data.val_fraction = 0.0
+    plan = plan_splits(cfg, store)
+    data = TrainingData(cfg, store, plan.train_split, plan.train_rows)
+    pairs = [p for batch in data.epoch_batches(0) for p in batch]
+    assert set(pairs) == {(r, v) for r in plan.train_rows for v in (0, 1)}
+    seqs = data.get(sorted(set(pairs)))
+    assert not np.allclose(seqs[0].frame, seqs[1].frame)  # (row 0, view 0) vs (row 0, view 1)
+
+
+def test_shuffle_sampling_cuts_one_random_order(two_crop_store):
+    root, cfg, _ = two_crop_store
+    store = FeatureStore(root / "store")
+    cfg.data.val_fraction, cfg.train.sampling, cfg.train.batch_size = 0.0, "shuffle", 3
+    plan = plan_splits(cfg, store)
+    batches = TrainingData(cfg, store, plan.train_split, plan.train_rows).epoch_batches(1)
+    assert [len(b) for b in batches] == [3, 1]  # 2 videos x 2 views = 4 pairs, each once
+    assert sorted(p for b in batches for p in b) == [(0, 0), (0, 1), (1, 0), (1, 1)]
