@@ -73,7 +73,9 @@ def random_patch_store(cfg: Config, dst: str | Path | None = None, progress: boo
     if (dst / "store.json").exists() and read_json(dst / "store.json").get("splits"):
         return dst
     full = copy.deepcopy(cfg)
-    apply_overrides(full, {"data.feature_store": f"{cfg.data.feature_store}_alltokens", "extract.keep_tokens": "all"})
+    # random patches are drawn from the stored tokens of view 0, so the store holds one view per frame
+    apply_overrides(full, {"data.feature_store": f"{cfg.data.feature_store}_alltokens", "extract.keep_tokens": "all",
+                           "extract.crops": 1})
     ensure_features(full, progress=progress)
     src = FeatureStore(full.data.feature_store)
     meta_dict = asdict(src.meta)
@@ -91,7 +93,8 @@ def random_patch_store(cfg: Config, dst: str | Path | None = None, progress: boo
             idx = np.stack([rng.choice(P, K, replace=False) for _ in range(tokens.shape[0])])  # [T, K]
             feats = np.take_along_axis(tokens, idx[..., None], axis=1)  # [T, K, D]
             writer.add(split, VideoFeatures(v.video_id, v.label, v.class_name, v.class_index, v.num_frames,
-                                            v.frame_feats, feats, idx.astype(np.int32), v.patch_motion, v.frame_gt))
+                                            v.frame_feats, feats, idx.astype(np.int32), v.patch_motion, v.frame_gt,
+                                            v.class_set))
     writer.finalize()
     return dst
 
