@@ -122,3 +122,29 @@ def test_shuffle_sampling_cuts_one_random_order(two_crop_store):
     batches = TrainingData(cfg, store, plan.train_split, plan.train_rows).epoch_batches(1)
     assert [len(b) for b in batches] == [3, 1]  # 2 videos x 2 views = 4 pairs, each once
     assert sorted(p for b in batches for p in b) == [(0, 0), (0, 1), (1, 0), (1, 1)]
+
+
+def test_a_video_killed_between_its_views_is_redone(tmp_path):
+    """Views 1.. are written before view 0, so a video whose view 0 is missing counts as not
+    extracted: the rerun redoes it and the finished store equals an uninterrupted one."""
+    write_dataset(tmp_path)
+    cfg = tiny_config(tmp_path, **{"extract.crops": 2, "extract.crop_resize": 0})
+    extract_features(cfg, video_ids=["n0", "a0"], num_workers=0, progress=False, finalize=False)
+    (tmp_path / "store" / "parts" / "train" / "a0.safetensors").unlink()  # killed after a0's view 1
+    resumed = extract_features(cfg, num_workers=0, progress=False)
+    assert resumed.skipped == ["n0"] and sorted(resumed.extracted) == ["a0", "a1", "n1"]
+    full_cfg = tiny_config(tmp_path, store="full", **{"extract.crops": 2, "extract.crop_resize": 0})
+    extract_features(full_cfg, num_workers=0, progress=False)
+    a, b = FeatureStore(tmp_path / "store"), FeatureStore(tmp_path / "full")
+    assert a.splits == b.splits == {"test": 2, "tokens": 1, "train": 2, "train.crop1": 2}
+    for split in ("train", "train.crop1"):
+        for va, vb in zip(a.videos(split), b.videos(split)):
+            assert va.video_id == vb.video_id
+            np.testing.assert_array_equal(va.patch_motion, vb.patch_motion)
+            np.testing.assert_allclose(va.frame_feats.astype(np.float32), vb.frame_feats.astype(np.float32), atol=1e-2)
+
+
+def test_a_store_of_other_crops_is_not_reused(two_crop_store):
+    root, _, _ = two_crop_store
+    with pytest.raises(FeatureStoreError, match="crops"):
+        extract_features(tiny_config(root), num_workers=0, progress=False)  # same store, one crop
