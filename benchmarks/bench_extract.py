@@ -17,12 +17,16 @@ a one-thread CPU-time breakdown per stage; both are insensitive to other jobs. A
 times the forward with fp32 weights against bf16 weights.
 
     .venv/bin/python benchmarks/bench_extract.py [--quick] [--out benchmarks/results/extract_throughput.json]
-    .venv/bin/python benchmarks/bench_extract.py --device-check --device cuda   # what device_check.sh runs
+
+``--device-check`` is the extraction stage of ``device_check.sh`` (the ucf_crime profile's
+path on one GPU, one row per precision and one multi-crop row; see that script and
+:func:`device_check`).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import platform
 import resource
@@ -35,16 +39,22 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # device_report
 
 from stprompt_core.backbone.encoder import FrameEncoder, cpu_has_native_bf16  # noqa: E402
-from stprompt_core.config import load_config  # noqa: E402
+from stprompt_core.classes import DATASET_CLASSES  # noqa: E402
+from stprompt_core.config import ExtractConfig, load_config  # noqa: E402
 from stprompt_core.data.manifest import Manifest, VideoEntry  # noqa: E402
 from stprompt_core.features.extract import extract_features  # noqa: E402
-from stprompt_core.io import write_json  # noqa: E402
+from stprompt_core.io import read_json, write_json  # noqa: E402
 from stprompt_core.video.write import write_mp4  # noqa: E402
 
+from device_report import StageTimer, check_out, machine, save  # noqa: E402
+
 WORK = Path(__file__).resolve().parent / "_work" / "extract"
+RESULTS = Path(__file__).resolve().parent / "results"
 STRIDE = 16
+TEN_CROP = 10  # multi-crop row where the profile extracts one view: VadCLIP's released features
 # (open_clip name, joint dim, batch size, sampled frames end to end, end-to-end runs)
 MODELS = [("ViT-B-16", 512, 32, 64, 3), ("STP-Small", 128, 64, 512, 2), ("STP-Tiny", 64, 64, 512, 2)]
 
@@ -68,25 +78,28 @@ def surveillance_frames(n: int, seed: int, size: tuple[int, int] = (320, 240)) -
     return out
 
 
-def make_videos(root: Path, sampled: int, per_video: int = 16, unique: int | None = None) -> Manifest:
-    """A manifest of ``sampled // per_video`` 320x240 videos of ``per_video`` snippets each.
+def make_videos(root: Path, sampled: int, per_video: int = 16, unique: int | None = None,
+                dataset: str = "synthvad") -> Manifest:
+    """A manifest of ``sampled // per_video`` 320x240 normal training videos of ``per_video`` snippets each.
 
     With ``unique``, only that many files are written and the manifest cycles over them
     (decoding cost is per entry; it saves generation time on the GPU machine).
     """
     from concurrent.futures import ProcessPoolExecutor
 
+    normal = DATASET_CLASSES[dataset][0][0]  # the dataset's own label of its normal class
+    root.mkdir(parents=True, exist_ok=True)
     entries, missing = [], {}
     for i in range(max(1, sampled // per_video)):
         path = root / f"v{(i % unique if unique else i):03d}_{per_video}.mp4"
         if not path.exists():
             missing[path] = i
-        entries.append(VideoEntry(id=f"v{i:04d}", path=path.name, split="train", label=0, cls="normal",
+        entries.append(VideoEntry(id=f"v{i:04d}", path=path.name, split="train", label=0, cls=normal,
                                   num_frames=per_video * STRIDE))
     if missing:
         with ProcessPoolExecutor(max_workers=min(len(missing), os.cpu_count() or 1)) as pool:
             list(pool.map(_write_video, missing, missing.values(), [per_video * STRIDE] * len(missing)))
-    return Manifest("synthvad", entries)
+    return Manifest(dataset, entries)
 
 
 def _write_video(path: Path, seed: int, n: int) -> None:
@@ -118,18 +131,22 @@ def _sync(device: torch.device) -> None:
 
 
 def bench_model(name: str, dim: int, batch: int, sampled: int, seconds: float, device: str = "cpu",
-                per_video: int = 16, unique: int | None = None, workers: int | None = None, reps: int = 1) -> dict:
+                per_video: int = 16, unique: int | None = None, workers: int | None = None, reps: int = 1,
+                profile: str = "tiny", precision: str = "auto", overrides: dict | None = None,
+                work: Path = WORK) -> dict:
     """Forward, end to end, forward, ... (``reps`` end-to-end runs): one row of the result.
 
     Each end-to-end run is compared with the mean of the forwards timed just before and
     just after it; the row reports the median over runs (a shared machine is noisy).
+    ``profile`` and ``overrides`` give every other setting (``extract.crops`` among them);
+    ``views`` is what the store recorded, so a crop setting that extraction ignored shows.
     """
-    cfg = load_config("tiny", {"backbone.model_name": name, "backbone.embed_dim": dim, "backbone.pretrained": "",
-                               "extract.batch_size": batch, "extract.top_k_patches": 16, "extract.device": device,
-                               "extract.keep_tokens": "none", "data.data_root": str(WORK / "videos"),
-                               "data.feature_store": str(WORK / f"store_{name}")})
-    manifest = make_videos(WORK / "videos", sampled, per_video, unique)
-    enc = FrameEncoder.from_config(cfg.backbone, device=device)
+    cfg = load_config(profile, {"backbone.model_name": name, "backbone.embed_dim": dim, "backbone.pretrained": "",
+                                "extract.batch_size": batch, "extract.device": device, "extract.keep_tokens": "none",
+                                "data.data_root": str(work / "videos"), "data.feature_store": str(work / f"store_{name}"),
+                                **(overrides or {})})
+    manifest = make_videos(work / "videos", sampled, per_video, unique, cfg.data.dataset)
+    enc = FrameEncoder.from_config(cfg.backbone, device=device, precision=precision)
     run = dict(manifest=manifest, num_workers=workers, progress=False, finalize=False, encoder=enc)
     if device != "cpu":  # CUDA context, cuBLAS handles and worker start-up outside the timing
         shutil.rmtree(cfg.data.feature_store, ignore_errors=True)
@@ -146,11 +163,15 @@ def bench_model(name: str, dim: int, batch: int, sampled: int, seconds: float, d
         fps, cpu = forward_fps(enc, batch, seconds)
         forwards.append(fps)
         forward_cpu.append(cpu)
-    ratios = [e / ((forwards[i] + forwards[i + 1]) / 2) for i, e in enumerate(e2e)]
+    views = int(read_json(Path(cfg.data.feature_store) / "store.json").get("crops", 1))
+    # a forward image is one view; end to end counts sampled frames, each `views` images
+    ratios = [e * views / ((forwards[i] + forwards[i + 1]) / 2) for i, e in enumerate(e2e)]
     ratio = float(np.median(ratios))
-    cpu_ratio = float(np.median(forward_cpu)) / float(np.median(e2e_cpu))
+    cpu_ratio = float(np.median(forward_cpu)) / float(np.median(e2e_cpu)) * views
     return {"model": name, "device": str(enc.device), "image_size": list(enc.input_hw),
             "patch_grid": list(enc.patch_grid), "batch_size": batch, "precision": enc.precision,
+            "top_k_patches": cfg.extract.top_k_patches, "views": views,
+            "decode_workers": "auto" if workers is None else workers,
             "sampled_frames": summary.sampled_frames, "videos": len(summary.extracted),
             "forward_fps": round(float(np.median(forwards)), 2), "end_to_end_fps": round(float(np.median(e2e)), 2),
             "ratio": round(ratio, 3), "target_ratio": 0.9, "meets_target": ratio >= 0.9,
@@ -213,17 +234,33 @@ def bench_dtypes(name: str, batch: int, seconds: float) -> dict:
     return out
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer frames (a smoke run, not for the record)")
-    parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "results" / "extract_throughput.json"))
-    parser.add_argument("--device-check", action="store_true",
-                        help="one ViT-B/16 end-to-end row against --target-fps (see device_check.sh)")
-    parser.add_argument("--device", default="cuda", help="device of the --device-check run")
-    parser.add_argument("--batch", type=int, default=256, help="batch size of the --device run")
-    parser.add_argument("--sampled", type=int, default=16384, help="sampled frames of the --device run")
-    parser.add_argument("--target-fps", type=float, default=2000.0, help="end-to-end target of the --device run")
-    args = parser.parse_args()
+    parser.add_argument("--out", default=None,
+                        help="result file (default: results/extract_throughput.json, or results/gpu_extract.json "
+                             "with --device-check)")
+    check = parser.add_argument_group("--device-check: the ucf_crime profile's extraction on one GPU (device_check.sh)")
+    check.add_argument("--device-check", action="store_true", help="run this stage instead of the CPU benchmark")
+    check.add_argument("--device", default="cuda", help="cuda, or cpu for the smoke run")
+    check.add_argument("--profile", default="ucf_crime", help="profile whose extract settings are measured")
+    check.add_argument("--model", default=None, help="open_clip model (default: the profile's; random init)")
+    check.add_argument("--embed-dim", type=int, default=None, help="its joint dimension (default: the profile's)")
+    check.add_argument("--precisions", default="fp16,bf16",
+                       help="comma-separated; the first is the target's row (CUDA: fp16 = precision auto)")
+    check.add_argument("--crops", type=int, default=None,
+                       help=f"views of the multi-crop row (default: the profile's extract.crops, {TEN_CROP} where "
+                            f"that is 1); 1 = no such row")
+    check.add_argument("--batch", type=int, default=256, help="backbone batch size (frames or views per forward)")
+    check.add_argument("--sampled", type=int, default=16384, help="sampled frames per single-view row")
+    check.add_argument("--per-video", type=int, default=256, help="snippets per synthetic video (x16 frames)")
+    check.add_argument("--unique", type=int, default=8, help="distinct video files the manifest cycles over")
+    check.add_argument("--forward-seconds", type=float, default=5.0, help="timing of each pure-forward run")
+    check.add_argument("--target-fps", type=float, default=2000.0, help="end-to-end sampled frames/s target")
+    check.add_argument("--time-cap", type=float, default=180.0,
+                       help="seconds for the whole stage; a row that would not fit is recorded as skipped")
+    check.add_argument("--work", default=str(WORK / "device_check"), help="videos and stores (removed per row)")
+    args = parser.parse_args(argv)
     if args.device_check:
         device_check(args)
         return
@@ -235,7 +272,8 @@ def main() -> None:
     for name, dim, batch, sampled, reps in MODELS:
         if args.quick:
             batch, sampled, reps = min(batch, 16), min(sampled, 32), 1
-        rows.append(bench_model(name, dim, batch, sampled, seconds, reps=reps))
+        rows.append(bench_model(name, dim, batch, sampled, seconds, reps=reps,
+                                overrides={"extract.top_k_patches": 16}))
         print(rows[-1], flush=True)
     breakdown = [cpu_time_breakdown(name, dim) for name, dim, *_ in MODELS]
     print(breakdown, flush=True)
@@ -264,35 +302,109 @@ def main() -> None:
                           "fp32 elsewhere; fp16 autocast on CUDA"),
         "runtime_s": round(time.perf_counter() - t0, 1),
     }
-    write_json(args.out, result)
-    print(f"wrote {args.out} in {result['runtime_s']} s")
+    out = args.out or RESULTS / "extract_throughput.json"
+    write_json(out, result)
+    print(f"wrote {out} in {result['runtime_s']} s")
 
 
-def device_check(args: argparse.Namespace) -> None:
-    """ViT-B/16 end to end on one accelerator (fp16 autocast on CUDA): frames/s vs a target."""
-    import av
-    import open_clip
 
-    (WORK / "videos").mkdir(parents=True, exist_ok=True)
-    t0 = time.perf_counter()
-    per_video = min(256, args.sampled)  # 4096-frame videos (2.7 min at 25 fps), cycled over 8 files
-    row = bench_model("ViT-B-16", 512, args.batch, args.sampled, 10.0 if args.device != "cpu" else 2.0,
-                      device=args.device, per_video=per_video, unique=8)
-    cuda = torch.cuda.is_available() and args.device.startswith("cuda")
-    result = {
-        "benchmark": "extract_device_check",
-        "what": "ViT-B/16 (random init) end-to-end sampled frames/s, 320x240 H.264, stride 16",
-        "device": args.device,
-        "target_end_to_end_fps": args.target_fps,
-        "meets_fps_target": row["end_to_end_fps"] >= args.target_fps,
-        "row": row,
-        "machine": {"gpu": torch.cuda.get_device_name() if cuda else None,
-                    "cores": len(os.sched_getaffinity(0)), "torch": torch.__version__,
-                    "open_clip": open_clip.__version__, "av": av.__version__},
-        "runtime_s": round(time.perf_counter() - t0, 1),
+
+def device_check(args: argparse.Namespace) -> dict:
+    """The profile's extraction on one accelerator: a row per precision, then a multi-crop row.
+
+    Every row is :func:`bench_model` on the profile's settings (random-init weights: speed
+    does not depend on them) and synthetic 320x240 H.264 videos. The result file is written
+    before the first row and after each one, so a stage killed at its cap keeps its rows.
+    """
+    out = check_out(args.out or RESULTS / "gpu_extract.json", args.device)
+    timer = StageTimer(args.time_cap)
+    work = Path(args.work)
+    profile = load_config(args.profile)
+    model = args.model or profile.backbone.model_name
+    dim = args.embed_dim or profile.backbone.embed_dim
+    precisions = [p.strip() for p in args.precisions.split(",") if p.strip()]
+    has_crops = "crops" in {f.name for f in dataclasses.fields(ExtractConfig)}
+    profile_crops = int(getattr(profile.extract, "crops", 1))
+    if args.crops is not None:
+        crops, crops_source = args.crops, "--crops"
+    elif profile_crops > 1:
+        crops, crops_source = profile_crops, "the profile's extract.crops"
+    else:
+        crops, crops_source = TEN_CROP, f"the profile extracts one view; {TEN_CROP} = VadCLIP's ten-crop features"
+    per_video = min(args.per_video, args.sampled)
+    result: dict = {
+        "benchmark": "gpu_extract",
+        "what": "end-to-end sampled frames/s of stprompt extract (decode + motion + top-K + forward + write) "
+                "with the profile's settings, against the pure backbone forward at the same batch and precision",
+        "complete": False,
+        "settings": {"profile": args.profile, "model": model, "weights": "random init (speed does not depend on them)",
+                     "embed_dim": dim, "batch_size": args.batch, "profile_batch_size": profile.extract.batch_size,
+                     "top_k_patches": profile.extract.top_k_patches, "precisions": precisions,
+                     "crops": crops, "crops_source": crops_source, "profile_crops": profile_crops,
+                     "sampled_frames": args.sampled,
+                     "video": {"size": [320, 240], "codec": "h264 crf 23", "frame_stride": STRIDE,
+                               "frames_per_video": per_video * STRIDE, "unique_files": args.unique},
+                     "forward_seconds": args.forward_seconds, "time_cap_s": args.time_cap},
+        "target": {"end_to_end_fps_min": args.target_fps, "row": f"{precisions[0]}, 1 view",
+                   "unit": "sampled frames/s on one GPU, end to end"},
+        "meets_target": None,
+        "rows": [],
+        "machine": machine(args.device),
+        "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
     }
-    write_json(args.out, result)
-    print(result, flush=True)
+    save(out, result, timer)
+    make_videos(work / "videos", args.sampled, per_video, args.unique, profile.data.dataset)
+    plan = [(p, 1) for p in precisions] + ([(precisions[0], crops)] if crops > 1 else [])
+    longest = 0.0
+    for precision, views in plan:
+        planned = {"precision": precision, "crops": views}
+        if not timer.allows(1.25 * longest) or timer.elapsed >= args.time_cap:
+            result["rows"].append({**planned, "skipped": f"would pass the {args.time_cap:.0f} s stage cap"})
+            continue
+        if views > 1 and not has_crops:
+            result["rows"].append({**planned, "skipped": "extract.crops is not a config field in this checkout"})
+            continue
+        sampled = args.sampled if views == 1 else max(per_video, args.sampled // views // per_video * per_video)
+        t0 = time.perf_counter()
+        row = bench_model(model, dim, args.batch, sampled, args.forward_seconds, device=args.device,
+                          per_video=per_video, unique=args.unique, profile=args.profile, precision=precision,
+                          overrides={"extract.crops": views} if has_crops else None,
+                          work=work / f"{precision}_c{views}")
+        longest = max(longest, time.perf_counter() - t0)
+        shutil.rmtree(work / f"{precision}_c{views}", ignore_errors=True)  # the store; videos stay in work/videos
+        row["meets_ratio_target"] = row.pop("meets_target")  # end to end >= 0.9 x forward
+        row = {**planned, **row, "seconds": round(time.perf_counter() - t0, 1),
+               "meets_fps_target": row["end_to_end_fps"] >= args.target_fps,
+               "decoded_frames_per_s": round(row["end_to_end_fps"] * STRIDE)}  # every frame is decoded
+        if views > 1:
+            row.update(_per_view_cost(row, result["rows"]))
+        elif precision == precisions[0]:
+            result["meets_target"] = row["meets_fps_target"]
+        result["rows"].append(row)
+        save(out, result, timer)
+        print(row, flush=True)
+    result["complete"] = True
+    save(out, result, timer)
+    print(f"wrote {out} in {result['runtime_s']} s", flush=True)
+    return result
+
+
+def _per_view_cost(row: dict, rows: list[dict]) -> dict:
+    """A multi-crop row against the single-view row of its precision: what each view costs."""
+    if row["views"] != row["crops"]:
+        return {"crops_applied": False,
+                "note": f"extract.crops={row['crops']} was set but the store holds {row['views']} view(s): "
+                        f"extraction in this checkout does not produce multi-crop features yet"}
+    single = next((r for r in rows if r.get("precision") == row["precision"] and r.get("crops") == 1
+                   and "end_to_end_fps" in r), None)
+    cost = {"crops_applied": True, "end_to_end_views_per_s": round(row["end_to_end_fps"] * row["views"], 2),
+            "ms_per_sampled_frame": round(1e3 / row["end_to_end_fps"], 3),
+            "ms_per_view": round(1e3 / (row["end_to_end_fps"] * row["views"]), 3)}
+    if single:
+        slowdown = single["end_to_end_fps"] / row["end_to_end_fps"]
+        cost |= {"slowdown_vs_single_view": round(slowdown, 2),
+                 "cost_per_view_vs_single_view": round(slowdown / row["views"], 3)}
+    return cost
 
 
 if __name__ == "__main__":

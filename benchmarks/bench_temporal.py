@@ -25,6 +25,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from stprompt_core.classes import DATASET_CLASSES  # noqa: E402
 from stprompt_core.config import load_config  # noqa: E402
 from stprompt_core.features.store import FeatureStore, FeatureStoreWriter, StoreMeta, VideoFeatures  # noqa: E402
 from stprompt_core.io import write_json  # noqa: E402
@@ -33,25 +34,50 @@ D, K, GRID, T = 512, 16, (14, 14), 256
 LOAD0 = [round(v, 2) for v in os.getloadavg()]  # other jobs on the machine skew timings
 
 
-def write_store(root: Path, n_videos: int, seed: int = 0) -> dict[str, float]:
-    """UCF-scale training split: half normal, half abnormal (13 classes), T = 256 each."""
+def write_store(root: Path, n_videos: int, seed: int = 0, snippets: int = T, dim: int = D, top_k: int = K,
+                grid: tuple[int, int] = GRID, workers: int = 1) -> dict[str, float]:
+    """UCF-scale training split: half normal, half abnormal (the 13 classes in turn), ``snippets`` each.
+
+    Video ``i`` draws its arrays from its own seed ``(seed, i)``, so the store is the same
+    for any number of ``workers`` (processes writing the per-video parts).
+    """
     if root.exists():
         shutil.rmtree(root)
-    rng = np.random.default_rng(seed)
-    meta = StoreMeta(dataset="ucf_crime", embed_dim=D, top_k=K, patch_grid=list(GRID))
-    w = FeatureStoreWriter(root, meta)
+    meta = StoreMeta(dataset="ucf_crime", embed_dim=dim, top_k=top_k, patch_grid=list(grid))
+    FeatureStoreWriter(root, meta)  # store.json, before the workers open the store
     t0 = time.perf_counter()
-    for i in range(n_videos):
-        label = i % 2
-        cls = 1 + (i // 2) % 13 if label else 0
-        w.add("train", VideoFeatures(
-            f"v{i:05d}", label, "Abuse" if label else "Normal", cls, T * 16,
-            rng.standard_normal((T, D), np.float32), rng.standard_normal((T, K, D), np.float32),
-            np.tile(np.arange(K, dtype=np.int32), (T, 1)), rng.random((T, GRID[0] * GRID[1]), np.float32)))
+    chunks = [c.tolist() for c in np.array_split(np.arange(n_videos), max(1, min(workers, n_videos)))]
+    if len(chunks) > 1:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(len(chunks), mp_context=mp.get_context("fork")) as pool:
+            list(pool.map(_write_videos, [root] * len(chunks), [meta] * len(chunks), chunks,
+                          [seed] * len(chunks), [snippets] * len(chunks)))
+    else:
+        _write_videos(root, meta, chunks[0], seed, snippets)
     t_parts = time.perf_counter() - t0
     t0 = time.perf_counter()
-    w.finalize()
-    return {"write_parts_s": round(t_parts, 1), "finalize_s": round(time.perf_counter() - t0, 1)}
+    FeatureStoreWriter(root, meta).finalize()
+    return {"write_parts_s": round(t_parts, 1), "finalize_s": round(time.perf_counter() - t0, 1),
+            "workers": len(chunks)}
+
+
+def _write_videos(root: Path, meta: StoreMeta, ids: list[int], seed: int, snippets: int) -> None:
+    """Planted random features of videos ``ids`` (even: normal, odd: abnormal), one part each."""
+    classes = DATASET_CLASSES[meta.dataset]
+    writer = FeatureStoreWriter(root, meta)
+    D, K, P = meta.embed_dim, meta.top_k, meta.num_patches
+    for i in ids:
+        rng = np.random.default_rng([seed, i])
+        label = i % 2
+        cls = 1 + (i // 2) % (len(classes) - 1) if label else 0
+        writer.add("train", VideoFeatures(
+            video_id=f"v{i:05d}", label=label, class_name=classes[cls][0], class_index=cls,
+            num_frames=snippets * 16, frame_feats=rng.standard_normal((snippets, D), np.float32),
+            patch_feats=rng.standard_normal((snippets, K, D), np.float32),
+            patch_idx=np.tile(np.arange(K, dtype=np.int32), (snippets, 1)),
+            patch_motion=rng.random((snippets, P), np.float32)))
 
 
 def bench_scoring(cfg, dtype: torch.dtype, batch: int = 64, reps: int = 3) -> float:
