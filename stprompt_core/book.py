@@ -279,7 +279,15 @@ def build_book(cfg: Config, out_dir: str | Path = "_build/book", run_dir: str | 
         parameters: extra notebook parameters (checked against the notebooks).
         execute: False builds from notebooks already executed into ``out_dir/src/notebooks``.
     """
+    from stprompt_core.locks import exclusive
+
     out_dir = Path(out_dir)
+    with exclusive(out_dir):  # a second build of the same folder waits for the first
+        return _build_book(cfg, out_dir, run_dir, parameters, execute, log)
+
+
+def _build_book(cfg: Config, out_dir: Path, run_dir: str | Path | None, parameters: Mapping[str, Any] | None,
+                execute: bool, log) -> dict[str, Any]:
     params = {"profile": cfg.profile, "run_dir": str(run_dir or out_dir / "run"), **(parameters or {})}
     t0 = time.perf_counter()
     executed = out_dir / "executed"

@@ -19,14 +19,20 @@ from stprompt_core.features.store import FeatureStore
 from stprompt_core.io import read_json, write_json
 from stprompt_core.metrics import VideoScores, expand_to_frames, frame_metrics
 from stprompt_core.runtime import resolve_device
+from stprompt_core.locks import exclusive
 from stprompt_core.scoring import iter_split, score_videos
 from stprompt_core.train import check_store, load_run
 
 
 def evaluate(run_dir: str | Path, split: str | None = None, checkpoint: str = "best",
              device: str | None = None) -> dict[str, Any]:
-    """Score ``split`` (default: the config's test split) and write metrics.json + scores.json."""
-    run_dir = Path(run_dir)
+    """Score ``split`` (default: the config's test split) and write metrics.json + scores.json
+    (holding the run folder's lock, :mod:`stprompt_core.locks`)."""
+    with exclusive(run_dir):
+        return _evaluate(Path(run_dir), split, checkpoint, device)
+
+
+def _evaluate(run_dir: Path, split: str | None, checkpoint: str, device: str | None) -> dict[str, Any]:
     cfg_probe = read_json(run_dir / "config.json") if (run_dir / "config.json").exists() else None
     if cfg_probe is None:
         raise FileNotFoundError(f"no config.json in run dir {run_dir}; train first (`stprompt train`)")

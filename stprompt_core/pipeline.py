@@ -23,14 +23,20 @@ from typing import Any, Callable
 
 from stprompt_core.config import Config
 from stprompt_core.io import read_json
+from stprompt_core.locks import exclusive
 
 
 def ensure_synth(cfg: Config, progress: bool = True) -> dict[str, Any]:
     """Render SynthVAD into ``data.data_root`` unless the same preset and seed are already there."""
+    root = Path(cfg.data.data_root)
+    with exclusive(root):  # a second run waits for the render, then reuses it
+        return _ensure_synth(cfg, root, progress)
+
+
+def _ensure_synth(cfg: Config, root: Path, progress: bool) -> dict[str, Any]:
     from stprompt_core.synth import generate, get_preset
     from stprompt_core.synth.generate import SETTINGS_NAME
 
-    root = Path(cfg.data.data_root)
     preset = get_preset(cfg.synth.preset)
     settings = root / SETTINGS_NAME
     if settings.exists() and Path(cfg.data.manifest).exists():
@@ -129,9 +135,10 @@ def ensure_localization(run_dir: Path) -> dict[str, Any]:
     from stprompt_core.localize import localize
 
     out, scores = run_dir / "localization.json", run_dir / "scores.json"
-    if out.exists() and out.stat().st_mtime >= scores.stat().st_mtime:
-        return read_json(out)
-    return localize(run_dir)
+    with exclusive(run_dir):
+        if out.exists() and out.stat().st_mtime >= scores.stat().st_mtime:
+            return read_json(out)
+        return localize(run_dir)
 
 
 def timed(stages: dict[str, float], name: str, fn: Callable[[], Any]) -> Any:

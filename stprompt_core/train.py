@@ -39,6 +39,7 @@ from stprompt_core.config import Config, config_from_dict
 from stprompt_core.data.batching import Sequence, collate, fit_length, to_sequence
 from stprompt_core.features.store import FeatureStore, FeatureStoreError
 from stprompt_core.io import atomic_path, file_sha256, read_json, write_json
+from stprompt_core.locks import exclusive
 from stprompt_core.losses import class_targets, mil_align, mil_bce, text_separation, topk_counts, topk_mean
 from stprompt_core.model.stprompt import STPrompt, trainable_state_dict
 from stprompt_core.runinfo import hash_inputs, run_manifest
@@ -192,8 +193,16 @@ def video_level_auc(model: STPrompt, cfg: Config, store: FeatureStore, split: st
 
 
 def train(cfg: Config, run_dir: str | Path, overwrite: bool = False, progress: bool = True) -> dict[str, Any]:
-    """Train (or resume) into ``run_dir``; returns the final summary (also in ``train_summary.json``)."""
-    run_dir = Path(run_dir)
+    """Train (or resume) into ``run_dir``; returns the final summary (also in ``train_summary.json``).
+
+    One process writes a run folder at a time (:func:`~stprompt_core.locks.exclusive`): a second
+    ``train`` on the same folder waits, then resumes what the first finished.
+    """
+    with exclusive(run_dir):
+        return _train(cfg, Path(run_dir), overwrite, progress)
+
+
+def _train(cfg: Config, run_dir: Path, overwrite: bool, progress: bool) -> dict[str, Any]:
     set_deterministic(cfg.train.num_threads)
     device = resolve_device(cfg.train.device)
     store = FeatureStore(cfg.data.feature_store)

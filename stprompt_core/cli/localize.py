@@ -53,6 +53,7 @@ def register(sub, name: str, help_text: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from stprompt_core.localize.run import localize
+    from stprompt_core.locks import exclusive
     from stprompt_core.localize.study import STUDY_FILE, format_table, prompt_study
 
     s = settings_from_args(args)
@@ -63,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
         print(format_table(rows))
         print(f"study written to {args.run_dir}/{STUDY_FILE}")
         return 0
-    result = localize(args.run_dir, settings=s, frame_size=frame_size)
+    with exclusive(args.run_dir):  # one writer per run folder (stprompt_core.locks)
+        result = localize(args.run_dir, settings=s, frame_size=frame_size)
     head = {k: result[k] for k in ("tiou", "mean_iou", "tiou_ceiling", "iou_ceiling", "threshold", "n_frames", "n_passed")}
     head["frames_per_s"] = result["timing"]["frames_per_s"]
     print(json.dumps(head, indent=2))

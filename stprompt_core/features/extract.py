@@ -45,6 +45,7 @@ from stprompt_core.data.manifest import Manifest, VideoEntry, load_manifest
 from stprompt_core.features.motion import patch_motion
 from stprompt_core.features.store import FeatureStoreError, FeatureStoreWriter, StoreMeta, VideoFeatures
 from stprompt_core.io import read_json, write_json
+from stprompt_core.locks import exclusive
 from stprompt_core.model.sa2 import select_topk_patches
 from stprompt_core.video.decode import FrameChunk, VideoDecodeError, num_snippets, probe_video
 from stprompt_core.video.loader import DecodeFailure, DecodeJob, decode_videos
@@ -135,7 +136,10 @@ def extract_features(cfg: Config, *, manifest: Manifest | None = None, video_ids
     try:
         if encoder is None:
             encoder = FrameEncoder.from_config(cfg.backbone, device=dist.device, precision=precision)
-        summary = _extract(cfg, manifest, entries, data_root, dist, encoder, num_workers, progress, finalize)
+        # one extraction per store at a time: a second waits for the first (which holds the lock
+        # until its datasets are built), then skips what it finished; rank 0 speaks for its run
+        with exclusive(cfg.data.feature_store) if dist.rank == 0 else contextlib.nullcontext():
+            summary = _extract(cfg, manifest, entries, data_root, dist, encoder, num_workers, progress, finalize)
     except BaseException:
         dist.close(wait=False)  # never wait for ranks that will not come: the launcher stops them
         raise

@@ -24,6 +24,7 @@ import numpy as np
 from stprompt_core.classes import class_labels
 from stprompt_core.data.manifest import Manifest, VideoEntry
 from stprompt_core.io import file_sha256, write_json
+from stprompt_core.locks import exclusive
 from stprompt_core.synth.captions import PREFIXES
 from stprompt_core.synth.presets import DATASET, SynthPreset, get_preset
 from stprompt_core.synth.render import VideoSpec, render_video
@@ -88,8 +89,12 @@ def generate(preset: str | SynthPreset, out_dir: str | Path, seed: int = 0, work
     Returns:
         The manifest that was written.
     """
-    preset = get_preset(preset) if isinstance(preset, str) else preset
-    out_dir = Path(out_dir)
+    with exclusive(out_dir):
+        return _generate(get_preset(preset) if isinstance(preset, str) else preset, Path(out_dir), seed, workers,
+                         progress)
+
+
+def _generate(preset: SynthPreset, out_dir: Path, seed: int, workers: int | None, progress: bool) -> Manifest:
     specs = plan(preset, seed)
     out_dir.mkdir(parents=True, exist_ok=True)
     workers = min(workers or os.cpu_count() or 1, len(specs)) or 1

@@ -34,6 +34,7 @@ from torch import nn
 
 from stprompt_core.config import Config
 from stprompt_core.io import atomic_path, read_json, write_json
+from stprompt_core.locks import exclusive
 from stprompt_core.synthclip.card import ShippedWeightsError, is_shipped, verify_card
 from stprompt_core.synthclip.model import model_config
 from stprompt_core.synthclip.settings import SynthClipSettings, settings_for
@@ -148,11 +149,18 @@ def ensure_synthclip(cfg: Config, progress: bool = True, settings: SynthClipSett
                 f"`stprompt synthclip train --preset {cfg.synth.preset} --seed {cfg.synth.seed}` and set "
                 f"backbone.pretrained={default_checkpoint(b.model_name, cfg.synth.preset, cfg.synth.seed)}")
         return {"reused": True, "checkpoint": str(checkpoint), "key": key, "shipped": True}
-    if checkpoint.is_file() and meta.is_file() and read_json(meta).get("key") == key:
-        return {"reused": True, "checkpoint": str(checkpoint), "key": key}
+    with exclusive(checkpoint):  # a second run waits for the training, then reuses its weights
+        if checkpoint.is_file() and meta.is_file() and read_json(meta).get("key") == key:
+            return {"reused": True, "checkpoint": str(checkpoint), "key": key}
+        return _train_and_save(cfg, settings, checkpoint, key, synthvad, mcfg, corpus_root, eval_every, progress)
 
+
+def _train_and_save(cfg: Config, settings: SynthClipSettings, checkpoint: Path, key: str, synthvad: dict[str, Any],
+                    mcfg: dict[str, Any], corpus_root: str | Path | None, eval_every: int,
+                    progress: bool) -> dict[str, Any]:
     from stprompt_core.synthclip.train import train_synthclip
 
+    b = cfg.backbone
     start = time.perf_counter()
     frames, data_log = training_frames(cfg, settings, corpus_root if corpus_root is not None
                                        else checkpoint.parent / "corpus", progress)
