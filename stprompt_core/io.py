@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -12,19 +13,34 @@ from pathlib import Path
 from typing import Any, Iterator
 
 
+class DiskFullError(OSError):
+    """The device ran out of space (or quota) while writing; the message names the file, what was
+    written, what is free, and that nothing was replaced."""
+
+
 @contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; rename it over ``path`` on success.
 
     Works for files and directories. On error the temporary is removed and ``path``
-    keeps its previous content.
+    keeps its previous content. Running out of disk space raises :class:`DiskFullError`.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    except OSError as exc:
+        if exc.errno in _FULL:
+            raise _disk_full(exc, path, 0) from exc
+        raise
     target = tmp / path.name
     try:
-        yield target
+        try:
+            yield target
+        except OSError as exc:
+            if exc.errno not in _FULL:
+                raise
+            raise _disk_full(exc, path, _size(tmp)) from exc
         if path.is_dir() and not path.is_symlink():
             old = path.with_name(f".{path.name}.old")
             shutil.rmtree(old, ignore_errors=True)
@@ -54,6 +70,27 @@ def _default(obj: Any) -> Any:
     if isinstance(obj, Path):
         return str(obj)
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+def _size(path: Path) -> int:
+    """Bytes under ``path`` (a file or a folder), 0 if it is gone."""
+    if path.is_file():
+        return path.stat().st_size
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) if path.exists() else 0
+
+
+def _disk_full(exc: OSError, path: Path, written: int) -> DiskFullError:
+    try:
+        free = shutil.disk_usage(path.parent).free
+    except OSError:
+        free = -1
+    return DiskFullError(exc.errno, f"no space left on the device while writing {path}: {written:,} bytes written "
+                         f"before it filled, {free:,} bytes free in {path.parent}; nothing was replaced. Free at "
+                         f"least {max(written, 1 << 20):,} bytes (more for the rest of the run) and run the same "
+                         f"command again: finished work is kept")
 
 
 def file_sha256(path: str | Path) -> str:

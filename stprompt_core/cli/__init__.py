@@ -56,9 +56,11 @@ def _unbuilt(name: str, help_text: str):
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from stprompt_core.io import DiskFullError
+
     try:
         return int(args.func(args) or 0)
-    except (ValueError, FileNotFoundError, KeyError) as exc:
+    except (ValueError, FileNotFoundError, KeyError, DiskFullError) as exc:
         # Config, manifest and feature-store errors carry messages that name the cause.
         print(f"stprompt {args.command}: error: {exc}", file=sys.stderr)
         return 2

@@ -44,7 +44,7 @@ from stprompt_core.config import Config, ConfigError
 from stprompt_core.data.manifest import Manifest, VideoEntry, load_manifest
 from stprompt_core.features.motion import patch_motion
 from stprompt_core.features.store import FeatureStoreError, FeatureStoreWriter, StoreMeta, VideoFeatures
-from stprompt_core.io import read_json, write_json
+from stprompt_core.io import DiskFullError, read_json, write_json
 from stprompt_core.locks import exclusive
 from stprompt_core.model.sa2 import select_topk_patches
 from stprompt_core.video.decode import FrameChunk, VideoDecodeError, num_snippets, probe_video
@@ -147,6 +147,39 @@ def extract_features(cfg: Config, *, manifest: Manifest | None = None, video_ids
     return summary
 
 
+def estimate_store_bytes(meta: StoreMeta, entries: list[VideoEntry], extract: Any) -> int:
+    """Bytes the store will need for ``entries`` (those with a known ``num_frames``): float16
+    parts per view, the same again for the Arrow datasets, plus full tokens where kept."""
+    D, K, P = meta.embed_dim, meta.top_k, meta.num_patches
+    per_snippet = 2 * D + 2 * K * D + 4 * K + 2 * P  # [CLS], K patch tokens, indices, motion
+    total = 0
+    for e in entries:
+        if e.num_frames is None:
+            continue
+        T = num_snippets(e.num_frames, meta.snippet_len)
+        total += 2 * T * per_snippet * meta.views_of(e.split)
+        if keeps_tokens(e, extract.keep_tokens):
+            total += 2 * T * P * D * 2
+    return total
+
+
+def check_free_space(root: Path, needed: int) -> None:
+    """Stop before any work when the store's disk cannot hold ``needed`` bytes.
+
+    Raises:
+        DiskFullError: naming the folder, the bytes needed and the bytes free.
+    """
+    import errno
+    import shutil
+
+    probe = root if root.exists() else root.parent
+    free = shutil.disk_usage(probe).free
+    if needed > free:
+        raise DiskFullError(errno.ENOSPC, f"extraction needs about {needed / 1e9:.2f} GB in {root} (parts and "
+                            f"datasets of the videos still to extract), {free / 1e9:.2f} GB are free; free space or "
+                            f"set data.feature_store to a larger disk")
+
+
 def keeps_tokens(entry: VideoEntry, policy: str, test_split: str = "test") -> bool:
     """Whether the full patch tokens ``[T, P, D]`` of a video are stored (``extract.keep_tokens``)."""
     if policy == "all":
@@ -177,6 +210,7 @@ def _extract(cfg: Config, manifest: Manifest, entries: list[VideoEntry], data_ro
     shard = entries[dist.rank :: dist.world]
     done = [e for e in shard if writer.has(e.split, e.id)]  # finished by an earlier run: never redone
     todo = [e for e in shard if not writer.has(e.split, e.id)]
+    check_free_space(writer.root, estimate_store_bytes(meta, todo, cfg.extract))
     summary.skipped = [e.id for e in done]
     sizes = {e.id: _probe_size(data_root / e.path) for e in done}
 
