@@ -346,7 +346,9 @@ def device_check(args: argparse.Namespace) -> dict:
                                "frames_per_video": per_video * STRIDE, "unique_files": args.unique},
                      "forward_seconds": args.forward_seconds, "time_cap_s": args.time_cap},
         "target": {"end_to_end_fps_min": args.target_fps, "row": f"{precisions[0]}, 1 view",
-                   "unit": "sampled frames/s on one GPU, end to end"},
+                   "unit": "sampled frames/s on one GPU, end to end",
+                   "note": "one view per frame (the test split's extraction); a multi-crop row does `crops` "
+                           "forwards per frame and reports its cost per view"},
         "meets_target": None,
         "rows": [],
         "machine": machine(args.device),
