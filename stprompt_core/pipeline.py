@@ -64,14 +64,42 @@ def ensure_features(cfg: Config, progress: bool = True) -> dict[str, Any]:
     """Extract features for every manifest video not yet in the store (training SynthCLIP
     first when the backbone is SynthCLIP's and not trained yet); finalize the store."""
     from stprompt_core.features.extract import extract_features
+    from stprompt_core.features.store import FeatureStoreError
 
     ensure_backbone(cfg, progress)
     drop_stale_store(cfg)
-    summary = extract_features(cfg, progress=progress)
+    report_damaged_datasets(Path(cfg.data.feature_store))
+    try:
+        summary = extract_features(cfg, progress=progress)
+    except FeatureStoreError as exc:
+        if "is damaged" not in str(exc):
+            raise
+        # a damaged part was deleted while building the datasets: extract its video again, once
+        print(f"feature store: {exc}; extracting it again", file=sys.stderr, flush=True)
+        summary = extract_features(cfg, progress=progress)
     if not summary.ok:
         raise RuntimeError(summary.format())
     return {"extracted": len(summary.extracted), "reused": len(summary.skipped),
             "frames_per_s": round(summary.frames_per_s, 1)}
+
+
+def report_damaged_datasets(root: Path) -> list[str]:
+    """Say which dataset files of the store no longer match their records; extraction then
+    rebuilds them from the parts. Returns the messages."""
+    from stprompt_core.features.store import FeatureStore
+    from stprompt_core.integrity import DamagedFileError
+
+    if not (root / "store.json").is_file():
+        return []
+    store, out = FeatureStore(root), []
+    for split in store.splits:
+        try:
+            store.verify(split)
+        except DamagedFileError as exc:
+            out.append(str(exc))
+            print(f"feature store: {exc.path} is damaged; rebuilding the datasets from the parts", file=sys.stderr,
+                  flush=True)
+    return out
 
 
 def drop_stale_store(cfg: Config) -> bool:

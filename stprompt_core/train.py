@@ -29,7 +29,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
 from sklearn.metrics import roc_auc_score
 from tqdm.auto import tqdm
 
@@ -38,6 +37,7 @@ from stprompt_core.classes import class_labels
 from stprompt_core.config import Config, config_from_dict
 from stprompt_core.data.batching import Sequence, collate, fit_length, to_sequence
 from stprompt_core.features.store import FeatureStore, FeatureStoreError
+from stprompt_core.integrity import check_record, file_record, load_verified, save_verified
 from stprompt_core.io import atomic_path, file_sha256, read_json, write_json
 from stprompt_core.locks import exclusive
 from stprompt_core.losses import class_targets, mil_align, mil_bce, text_separation, topk_counts, topk_mean
@@ -224,7 +224,11 @@ def _train(cfg: Config, run_dir: Path, overwrite: bool, progress: bool) -> dict[
     sched = torch.optim.lr_scheduler.MultiStepLR(opt, milestones=cfg.train.milestones, gamma=cfg.train.gamma)
     ckpt = run_dir / "checkpoints"
     if start_epoch > 0:
-        model.load_state_dict(load_file(str(ckpt / "last.safetensors"), device=str(device)))
+        remedy = f"`stprompt train --run-dir {run_dir} --overwrite` trains again from the first epoch"
+        model.load_state_dict(load_verified(ckpt / "last.safetensors", "pt", remedy, str(device))[0])
+        record = read_json(ckpt / "progress.json").get("state_file")
+        if record is not None:  # runs checkpointed before records existed resume unchecked
+            check_record(ckpt / "last_state.pt", record, remedy)
         state = torch.load(ckpt / "last_state.pt", map_location=device, weights_only=True)
         opt.load_state_dict(state["optimizer"])
         sched.load_state_dict(state["scheduler"])
@@ -341,20 +345,19 @@ def _save_epoch(model: STPrompt, opt, sched, ckpt: Path, run_dir: Path, record: 
     """Checkpoint after an epoch; ``progress.json`` is written last so a crash resumes cleanly."""
     ckpt.mkdir(parents=True, exist_ok=True)
     weights = trainable_state_dict(model)
-    with atomic_path(ckpt / "last.safetensors") as tmp:
-        save_file(weights, str(tmp))
+    save_verified(weights, ckpt / "last.safetensors")
     with atomic_path(ckpt / "last_state.pt") as tmp:
         torch.save({"optimizer": opt.state_dict(), "scheduler": sched.state_dict()}, tmp)
     key = (record.get("val_auc", 0.0), -record.get("val_bce", 0.0))
     if not best or key > (best.get("val_auc", 0.0), -best.get("val_bce", 0.0)) or "val_auc" not in record:
         best = {k: record[k] for k in ("epoch", "val_auc", "val_bce") if k in record}
-        with atomic_path(run_dir / "best.safetensors") as tmp:
-            save_file(weights, str(tmp), metadata={"epoch": str(record["epoch"])})
+        save_verified(weights, run_dir / "best.safetensors", {"epoch": str(record["epoch"])})
     log = run_dir / "train_log.jsonl"
     lines = log.read_text().splitlines() if log.exists() else []
     with atomic_path(log) as tmp:
         tmp.write_text("".join(line + "\n" for line in lines + [json.dumps(record, sort_keys=True)]))
-    write_json(ckpt / "progress.json", {"epoch": record["epoch"], "best": best})
+    write_json(ckpt / "progress.json", {"epoch": record["epoch"], "best": best,
+                                        "state_file": file_record(ckpt / "last_state.pt")})
     return best
 
 
@@ -369,6 +372,7 @@ def load_run(run_dir: str | Path, device: str | torch.device = "cpu", checkpoint
         raise FileNotFoundError(f"checkpoint not found: {path}")
     device = torch.device(device)
     model = build_model(cfg, device)
-    model.load_state_dict(load_file(str(path), device=str(device)))
+    remedy = f"`stprompt train --run-dir {run_dir} --overwrite` trains it again"
+    model.load_state_dict(load_verified(path, "pt", remedy, str(device))[0])
     model.eval()
     return cfg, model

@@ -97,9 +97,10 @@ def create_model(model_name: str, pretrained: str | None = None, device: str | t
                                        pretrained_text=not pretrained or partial)
     install_conv_stem(model.visual, channels)
     if pretrained and partial:
-        from safetensors.torch import load_file
+        from stprompt_core.integrity import load_verified
 
-        state = load_file(pretrained)
+        state = load_verified(pretrained, "pt", remedy="delete it: the pipeline trains it again "
+                              "(`stprompt synthclip train`)")[0]
         missing, unexpected = model.load_state_dict(state, strict=False)
         bad = [k for k in missing if not k.startswith(FROZEN_TEXT_PREFIX)] + list(unexpected)
         if bad:

@@ -41,11 +41,13 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import numpy as np
-from safetensors.numpy import load_file, save_file
 
+from stprompt_core.integrity import DamagedFileError, check_record, file_record, load_verified, save_verified
 from stprompt_core.io import atomic_path, read_json, write_json
 
 STORE_SCHEMA_VERSION = 1
+REMEDY_DATASET = ("Run the same `stprompt extract` command again: it rebuilds the datasets from the stored parts "
+                  "(`stprompt demo` does so by itself)")
 ARRAY_FIELDS = ("frame_feats", "patch_feats", "patch_idx", "patch_motion", "frame_gt")
 
 
@@ -224,23 +226,26 @@ class FeatureStoreWriter:
         for v in [video, *views]:
             v.validate(self.meta)
         for k, v in enumerate(views, start=1):
-            with atomic_path(self.part_path(split, video.video_id, k)) as tmp:
-                save_file(v.arrays(), str(tmp), metadata=v.scalars())
+            save_verified(v.arrays(), self.part_path(split, video.video_id, k), v.scalars())
         if tokens is not None:
             want = (video.num_snippets, self.meta.num_patches, self.meta.embed_dim)
             if tokens.shape != want:
                 raise FeatureStoreError(f"video {video.video_id!r}: tokens shape {tokens.shape}, expected {want}")
-            with atomic_path(self.token_path(video.video_id)) as tmp:
-                save_file({"tokens": tokens.astype(np.float16)}, str(tmp))
-        with atomic_path(self.part_path(split, video.video_id)) as tmp:
-            save_file(video.arrays(), str(tmp), metadata=video.scalars())
+            save_verified({"tokens": tokens.astype(np.float16)}, self.token_path(video.video_id))
+        save_verified(video.arrays(), self.part_path(split, video.video_id), video.scalars())
 
     def finalize(self, splits: list[str] | None = None) -> dict[str, int]:
         """Build one Arrow dataset per split (and ``tokens``) from the parts; returns counts."""
         import datasets
-        from datasets import Dataset
 
         datasets.disable_progress_bars()
+        try:
+            return self._finalize(splits)
+        except Exception:
+            shutil.rmtree(self.root / ".hf_cache", ignore_errors=True)
+            raise
+
+    def _finalize(self, splits: list[str] | None) -> dict[str, int]:
         parts = self.root / "parts"
         splits = splits or sorted(p.name for p in parts.iterdir() if p.is_dir() and p.name != "tokens")
         counts: dict[str, int] = {}
@@ -257,40 +262,71 @@ class FeatureStoreWriter:
                     raise FeatureStoreError(f"{self.root}: view {view} of split {split!r} lacks {len(missing)} "
                                             f"videos (e.g. {missing[0]}); re-run `stprompt extract`")
                 name = view_split(split, view)
-                ds = Dataset.from_generator(_rows, gen_kwargs={"files": [str(f) for f in view_files]},
-                                            features=_hf_features(self.meta), cache_dir=str(self.root / ".hf_cache"))
+                ds = _build(_rows, view_files, _hf_features(self.meta), self.root)
                 with atomic_path(self.root / name) as tmp:
                     ds.save_to_disk(str(tmp))
                 counts[name] = len(files)
         token_files = sorted((parts / "tokens").glob("*.safetensors")) if (parts / "tokens").exists() else []
         if token_files:
-            ds = Dataset.from_generator(_token_rows, gen_kwargs={"files": [str(f) for f in token_files]},
-                                        features=_token_features(self.meta), cache_dir=str(self.root / ".hf_cache"))
+            ds = _build(_token_rows, token_files, _token_features(self.meta), self.root)
             with atomic_path(self.root / "tokens") as tmp:
                 ds.save_to_disk(str(tmp))
             counts["tokens"] = len(token_files)
         shutil.rmtree(self.root / ".hf_cache", ignore_errors=True)
         meta = read_json(self.root / "store.json")
         meta["splits"] = counts
+        # size and SHA-256 of every dataset file, checked when a split is opened
+        meta["files"] = {str(f.relative_to(self.root)): file_record(f) for name in counts
+                         for f in sorted((self.root / name).iterdir()) if f.is_file()}
         write_json(self.root / "store.json", meta)
         return counts
 
 
-def _rows(files: list[str]) -> Iterator[dict[str, Any]]:
-    from safetensors import safe_open
+REMEDY_PART = "It was deleted: run the same `stprompt extract` command again to recompute that video"
 
+
+def _build(generator, files: list[Path], features, root: Path):
+    """A ``datasets.Dataset`` from part files; a damaged part is deleted and reported by name."""
+    from datasets import Dataset
+
+    damaged = _Damaged()
+    try:
+        return Dataset.from_generator(generator, gen_kwargs={"files": [str(f) for f in files], "damaged": damaged},
+                                      features=features, cache_dir=str(root / ".hf_cache"))
+    except Exception:
+        if not damaged.errors:
+            raise
+        for err in damaged.errors:
+            err.path.unlink(missing_ok=True)
+        raise FeatureStoreError(str(damaged.errors[0])) from None
+
+
+class _Damaged:
+    """Damaged parts met by a generator (an object, not a list: ``datasets`` shards lists)."""
+
+    def __init__(self) -> None:
+        self.errors: list[DamagedFileError] = []
+
+
+def _load_part(f: str, damaged: _Damaged) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    try:
+        return load_verified(f, remedy=REMEDY_PART)
+    except DamagedFileError as exc:
+        damaged.errors.append(exc)
+        raise
+
+
+def _rows(files: list[str], damaged: _Damaged) -> Iterator[dict[str, Any]]:
     for f in files:
-        with safe_open(f, framework="numpy") as fh:
-            md = fh.metadata()
-        arrays = load_file(f)
+        arrays, md = _load_part(f, damaged)
         arrays.setdefault("class_set", np.asarray([int(md["class_index"])], np.int32))  # parts written before it
         yield {"video_id": md["video_id"], "label": int(md["label"]), "class_name": md["class_name"],
                "class_index": int(md["class_index"]), "num_frames": int(md["num_frames"]), **arrays}
 
 
-def _token_rows(files: list[str]) -> Iterator[dict[str, Any]]:
+def _token_rows(files: list[str], damaged: _Damaged) -> Iterator[dict[str, Any]]:
     for f in files:
-        yield {"video_id": Path(f).stem, "tokens": load_file(f)["tokens"]}
+        yield {"video_id": Path(f).stem, "tokens": _load_part(f, damaged)[0]["tokens"]}
 
 
 def _column_arrays(table, name: str, inner_shape: tuple[int, ...]) -> list[np.ndarray]:
@@ -326,11 +362,23 @@ class FeatureStore:
             raise FeatureStoreError(f"{meta_path}: schema_version {raw.get('schema_version')!r}, "
                                     f"expected {STORE_SCHEMA_VERSION}")
         self.splits: dict[str, int] = raw.pop("splits", {})
+        self.files: dict[str, dict[str, Any]] = raw.pop("files", {})  # dataset file -> size, sha256
         self.meta = StoreMeta(**raw)
         self._cache: dict[str, Any] = {}
 
     def has_split(self, split: str) -> bool:
         return (self.root / split / "dataset_info.json").exists()
+
+    def verify(self, split: str) -> None:
+        """Check the split's dataset files against the sizes and hashes recorded when they were
+        built (stores built before records existed are not checked).
+
+        Raises:
+            DamagedFileError: naming the file; `stprompt extract` rebuilds the datasets from the parts.
+        """
+        for rel, record in self.files.items():
+            if rel.split("/", 1)[0] == split:
+                check_record(self.root / rel, record, remedy=REMEDY_DATASET)
 
     def view_split(self, split: str, view: int) -> str:
         """The split holding view ``view`` of ``split``'s videos (same rows); raises naming the
@@ -349,6 +397,7 @@ class FeatureStore:
             if not self.has_split(split):
                 raise FeatureStoreError(f"feature store {self.root} has no split {split!r} "
                                         f"(has: {sorted(self.splits)})")
+            self.verify(split)
             ds = load_from_disk(str(self.root / split))
             if len(ds) == 0:
                 raise FeatureStoreError(f"feature store {self.root}: split {split!r} is empty")
@@ -384,6 +433,7 @@ class FeatureStore:
             if not (self.root / "tokens" / "dataset_info.json").exists():
                 raise FeatureStoreError(f"feature store {self.root} has no patch tokens; extract with "
                                         f"extract.keep_tokens set to keep them")
+            self.verify("tokens")
             ds = load_from_disk(str(self.root / "tokens"))
             self._cache["tokens"] = (ds.with_format("numpy"), {v: i for i, v in enumerate(ds["video_id"])})
         ds, index = self._cache["tokens"]

