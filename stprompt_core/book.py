@@ -6,7 +6,8 @@ which fails on an unknown or mistyped parameter before any work:
 
 - a name that is not a notebook parameter (``papermill -p epoch 3``) → ``ConfigError``
   naming the nearest valid parameter (papermill itself only warns);
-- a value of the wrong type → the config's own check (:func:`stprompt_core.config.apply_overrides`);
+- a value of the wrong type → the config's own check (:func:`stprompt_core.config.apply_overrides`)
+  for config values, :data:`PARAMETER_TYPES` for the others; both name the parameter;
 - a run dir written by another profile → ``ConfigError``.
 
 ``stprompt book --profile NAME`` (:func:`build_book`) checks the parameters against each
@@ -58,6 +59,17 @@ NOTEBOOK_PARAMETERS: dict[str, tuple[str, ...]] = {
     "prompt_study": (),  # 05: run the prompt study table (True/False)
 }
 UNSET = ("", 0, -1, None)
+# Parameters that are not config values: (check, what the check accepts). None is always accepted
+# (not given). Config values are checked by the config itself.
+PARAMETER_TYPES: dict[str, tuple[Any, str]] = {
+    "profile": (lambda v: isinstance(v, str), "a profile name or a YAML path"),
+    "run_dir": (lambda v: isinstance(v, (str, os.PathLike)), "a folder path"),
+    "overrides": (lambda v: isinstance(v, Mapping), 'a dict of config keys, e.g. {"model.sigma": 2.0}'),
+    "ablation_variants": (lambda v: isinstance(v, (list, tuple)) and all(isinstance(x, str) for x in v),
+                          "a list of ablation variant names"),
+    "explorer_videos": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0, "a number of videos >= 0"),
+    "prompt_study": (lambda v: isinstance(v, bool), "True or False"),
+}
 PLOTLY_MATHJAX_TAG = '<script src="https://cdnjs.cloudflare.com/ajax/libs/mathjax/3.2.2/es5/tex-svg.min.js"></script>'
 
 
@@ -77,19 +89,18 @@ def notebook_config(namespace: Mapping[str, Any]) -> tuple[Config, Path]:
         hint = f"; did you mean {near[0]!r}?" if near else ""
         raise ConfigError(f"unknown notebook parameter {unknown[0]!r}{hint} "
                           f"(parameters: {', '.join(NOTEBOOK_PARAMETERS)})")
+    for name, (ok, expected) in PARAMETER_TYPES.items():
+        value = user.get(name)
+        if value is not None and not ok(value):
+            raise ConfigError(f"notebook parameter {name} must be {expected}, got {value!r}")
+    _check_variants(user.get("ablation_variants") or [])
     overrides: dict[str, Any] = {}
     for name, keys in NOTEBOOK_PARAMETERS.items():
         value = user.get(name)
-        if keys and value not in UNSET:
+        if keys and not _unset(value):
             overrides.update({k: value for k in keys})
-    extra = user.get("overrides") or {}
-    if not isinstance(extra, Mapping):
-        raise ConfigError(f"notebook parameter overrides must be a dict of config keys, got {extra!r}")
-    overrides.update(extra)
-    profile = user.get("profile") or "tiny"
-    if not isinstance(profile, str):
-        raise ConfigError(f"notebook parameter profile must be a string, got {profile!r}")
-    cfg = load_config(profile, overrides)
+    overrides.update(user.get("overrides") or {})
+    cfg = load_config(user.get("profile") or "tiny", overrides)
     run_dir = Path(user.get("run_dir") or f"runs/{cfg.profile}")
     if (run_dir / "config.json").exists():
         old = read_json(run_dir / "config.json").get("profile")
@@ -97,6 +108,22 @@ def notebook_config(namespace: Mapping[str, Any]) -> tuple[Config, Path]:
             raise ConfigError(f"run dir {run_dir} holds a run of profile {old!r}, not {cfg.profile!r}; "
                               f"pass another run_dir")
     return cfg, run_dir
+
+
+def _unset(value: Any) -> bool:
+    """A config parameter left at its "keep the profile's" value ("", 0, -1; not False or 0.0)."""
+    return value is None or (type(value) in (str, int) and value in UNSET)
+
+
+def _check_variants(variants: list[str] | tuple[str, ...]) -> None:
+    from stprompt_core.ablate import variant_names
+
+    unknown = [v for v in variants if v not in variant_names()]
+    if unknown:
+        near = difflib.get_close_matches(unknown[0], variant_names(), n=1)
+        hint = f"; did you mean {near[0]!r}?" if near else ""
+        raise ConfigError(f"notebook parameter ablation_variants: unknown variant {unknown[0]!r}{hint} "
+                          f"(variants: {variant_names()})")
 
 
 def strip_cdn_scripts(notebook: str | Path) -> int:
@@ -123,12 +150,31 @@ def check_parameters(notebook: str | Path, parameters: Mapping[str, Any]) -> Non
     import papermill
 
     declared = set(papermill.inspect_notebook(str(notebook)))
+    odd = [name for name in parameters if not isinstance(name, str)]
+    if odd:
+        raise ConfigError(f"{Path(notebook).name}: parameter names must be strings, got {odd[0]!r} "
+                          f"(declared: {sorted(declared)})")
     unknown = sorted(set(parameters) - declared)
     if unknown:
         near = difflib.get_close_matches(unknown[0], sorted(declared), n=1)
         hint = f"; did you mean {near[0]!r}?" if near else ""
         raise ConfigError(f"{Path(notebook).name}: unknown parameter {unknown[0]!r}{hint} "
                           f"(declared: {sorted(declared)})")
+
+
+def check_book_parameters(parameters: Mapping[str, Any], notebooks: list[str] | None = None,
+                          src_dir: str | Path | None = None) -> None:
+    """Check notebook parameters before anything runs or is written: every name against each
+    notebook's ``parameters`` cell (:func:`check_parameters`), every value as the notebooks'
+    second cell will (:func:`notebook_config`).
+
+    Raises:
+        ConfigError: naming the parameter (and the nearest valid name or the accepted values).
+    """
+    src_dir = Path(src_dir or REPO_ROOT / "notebooks")
+    for name in notebooks or NOTEBOOKS:
+        check_parameters(src_dir / f"{name}.ipynb", parameters)
+    notebook_config(parameters)
 
 
 def ensure_kernel() -> str:
@@ -146,16 +192,15 @@ def execute_notebooks(out_dir: str | Path, parameters: Mapping[str, Any], notebo
                       log=print) -> dict[str, float]:
     """Execute notebooks with papermill into ``out_dir``; returns seconds per notebook.
 
-    Parameters are checked against every notebook before the first one runs.
+    Parameters are checked (:func:`check_book_parameters`) before anything is written.
     """
     import papermill
 
     src_dir = Path(src_dir or REPO_ROOT / "notebooks")
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     names = notebooks or NOTEBOOKS
-    for name in names:
-        check_parameters(src_dir / f"{name}.ipynb", parameters)
+    check_book_parameters(parameters, names, src_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
     kernel = ensure_kernel()
     env = {"PLOTLY_RENDERER": "plotly_mimetype+notebook", "TQDM_DISABLE": "1"}
     old_env = {k: os.environ.get(k) for k in env}
@@ -282,13 +327,14 @@ def build_book(cfg: Config, out_dir: str | Path = "_build/book", run_dir: str | 
     from stprompt_core.locks import exclusive
 
     out_dir = Path(out_dir)
-    with exclusive(out_dir):  # a second build of the same folder waits for the first
-        return _build_book(cfg, out_dir, run_dir, parameters, execute, log)
-
-
-def _build_book(cfg: Config, out_dir: Path, run_dir: str | Path | None, parameters: Mapping[str, Any] | None,
-                execute: bool, log) -> dict[str, Any]:
     params = {"profile": cfg.profile, "run_dir": str(run_dir or out_dir / "run"), **(parameters or {})}
+    if execute:
+        check_book_parameters(params)  # before the lock file or any folder is written
+    with exclusive(out_dir):  # a second build of the same folder waits for the first
+        return _build_book(cfg, out_dir, params, execute, log)
+
+
+def _build_book(cfg: Config, out_dir: Path, params: dict[str, Any], execute: bool, log) -> dict[str, Any]:
     t0 = time.perf_counter()
     executed = out_dir / "executed"
     times = execute_notebooks(executed, params, log=log) if execute else {}

@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import json
+import math
 import os
 import types
 import typing
@@ -264,8 +265,12 @@ def load_config(profile: str = "tiny", overrides: Mapping[str, Any] | list[str] 
             near = difflib.get_close_matches(profile, available_profiles(), n=1)
             hint = f"; did you mean {near[0]!r}?" if near else ""
             raise ConfigError(f"unknown profile {profile!r}{hint} (available: {available_profiles()})")
-    with open(path, encoding="utf-8") as fh:
-        raw = yaml.safe_load(fh) or {}
+    try:
+        with open(path, encoding="utf-8") as fh:
+            raw = yaml.safe_load(fh) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        reason = str(exc).replace("\n", " ")
+        raise ConfigError(f"{path}: not a readable YAML profile ({type(exc).__name__}: {reason})") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: a profile must be a mapping of sections")
     cfg = Config(profile=path.stem)
@@ -285,11 +290,17 @@ def config_from_dict(values: Mapping[str, Any]) -> Config:
 def apply_overrides(cfg: Config, overrides: Mapping[str, Any] | list[str], source: str = "override") -> Config:
     """Set dotted keys on ``cfg`` in place, checking names, types and choices.
 
+    Every value is checked before the first is set, so a rejected call leaves ``cfg`` as it was.
+    A value given as text (``"train.lr=1e-3"``) is read as YAML, except by string fields, which
+    take the text as written (surrounding spaces stripped; a YAML-quoted value is unquoted):
+    ``data.manifest=2024-01-01.json`` and ``localize.template=a photo #{}`` stay as typed.
+
     Raises:
         ConfigError: naming the key, the nearest valid key, or the expected type.
     """
-    for key, value in _flatten(_as_mapping(overrides, source)).items():
-        _set(cfg, key, value, source)
+    checked = [_check(cfg, key, value, source) for key, value in _flatten(_as_mapping(overrides, source)).items()]
+    for target, name, value in checked:
+        setattr(target, name, value)
     return cfg
 
 
@@ -305,15 +316,28 @@ def valid_keys(cfg: Config | None = None) -> list[str]:
     return keys
 
 
+class _Text(str):
+    """A value written as text (``--set KEY=TEXT``), read by the field's type in :func:`_coerce`."""
+
+
+def _sections() -> list[str]:
+    return [f.name for f in dataclasses.fields(Config) if dataclasses.is_dataclass(f.default_factory)]
+
+
 def _as_mapping(overrides: Mapping[str, Any] | list[str], source: str) -> dict[str, Any]:
     if isinstance(overrides, Mapping):
         return dict(overrides)
+    if not isinstance(overrides, (list, tuple)):
+        raise ConfigError(f"{source}: overrides must be a mapping or a list of KEY=VALUE strings, "
+                          f"got {type(overrides).__name__}")
     out: dict[str, Any] = {}
     for item in overrides:
-        if "=" not in item:
+        if not isinstance(item, str) or "=" not in item:
             raise ConfigError(f"{source}: expected KEY=VALUE, got {item!r}")
         key, text = item.split("=", 1)
-        out[key.strip()] = _parse_text(text)
+        key = key.strip()
+        # a whole section as YAML (train={lr: 0.1, epochs: 2}) is flattened like a nested mapping
+        out[key] = _parse_text(text) if key in _sections() else _Text(text)
     return out
 
 
@@ -328,22 +352,27 @@ def _flatten(d: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {}
     for k, v in d.items():
         key = f"{prefix}{k}"
-        if isinstance(v, Mapping) and prefix == "":
+        if isinstance(v, Mapping) and prefix == "" and key in _sections():
             out.update(_flatten(v, f"{key}."))
         else:
             out[key] = v
     return out
 
 
-def _set(cfg: Config, key: str, value: Any, source: str) -> None:
+def _check(cfg: Config, key: str, value: Any, source: str) -> tuple[Any, str, Any]:
+    """``(object, attribute, coerced value)`` that setting ``key`` to ``value`` would assign."""
     keys = valid_keys(cfg)
+    if key in _sections():
+        names = [k.split(".", 1)[1] for k in keys if k.startswith(f"{key}.")]
+        raise ConfigError(f"{source}: {key} is a section: give {key}.KEY=VALUE or a mapping "
+                          f"(keys: {', '.join(names)}), got {value!r}")
     if key not in keys:
         near = difflib.get_close_matches(key, keys, n=1, cutoff=0.5)
         if not near:  # try the last component alone, e.g. "lr" -> "train.lr"
             tail = {k.split(".")[-1]: k for k in keys}
             hit = difflib.get_close_matches(key.split(".")[-1], list(tail), n=1)
             near = [tail[hit[0]]] if hit else []
-        hint = f"; did you mean {near[0]!r}?" if near else ""
+        hint = f"; did you mean {near[0]!r}?" if near else f" (keys are SECTION.NAME, SECTION one of {_sections()})"
         raise ConfigError(f"{source}: unknown config key {key!r}{hint}")
     if "." in key:
         section, name = key.split(".", 1)
@@ -354,10 +383,16 @@ def _set(cfg: Config, key: str, value: Any, source: str) -> None:
     coerced = _coerce(value, hints[name], key, source)
     if key in CHOICES and coerced not in CHOICES[key]:
         raise ConfigError(f"{source}: {key}={coerced!r} is not one of {list(CHOICES[key])}")
-    setattr(target, name, coerced)
+    return target, name, coerced
 
 
 def _coerce(value: Any, typ: Any, key: str, source: str) -> Any:
+    if isinstance(value, _Text):
+        if typ is str:
+            quoted = value.strip()[:1] in ("'", '"')
+            parsed = _parse_text(value) if quoted else None
+            return parsed if isinstance(parsed, str) else str(value).strip()
+        value = _parse_text(value)
     origin = typing.get_origin(typ)
     if origin in (typing.Union, types.UnionType):
         for arm in typing.get_args(typ):
@@ -397,7 +432,13 @@ def _coerce(value: Any, typ: Any, key: str, source: str) -> Any:
                 raise ConfigError(f"{source}: {key} expects a number, got {value!r}") from None
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"{source}: {key} expects a number, got {value!r}")
-        return float(value)
+        try:
+            number = float(value)
+        except OverflowError:
+            number = math.inf
+        if not math.isfinite(number):
+            raise ConfigError(f"{source}: {key} expects a finite number, got {value!r}")
+        return number
     if typ is str:
         if not isinstance(value, (str, int, float)) or isinstance(value, bool):
             raise ConfigError(f"{source}: {key} expects a string, got {value!r}")

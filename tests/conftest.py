@@ -6,6 +6,18 @@ os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
 import pytest  # noqa: E402
 
+try:  # the dev extra installs hypothesis; without it only the property tests fail (on import)
+    from hypothesis import settings
+except ImportError:
+    pass
+else:
+    # Property tests are deterministic in CI (derandomize: examples derived from each test's source) and
+    # write no example database into the tree. HYPOTHESIS_PROFILE=thorough tries 20x more examples
+    # (tests that set their own budget, the slower CLI ones, keep it).
+    settings.register_profile("stprompt", derandomize=True, deadline=None, database=None, max_examples=50)
+    settings.register_profile("thorough", settings.get_profile("stprompt"), max_examples=1000)
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "stprompt"))
+
 
 @pytest.fixture(scope="session", autouse=True)
 def tiny_synthclip():

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from stprompt_core.cli.common import add_config_args, config_from_args
+from stprompt_core.config import Config
 
 
 def register(sub, name: str, help_text: str) -> None:
@@ -18,15 +20,34 @@ def register(sub, name: str, help_text: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import yaml
-
     from stprompt_core.book import build_book
 
     cfg = config_from_args(args)
-    params = {k: yaml.safe_load(v) for k, v in args.parameter}
+    params = {name: _parse_value(text) for name, text in args.parameter}
     if args.overrides:
-        params["overrides"] = {k: yaml.safe_load(v) for k, v in (o.split("=", 1) for o in args.overrides)}
+        params["overrides"] = _accepted_values(cfg, args.overrides)
     record = build_book(cfg, args.out, args.run_dir, params)
     print(f"book ({cfg.profile}): notebooks {record['execute_seconds']:.0f} s, build {record['build_seconds']:.0f} s")
     print(f"open {record['html']}")
     return 0
+
+
+def _accepted_values(cfg: Config, overrides: list[str]) -> dict[str, Any]:
+    """``--set`` keys with the values the config accepted (so the notebooks read them the same way)."""
+    values = cfg.to_dict()
+    out: dict[str, Any] = {}
+    for item in overrides:
+        key = item.split("=", 1)[0].strip()
+        section, _, name = key.partition(".")
+        out[key] = values[section][name] if name else values[section]
+    return out
+
+
+def _parse_value(text: str) -> Any:
+    """A ``-p`` value as YAML (``2``, ``true``, ``[a, b]``); text that is not valid YAML stays text."""
+    import yaml
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
