@@ -30,17 +30,17 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     try:
         tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     except OSError as exc:
-        if exc.errno in _FULL:
-            raise _disk_full(exc, path, 0) from exc
+        if isdisk_full_error(exc):
+            raise disk_full_error(exc, path, 0) from exc
         raise
     target = tmp / path.name
     try:
         try:
             yield target
-        except OSError as exc:
-            if exc.errno not in _FULL:
+        except Exception as exc:
+            if not isdisk_full_error(exc):
                 raise
-            raise _disk_full(exc, path, _size(tmp)) from exc
+            raise disk_full_error(exc, path, _size(tmp)) from exc
         if path.is_dir() and not path.is_symlink():
             old = path.with_name(f".{path.name}.old")
             shutil.rmtree(old, ignore_errors=True)
@@ -75,6 +75,20 @@ def _default(obj: Any) -> Any:
 _FULL = (errno.ENOSPC, errno.EDQUOT)
 
 
+def isdisk_full_error(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) is a full device or quota. Libraries that write through
+    their own code (safetensors' Rust writer, Arrow) raise their own types with the OS message."""
+    seen = 0
+    while exc is not None and seen < 8:
+        if isinstance(exc, OSError) and exc.errno in _FULL:
+            return True
+        text = str(exc)
+        if "No space left on device" in text or "os error 28" in text or "Disk quota exceeded" in text:
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
 def _size(path: Path) -> int:
     """Bytes under ``path`` (a file or a folder), 0 if it is gone."""
     if path.is_file():
@@ -82,12 +96,12 @@ def _size(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) if path.exists() else 0
 
 
-def _disk_full(exc: OSError, path: Path, written: int) -> DiskFullError:
+def disk_full_error(exc: BaseException, path: Path, written: int) -> DiskFullError:
     try:
         free = shutil.disk_usage(path.parent).free
     except OSError:
         free = -1
-    return DiskFullError(exc.errno, f"no space left on the device while writing {path}: {written:,} bytes written "
+    return DiskFullError(errno.ENOSPC, f"no space left on the device while writing {path}: {written:,} bytes written "
                          f"before it filled, {free:,} bytes free in {path.parent}; nothing was replaced. Free at "
                          f"least {max(written, 1 << 20):,} bytes (more for the rest of the run) and run the same "
                          f"command again: finished work is kept")

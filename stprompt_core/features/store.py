@@ -43,7 +43,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from stprompt_core.integrity import DamagedFileError, check_record, file_record, load_verified, save_verified
-from stprompt_core.io import atomic_path, read_json, write_json
+from stprompt_core.io import DiskFullError, atomic_path, disk_full_error, is_disk_full, read_json, write_json
 
 STORE_SCHEMA_VERSION = 1
 REMEDY_DATASET = ("Run the same `stprompt extract` command again: it rebuilds the datasets from the stored parts "
@@ -241,8 +241,10 @@ class FeatureStoreWriter:
         datasets.disable_progress_bars()
         try:
             return self._finalize(splits)
-        except Exception:
+        except Exception as exc:
             shutil.rmtree(self.root / ".hf_cache", ignore_errors=True)
+            if is_disk_full(exc) and not isinstance(exc, DiskFullError):  # e.g. inside datasets' own writer
+                raise disk_full_error(exc, self.root / ".hf_cache", 0) from exc
             raise
 
     def _finalize(self, splits: list[str] | None) -> dict[str, int]:

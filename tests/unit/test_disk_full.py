@@ -4,6 +4,7 @@ what was finished, and the rerun after space is freed completes with the same ou
 from __future__ import annotations
 
 import errno
+import os
 import shutil
 import sys
 from collections import namedtuple
@@ -89,3 +90,42 @@ def test_cli_reports_a_full_disk_without_a_traceback(tmp_path, monkeypatch, caps
                  "--set", f"data.data_root={tmp_path}", "--set", f"data.feature_store={tmp_path / 'store'}"])
     err = capsys.readouterr().err
     assert code == 2 and "no space left on the device while writing" in err and "Traceback" not in err
+
+
+@pytest.fixture
+def small_tmpfs(tmp_path):
+    """A 96 KiB tmpfs (root only; skipped where the machine does not allow mounting one)."""
+    import subprocess
+
+    mnt = tmp_path / "small"
+    mnt.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=96k", "tmpfs", str(mnt)],
+                                           capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here; the patched-writer tests cover ENOSPC")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
+
+
+def test_a_real_full_disk_then_more_space(tmp_path, small_tmpfs):
+    """A real ENOSPC from a small tmpfs (the manifest gives no frame counts, so the estimate cannot
+    stop the run early); after the tmpfs grows, the same command finishes the store."""
+    import json
+    import subprocess
+
+    from stprompt_core.features.extract import extract_features
+
+    write_dataset(tmp_path)
+    raw = json.loads((tmp_path / "manifest.json").read_text())
+    for v in raw["videos"]:
+        v["num_frames"] = None
+    (tmp_path / "manifest.json").write_text(json.dumps(raw))
+    cfg = tiny_config(tmp_path, **{"data.feature_store": str(small_tmpfs / "store")})
+    with pytest.raises(DiskFullError, match=str(small_tmpfs / "store")):
+        extract_features(cfg, num_workers=0, progress=False)
+    assert not [p for p in small_tmpfs.rglob("*") if p.name.endswith(".tmp")]
+    subprocess.run(["mount", "-o", "remount,size=16m", str(small_tmpfs)], check=True)
+    assert extract_features(cfg, num_workers=0, progress=False).ok
+    extract_features(tiny_config(tmp_path, store="reference"), num_workers=0, progress=False)
+    assert_same_stores(small_tmpfs / "store", tmp_path / "reference")
