@@ -30,7 +30,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     try:
         tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     except OSError as exc:
-        if isdisk_full_error(exc):
+        if is_disk_full(exc):
             raise disk_full_error(exc, path, 0) from exc
         raise
     target = tmp / path.name
@@ -38,7 +38,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         try:
             yield target
         except Exception as exc:
-            if not isdisk_full_error(exc):
+            if not is_disk_full(exc):
                 raise
             raise disk_full_error(exc, path, _size(tmp)) from exc
         if path.is_dir() and not path.is_symlink():
@@ -75,7 +75,7 @@ def _default(obj: Any) -> Any:
 _FULL = (errno.ENOSPC, errno.EDQUOT)
 
 
-def isdisk_full_error(exc: BaseException) -> bool:
+def is_disk_full(exc: BaseException) -> bool:
     """Whether ``exc`` (or what caused it) is a full device or quota. Libraries that write through
     their own code (safetensors' Rust writer, Arrow) raise their own types with the OS message."""
     seen = 0
