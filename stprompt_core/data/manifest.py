@@ -31,6 +31,8 @@ the number of images, its ``sha256`` that of :func:`~stprompt_core.video.frames.
 
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -108,7 +110,10 @@ def load_manifest(path: str | Path) -> Manifest:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"manifest not found: {path}")
-    raw = read_json(path)
+    try:
+        raw = read_json(path)
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:  # json.JSONDecodeError is a ValueError
+        raise ManifestError(f"{path}: not a readable JSON manifest ({type(exc).__name__}: {exc})") from None
     return manifest_from_dict(raw, source=str(path))
 
 
@@ -121,20 +126,37 @@ def _entry_dict(entry: VideoEntry) -> dict[str, Any]:
 
 
 def manifest_from_dict(raw: dict[str, Any], source: str = "manifest") -> Manifest:
-    if raw.get("schema_version") != SCHEMA_VERSION:
-        raise ManifestError(f"{source}: schema_version {raw.get('schema_version')!r}, expected {SCHEMA_VERSION}")
+    """Validate a manifest's JSON structure (schema above) and build the :class:`Manifest`.
+
+    Raises:
+        ManifestError: naming ``source``, the video and the field that is missing or invalid.
+    """
+    if not isinstance(raw, dict):
+        raise ManifestError(f"{source}: a manifest is a JSON object with schema_version, dataset and videos, "
+                            f"got {type(raw).__name__}")
+    version = raw.get("schema_version")
+    if isinstance(version, bool) or version != SCHEMA_VERSION:
+        raise ManifestError(f"{source}: schema_version {version!r}, expected {SCHEMA_VERSION}")
     dataset = raw.get("dataset")
+    if not isinstance(dataset, str):
+        raise ManifestError(f"{source}: dataset must be a string, got {dataset!r}")
     try:
         labels = class_labels(dataset)
     except KeyError as exc:
         raise ManifestError(f"{source}: {exc.args[0]}") from None
+    entries = raw.get("videos", [])
+    if not isinstance(entries, list):
+        raise ManifestError(f"{source}: videos must be a list of objects, got {type(entries).__name__}")
     videos, seen = [], set()
     known = set(VideoEntry.__dataclass_fields__)
-    for i, v in enumerate(raw.get("videos", [])):
+    for i, v in enumerate(entries):
+        if not isinstance(v, dict):
+            raise ManifestError(f"{source}: video #{i} must be an object, got {type(v).__name__}")
         vid = v.get("id", f"#{i}")
         extra = set(v) - known
         if extra:
-            raise ManifestError(f"{source}: video {vid!r} has unknown fields {sorted(extra)}")
+            raise ManifestError(f"{source}: video {vid!r} has unknown fields {sorted(map(str, extra))}")
+        _check_field_types(v, f"{source}: video {vid!r}")
         try:
             entry = VideoEntry(**v)
         except TypeError as exc:
@@ -144,7 +166,7 @@ def manifest_from_dict(raw: dict[str, Any], source: str = "manifest") -> Manifes
         seen.add(entry.id)
         if entry.split not in SPLITS:
             raise ManifestError(f"{source}: video {vid!r} split {entry.split!r} not in {SPLITS}")
-        if entry.label not in (0, 1):
+        if not _is_int(entry.label) or entry.label not in (0, 1):
             raise ManifestError(f"{source}: video {vid!r} label {entry.label!r} must be 0 or 1")
         if entry.cls not in labels:
             raise ManifestError(f"{source}: video {vid!r} class {entry.cls!r} not in {labels}")
@@ -156,7 +178,57 @@ def manifest_from_dict(raw: dict[str, Any], source: str = "manifest") -> Manifes
                 raise ManifestError(f"{source}: video {vid!r} classes {entry.classes!r} must be labels in {labels} "
                                     f"starting with cls {entry.cls!r}")
         for iv in entry.intervals:
-            if len(iv) != 2 or iv[0] > iv[1]:
-                raise ManifestError(f"{source}: video {vid!r} bad interval {iv!r}")
+            if not (isinstance(iv, (list, tuple)) and len(iv) == 2 and all(_is_int(x) and x >= 0 for x in iv)
+                    and iv[0] <= iv[1]):
+                raise ManifestError(f"{source}: video {vid!r} bad interval {iv!r}: expected [start, end] frame "
+                                    "numbers with 0 <= start <= end")
         videos.append(entry)
     return Manifest(dataset=dataset, videos=videos)
+
+
+def _is_int(x: Any) -> bool:
+    return isinstance(x, numbers.Integral) and not isinstance(x, bool)
+
+
+def _is_number(x: Any) -> bool:
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        return False
+    try:
+        return math.isfinite(x)
+    except OverflowError:  # an int beyond float range
+        return False
+
+
+def _check_field_types(v: dict[str, Any], where: str) -> None:
+    """JSON types of a video's fields (values are checked in :func:`manifest_from_dict`)."""
+    def fail(name: str, expected: str) -> ManifestError:
+        shown = repr(v[name])
+        return ManifestError(f"{where}: {name} must be {expected}, got {shown[:80]}{'...' if len(shown) > 80 else ''}")
+
+    for name in ("id", "path", "split", "cls"):
+        if name in v and not (isinstance(v[name], str) and v[name]):
+            raise fail(name, "a non-empty string")
+    if v.get("num_frames") is not None and not (_is_int(v["num_frames"]) and v["num_frames"] >= 0):
+        raise fail("num_frames", "a frame count >= 0 or null")
+    if "intervals" in v and not isinstance(v["intervals"], (list, tuple)):
+        raise fail("intervals", "a list of [start, end] pairs")
+    boxes = v.get("boxes")
+    if boxes is not None and not (
+            isinstance(boxes, dict)
+            and all(isinstance(f, str) and f.isascii() and f.isdigit() and isinstance(rows, (list, tuple))
+                    and all(isinstance(b, (list, tuple)) and len(b) == 4 and all(map(_is_number, b)) for b in rows)
+                    for f, rows in boxes.items())):
+        raise fail("boxes", 'null or {"<frame>": [[x1, y1, x2, y2], ...]} with finite numbers')
+    size = v.get("box_size")
+    if size is not None and not (isinstance(size, (list, tuple)) and len(size) == 2
+                                 and all(_is_int(x) and x > 0 for x in size)):
+        raise fail("box_size", "null or [width, height] in pixels")
+    if v.get("sha256") is not None and not isinstance(v["sha256"], str):
+        raise fail("sha256", "null or a hex string")
+    captions = v.get("captions")
+    if captions is not None and not (isinstance(captions, dict)
+                                     and all(isinstance(k, str) and isinstance(c, str) for k, c in captions.items())):
+        raise fail("captions", 'null or {"<frame>": "caption"}')
+    classes = v.get("classes")
+    if classes is not None and not (isinstance(classes, (list, tuple)) and all(isinstance(c, str) for c in classes)):
+        raise fail("classes", "null or a list of class labels")

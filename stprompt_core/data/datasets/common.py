@@ -63,14 +63,16 @@ class SplitCount:
 def read_lines(path: Path) -> list[tuple[int, str]]:
     """Non-blank lines of a text file as ``(1-based line number, stripped text)``.
 
-    Tolerates a UTF-8 byte-order mark and Windows line endings.
+    Tolerates a UTF-8 byte-order mark and Windows or old Mac line endings. Lines are numbered
+    as editors and ``grep -n`` number them: only ``\n``, ``\r\n`` and ``\r`` end a line (not
+    the form feeds and Unicode separators that :meth:`str.splitlines` also splits on).
     """
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = path.read_text(encoding="utf-8-sig")  # universal newlines: \r\n and \r become \n
     except UnicodeDecodeError as exc:
         raise annotation_error(path, None, f"not UTF-8 text ({exc.reason})") from None
     out = []
-    for i, line in enumerate(text.splitlines(), start=1):
+    for i, line in enumerate(text.split("\n"), start=1):
         line = line.strip()
         if line:
             out.append((i, line))

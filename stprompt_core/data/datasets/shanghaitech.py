@@ -89,16 +89,20 @@ def load_mask(path: Path) -> np.ndarray:
     """A per-frame 0/1 mask (1-D) from ``.npy``, never unpickling.
 
     Raises:
-        ValueError: not a plain 1-D array of 0/1 values; the message names the file.
+        AnnotationError: not a plain 1-D array of 0/1 numbers; the message names the file.
     """
     try:
         mask = np.load(path, allow_pickle=False)
-    except ValueError as exc:
-        raise ValueError(f"{path}: not a plain .npy array ({exc})") from None
+    except (ValueError, EOFError, OSError) as exc:  # an empty file raises EOFError
+        raise annotation_error(path, None, f"not a plain .npy array ({type(exc).__name__}: {exc})") from None
+    if not isinstance(mask, np.ndarray):  # an .npz archive
+        raise annotation_error(path, None, "expected one .npy array, got an .npz archive")
     if mask.ndim != 1:
-        raise ValueError(f"{path}: expected a 1-D per-frame mask, got shape {mask.shape}")
+        raise annotation_error(path, None, f"expected a 1-D per-frame mask, got shape {mask.shape}")
+    if mask.dtype.kind not in "biuf":
+        raise annotation_error(path, None, f"mask values must be 0 or 1 numbers, got dtype {mask.dtype}")
     if mask.size and not np.isin(mask, (0, 1)).all():
-        raise ValueError(f"{path}: mask values must be 0 or 1, got {np.unique(mask)[:5].tolist()}")
+        raise annotation_error(path, None, f"mask values must be 0 or 1, got {np.unique(mask)[:5].tolist()}")
     return mask
 
 

@@ -24,6 +24,7 @@ Release files read (found anywhere under the root, names case-insensitive):
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from dataclasses import dataclass
@@ -144,8 +145,8 @@ def load_boxes(path: Path) -> dict[str, dict[str, list[list[float]]]]:
     if path.suffix.lower() == ".json":
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise AnnotationError(f"{path}: not valid JSON ({exc})") from None
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+            raise AnnotationError(f"{path}: not valid JSON ({type(exc).__name__}: {exc})") from None
     else:
         raw = load_plain_pickle(path)
     return parse_boxes(raw, str(path))
@@ -171,14 +172,24 @@ def parse_boxes(raw: Any, source: str) -> dict[str, dict[str, list[list[float]]]
             if frame is None:
                 raise AnnotationError(f"{source}: video {vid!r} entry {i}: no frame number in image name {image!r}")
             coords = row[1:]
-            if not all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in coords):
-                raise AnnotationError(f"{source}: video {vid!r} entry {i}: coordinates must be numbers, got {coords!r}")
+            if not all(_finite_number(c) for c in coords):
+                raise AnnotationError(f"{source}: video {vid!r} entry {i}: coordinates must be finite numbers, "
+                                      f"got {coords!r}")
             x1, y1, x2, y2 = (float(c) for c in coords)
             frames.setdefault(frame, []).append([min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2)])
         if vid in out:
             raise AnnotationError(f"{source}: video {vid!r} appears under two keys")
         out[vid] = {str(f): frames[f] for f in sorted(frames)}
     return out
+
+
+def _finite_number(value: Any) -> bool:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int beyond float range
+        return False
 
 
 def _text(value: Any) -> str:

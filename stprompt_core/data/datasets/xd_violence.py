@@ -51,16 +51,16 @@ def labels_from_name(name: str) -> list[str]:
     """Dataset labels encoded in a video name, in order (``[..._label_B2-G-0]`` -> ``["B2", "G"]``).
 
     Raises:
-        ValueError: no ``_label_`` part, or a token that is not a valid label.
+        AnnotationError: no ``_label_`` part, or a token that is not a valid label.
     """
     if LABEL_MARK not in name:
-        raise ValueError(f"video name {name!r} has no '{LABEL_MARK}' part")
+        raise AnnotationError(f"video name {name!r} has no '{LABEL_MARK}' part")
     tokens = [t for t in name.rsplit(LABEL_MARK, 1)[1].split("-") if t != "0"]
     valid = class_labels(DATASET)
     if tokens == [NORMAL]:
         return tokens
     if not tokens or NORMAL in tokens or any(t not in valid for t in tokens):
-        raise ValueError(f"video name {name!r}: label {name.rsplit(LABEL_MARK, 1)[1]!r} is not 'A' "
+        raise AnnotationError(f"video name {name!r}: label {name.rsplit(LABEL_MARK, 1)[1]!r} is not 'A' "
                          f"or one to three of {valid[1:]} joined by '-'")
     return tokens
 
