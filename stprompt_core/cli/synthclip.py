@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -108,21 +109,36 @@ def parse_recipe(items: list[str]) -> dict[str, object]:
     from stprompt_core.synthclip.settings import SynthClipSettings
 
     defaults = SynthClipSettings()
+    names = sorted(f.name for f in dataclasses.fields(SynthClipSettings))
     out: dict[str, object] = {}
     for item in items:
         key, sep, text = item.partition("=")
-        if not sep or not hasattr(defaults, key.strip()):
-            names = sorted(f.name for f in dataclasses.fields(SynthClipSettings))
+        key = key.strip()
+        if not sep or key not in names:  # (hasattr also let methods and dunders through)
             raise ValueError(f"--set {item!r}: expected FIELD=VALUE with FIELD one of {names}")
-        key, current = key.strip(), getattr(defaults, key.strip())
+        current = getattr(defaults, key)
+        if isinstance(current, tuple):
+            expected = f"{len(current)} comma-separated {type(current[0]).__name__}s"
+        else:
+            expected = f"a {type(current).__name__}"
         try:
-            if isinstance(current, tuple):
-                out[key] = tuple(type(current[0])(v) for v in text.split(","))
-            else:
-                out[key] = type(current)(text)
+            out[key] = _recipe_value(current, text)
         except ValueError:
-            raise ValueError(f"--set {item!r}: {key} takes a {type(current).__name__}") from None
+            raise ValueError(f"--set {item!r}: {key} takes {expected}") from None
     return out
+
+
+def _recipe_value(current: object, text: str) -> object:
+    """``text`` read as the type of ``current`` (a tuple: comma-separated, as many); ValueError otherwise."""
+    if isinstance(current, tuple):
+        value = tuple(type(current[0])(v) for v in text.split(","))
+        if len(value) != len(current):
+            raise ValueError(text)
+    else:
+        value = type(current)(text)
+    if any(isinstance(v, float) and not math.isfinite(v) for v in (value if isinstance(value, tuple) else (value,))):
+        raise ValueError(text)
+    return value
 
 
 def synthclip_config(preset: str, seed: int, model: str | None = None, out: str | None = None):

@@ -249,3 +249,51 @@ def test_a_rejected_set_exits_2_naming_the_key_and_writes_nothing(key, text):
                 assert os.listdir(tmp) == [], (command, os.listdir(tmp))
         finally:
             os.chdir(cwd)
+
+
+@given(key=st.sampled_from(["steps", "lr", "event_loss", "corpus_anomaly_frames", "__init__", "__doc__", "replace"])
+       | typed_text, text=typed_text)
+@example(key="__init__", text="x")  # hasattr let a method through: TypeError
+@example(key="corpus_anomaly_frames", text="16")  # a 1-tuple for a (min, max) range
+@example(key="lr", text="nan")
+def test_a_synthclip_recipe_set_is_typed_or_refused_naming_it(key, text):
+    from stprompt_core.cli.synthclip import parse_recipe
+    from stprompt_core.synthclip.settings import SynthClipSettings
+
+    item = f"{key}={text}"
+    try:
+        got = parse_recipe([item])
+    except ValueError as exc:
+        assert str(exc).startswith(f"--set {item!r}: ")
+        return
+    (name, value), = got.items()
+    default = getattr(SynthClipSettings(), name)
+    assert type(value) is type(default)
+    if isinstance(default, tuple):
+        assert len(value) == len(default) and all(type(v) is type(default[0]) for v in value)
+
+
+@settings(max_examples=10)
+@given(text=typed_text)
+@example(text="nan")
+def test_a_rejected_synthclip_set_exits_2_and_writes_nothing(text):
+    from stprompt_core.cli.synthclip import parse_recipe
+
+    item = f"lr={text}"
+    try:
+        parse_recipe([item])
+    except ValueError:
+        pass
+    else:
+        assume(False)  # an accepted recipe would train
+    cwd = os.getcwd()
+    with tempfile.TemporaryDirectory() as tmp:
+        os.chdir(tmp)
+        try:
+            err = io.StringIO()
+            with contextlib.redirect_stderr(err):
+                rc = main(["synthclip", "train", "--preset", "tiny", "--set", item])
+            assert rc == 2 and "lr takes a float" in err.getvalue(), err.getvalue()
+            assert os.listdir(tmp) == []
+        finally:
+            os.chdir(cwd)
