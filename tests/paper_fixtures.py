@@ -8,9 +8,9 @@ The paper-profile rehearsal (``tests/integration/test_paper_rehearsal.py``) runs
 
 Every video shows the same kind of scene: a static blocky background and a slow "walker"
 (normal motion everywhere); abnormal videos add a bright square that jumps around during
-the abnormal event, whose bounding box is what UCF-Crime's boxes file records. Training
-videos are :data:`TRAIN_FRAMES` long and evaluated videos :data:`EVAL_FRAMES`: the ViT-B/16
-forward on CPU is the cost, and multi-crop extraction multiplies the frames it sees.
+the abnormal event, whose bounding box is what UCF-Crime's boxes file records. Videos are
+short (:func:`video_length`): the ViT-B/16 forward on CPU is the cost, and the paper profiles'
+ten-crop extraction multiplies the training frames it sees by ten.
 """
 
 from __future__ import annotations
@@ -21,10 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-TRAIN_FRAMES = 32  # two 16-frame snippets
-EVAL_FRAMES = 48  # three snippets: the event covers part of the video, so frame AUC is defined
-TRAIN_EVENT = (8, 24)  # half-open frames of the event in abnormal training videos (never annotated)
+EVAL_FRAMES = 48  # val/test videos: three 16-frame snippets, the event covers the middle one and a half
 EVENT = (16, 40)  # half-open frames of the event in abnormal val/test videos; files write "16 39"
+TRAIN_EVENT = (8, 24)  # the event in abnormal training videos (32 frames; never annotated)
 BOX_STRIDE = 16  # Liu & Ma box every 16th frame
 
 
@@ -36,11 +35,12 @@ class Release:
     dataset: str
     splits: dict[str, dict[str, int]]  # split -> {video id: label}
     frame_size: tuple[int, int]  # (width, height) of every video
+    classes: dict[str, list[str]]  # video id -> the dataset's labels of the video, in order
     boxed: dict[str, list[int]] = field(default_factory=dict)  # video id -> frames with boxes
 
-    def frames(self, split: str) -> int:
-        """Frames of every video of ``split``."""
-        return TRAIN_FRAMES if split == "train" else EVAL_FRAMES
+    def frames(self, split: str, label: int) -> int:
+        """Frames of a video of ``split`` with video label ``label``."""
+        return video_length(split, label)
 
     def expect_args(self) -> list[str]:
         """``--expect SPLIT=TOTAL:ABNORMAL:NORMAL`` arguments of ``stprompt data check`` for this release."""
@@ -52,6 +52,21 @@ class Release:
 
 
 # ---------------------------------------------------------------- videos
+
+
+def video_length(split: str, label: int) -> int:
+    """Frames of a fixture video. Training videos: 16 (normal, one snippet) or 32 (abnormal, two),
+    so training batches pad videos of different lengths and each costs 10 or 20 crops; val/test: 48."""
+    if split != "train":
+        return EVAL_FRAMES
+    return 32 if label else 16
+
+
+def event_frames(split: str, label: int) -> tuple[int, int] | None:
+    """Half-open frames of the abnormal event of a fixture video, ``None`` for a normal one."""
+    if not label:
+        return None
+    return TRAIN_EVENT if split == "train" else EVENT
 
 
 def scene_frames(width: int, height: int, seed: int, n: int,
@@ -106,6 +121,11 @@ def write_frame_folder(folder: Path, frames: np.ndarray) -> None:
         Image.fromarray(frame).save(folder / f"{i:03d}.jpg", quality=90)
 
 
+def binary_classes(splits: dict[str, dict[str, int]]) -> dict[str, list[str]]:
+    """``{video id: ["abnormal"] or ["normal"]}``: the labels of ShanghaiTech and UBnormal videos."""
+    return {vid: ["abnormal" if label else "normal"] for videos in splits.values() for vid, label in videos.items()}
+
+
 def put_text(root: Path, rel: str, text: str) -> Path:
     path = root / rel
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -113,12 +133,10 @@ def put_text(root: Path, rel: str, text: str) -> Path:
     return path
 
 
-def _video(root: Path, rel: str, size: tuple[int, int], seed: int, split: str, abnormal: bool,
+def _video(root: Path, rel: str, size: tuple[int, int], seed: int, split: str, label: int,
            fps: int) -> dict[int, list[float]]:
-    """Render and encode one video of ``split``; returns its event boxes."""
-    n = TRAIN_FRAMES if split == "train" else EVAL_FRAMES
-    event = (TRAIN_EVENT if split == "train" else EVENT) if abnormal else None
-    frames, boxes = scene_frames(size[0], size[1], seed, n, event)
+    """Render and encode one video of ``split`` with video label ``label``; returns its event boxes."""
+    frames, boxes = scene_frames(size[0], size[1], seed, video_length(split, label), event_frames(split, label))
     encode_video(root / rel, frames, fps)
     return boxes
 
@@ -146,7 +164,7 @@ def write_ucf_crime(root: Path) -> Release:
     seed, boxes = 0, {}
     for split, videos in (("train", train), ("test", test)):
         for rel, (_, label) in videos.items():
-            event = _video(root, rel, (320, 240), seed, split, bool(label), fps=30)
+            event = _video(root, rel, (320, 240), seed, split, label, fps=30)
             boxes = event if "Arson011" in rel else boxes
             seed += 1
     put_text(root, f"{splits_dir}/Anomaly_Train.txt", "".join(f"{line}\n" for line, _ in train.values()))
@@ -159,7 +177,9 @@ def write_ucf_crime(root: Path) -> Release:
     (root / "ucf_crime_boxes.pkl").write_bytes(pickle.dumps({"Arson011_x264.mp4": rows}, protocol=2))
     ids = {split: {Path(rel).stem: label for rel, (_, label) in videos.items()}
            for split, videos in (("train", train), ("test", test))}
-    return Release(root, "ucf_crime", ids, (320, 240), boxed={"Arson011_x264": boxed})
+    classes = {"Abuse001_x264": ["Abuse"], "Arrest001_x264": ["Arrest"], "Normal_Videos001_x264": ["Normal"],
+               "Normal_Videos002_x264": ["Normal"], "Arson011_x264": ["Arson"], "Normal_Videos_003_x264": ["Normal"]}
+    return Release(root, "ucf_crime", ids, (320, 240), classes, boxed={"Arson011_x264": boxed})
 
 
 # ---------------------------------------------------------------- XD-Violence
@@ -179,13 +199,16 @@ def write_xd_violence(root: Path) -> Release:
     seed = 0
     for split, videos in (("train", XD_TRAIN), ("test", XD_TEST)):
         for rel, label in videos.items():
-            _video(root, f"{split}/{rel}", (640, 360), seed, split, bool(label), fps=24)
+            _video(root, f"{split}/{rel}", (640, 360), seed, split, label, fps=24)
             seed += 1
     abnormal_test = next(Path(rel).stem for rel, label in XD_TEST.items() if label)
     put_text(root, "annotations.txt", f"{abnormal_test} {EVENT[0]} {EVENT[1] - 1}\n")
     ids = {split: {Path(rel).stem: label for rel, label in videos.items()}
            for split, videos in (("train", XD_TRAIN), ("test", XD_TEST))}
-    return Release(root, "xd_violence", ids, (640, 360))
+    classes = {vid: ["A"] for labels in ids.values() for vid in labels}
+    classes |= {"Bad.Boys.1995__#01-11-55_01-12-40_label_B2-0-0": ["B2"], "v=jR6x0pcq3dE__#1_label_B1-G-0": ["B1", "G"],
+                "Black.Hawk.Down.2001__#02-01-10_02-02-05_label_B2-0-0": ["B2"]}
+    return Release(root, "xd_violence", ids, (640, 360), classes)
 
 
 # ---------------------------------------------------------------- UBnormal
@@ -207,15 +230,16 @@ def write_ubnormal(root: Path) -> Release:
             put_text(root, f"scripts/{kind}_{UBN_LIST_WORDS[split]}_video_names.txt", "".join(f"{n}\n" for n in names))
         for name, label in videos.items():
             scene = f"Scene{name.split('_')[2]}"
-            _video(root, f"{scene}/{name}.mp4", (1080, 720), seed, split, bool(label), fps=30)
+            _video(root, f"{scene}/{name}.mp4", (1080, 720), seed, split, label, fps=30)
             seed += 1
             if label:  # two objects; their union is the event
-                event = TRAIN_EVENT if split == "train" else EVENT
+                event = event_frames(split, label)
                 tracks = np.array([[0, event[0], event[1] - 1], [1, event[0] + 4, event[1] - 5]], np.float64)
                 path = root / scene / f"{name}_annotations" / f"{name}_tracks.txt"
                 path.parent.mkdir(parents=True, exist_ok=True)
                 np.savetxt(path, tracks, delimiter=",")
-    return Release(root, "ubnormal", {s: dict(v) for s, v in UBN_SPLITS.items()}, (1080, 720))
+    return Release(root, "ubnormal", {s: dict(v) for s, v in UBN_SPLITS.items()}, (1080, 720),
+                   binary_classes(UBN_SPLITS))
 
 
 # ---------------------------------------------------------------- ShanghaiTech
@@ -237,8 +261,7 @@ def write_shanghaitech(root: Path) -> Release:
     seed = 0
     for split, videos in SHT_SPLITS.items():
         for vid, label in videos.items():
-            n = TRAIN_FRAMES if split == "train" else EVAL_FRAMES
-            event = (TRAIN_EVENT if split == "train" else EVENT) if label else None
+            n, event = video_length(split, label), event_frames(split, label)
             frames, _ = scene_frames(856, 480, seed, n, event)
             seed += 1
             if len(vid) == len("01_0014"):  # from the original test set
@@ -251,7 +274,8 @@ def write_shanghaitech(root: Path) -> Release:
                 encode_video(root / "training" / "videos" / f"{vid}.avi", frames, fps=24)
     put_text(root, "SH_Train_new.txt", "".join(f"{vid}\n" for vid in SHT_SPLITS["train"]))
     put_text(root, "SH_Test_NEW.txt", "".join(f"{vid}\n" for vid in SHT_SPLITS["test"]))
-    return Release(root, "shanghaitech", {s: dict(v) for s, v in SHT_SPLITS.items()}, (856, 480))
+    return Release(root, "shanghaitech", {s: dict(v) for s, v in SHT_SPLITS.items()}, (856, 480),
+                   binary_classes(SHT_SPLITS))
 
 
 WRITERS = {"ucf_crime": write_ucf_crime, "xd_violence": write_xd_violence, "ubnormal": write_ubnormal,

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from stprompt_core.classes import class_index
 from stprompt_core.cli import main
 from stprompt_core.config import DATA_ROOT_ENV, load_config
 from stprompt_core.data.manifest import load_manifest
@@ -61,33 +62,41 @@ def rehearse(profile: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caps
     for split, labels in release.splits.items():
         assert {v.id: v.label for v in manifest.split(split)} == labels, split
         for v in manifest.split(split):
-            assert (release.root / v.path).is_file(), v.path
+            assert (release.root / v.path).exists(), v.path  # a video file or a frame folder
+            assert v.class_list() == release.classes[v.id], v.id
             if split in ("val", "test") and v.label:
                 assert v.intervals, f"{v.id}: abnormal {split} video without intervals"
     assert {v.id: sorted(int(f) for f in v.boxes) for v in manifest.videos if v.boxes} == release.boxed
     assert run_cli(["data", "check", profile, "--root", str(release.root), *release.expect_args()]) == 0
 
-    # extract: the profile's geometry in the store
+    # extract: the profile's geometry and views in the store, and a clean summary
+    capsys.readouterr()
     assert run_cli(["extract", "--profile", profile, "--no-progress", *sets()]) == 0
+    summary = capsys.readouterr().out
+    assert "warning" not in summary, summary
     store = FeatureStore(cfg.data.feature_store)
     assert (store.meta.embed_dim, list(store.meta.patch_grid)) == (EMBED_DIM, PATCH_GRID)
-    assert store.meta.top_k == cfg.extract.top_k_patches
+    assert (store.meta.top_k, store.meta.crops) == (cfg.extract.top_k_patches, cfg.extract.crops)
     assert store.meta.frame_size is not None and tuple(store.meta.frame_size) == release.frame_size
     K, P = cfg.extract.top_k_patches, PATCH_GRID[0] * PATCH_GRID[1]
     for split, labels in release.splits.items():
-        videos = {v.video_id: v for v in store.videos(split)}
-        assert {vid: v.label for vid, v in videos.items()} == labels, split
-        T = math.ceil(release.frames(split) / cfg.data.snippet_len)
-        for v in videos.values():
-            assert v.num_frames == release.frames(split)
-            assert v.frame_feats.shape == (T, EMBED_DIM)
-            assert v.patch_feats.shape == (T, K, EMBED_DIM)
-            assert v.patch_motion.shape == (T, P)
-            assert np.isfinite(v.frame_feats.astype(np.float32)).all()
-            if split == cfg.data.test_split:  # the annotation's inclusive "16 39" is frames [16, 40)
-                expected = np.zeros(v.num_frames, np.uint8)
-                expected[slice(*EVENT)] = v.label
-                np.testing.assert_array_equal(v.frame_gt, expected, err_msg=v.video_id)
+        views = cfg.extract.crops if split in cfg.extract.crop_splits else 1
+        assert store.meta.views_of(split) == views, split
+        for view in range(views):
+            videos = {v.video_id: v for v in store.videos(store.view_split(split, view))}
+            assert {vid: v.label for vid, v in videos.items()} == labels, (split, view)
+            for v in videos.values():
+                assert v.num_frames == release.frames(split, v.label)
+                assert v.classes == [class_index(profile, c) for c in release.classes[v.video_id]], v.video_id
+                T = math.ceil(v.num_frames / cfg.data.snippet_len)
+                assert v.frame_feats.shape == (T, EMBED_DIM)
+                assert v.patch_feats.shape == (T, K, EMBED_DIM)
+                assert v.patch_motion.shape == (T, P)
+                assert np.isfinite(v.frame_feats.astype(np.float32)).all()
+                if split == cfg.data.test_split:  # the annotation's inclusive "16 39" is frames [16, 40)
+                    expected = np.zeros(v.num_frames, np.uint8)
+                    expected[slice(*EVENT)] = v.label
+                    np.testing.assert_array_equal(v.frame_gt, expected, err_msg=v.video_id)
 
     # train one epoch, evaluate the test split
     assert run_cli(["train", "--profile", profile, "--run-dir", RUN_DIR, *sets()]) == 0
@@ -123,3 +132,7 @@ def test_paper_rehearsal_xd_violence(tmp_path, monkeypatch, capsys):
 
 def test_paper_rehearsal_ubnormal(tmp_path, monkeypatch, capsys):
     rehearse("ubnormal", tmp_path, monkeypatch, capsys)
+
+
+def test_paper_rehearsal_shanghaitech(tmp_path, monkeypatch, capsys):
+    rehearse("shanghaitech", tmp_path, monkeypatch, capsys)
