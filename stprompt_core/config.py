@@ -259,9 +259,9 @@ def load_config(profile: str = "tiny", overrides: Mapping[str, Any] | list[str] 
             ``["train.lr=1e-3"]``.
     """
     path = Path(profile)
-    if not (path.suffix in (".yaml", ".yml") and path.exists()):
+    if not (path.suffix in (".yaml", ".yml") and _exists(path)):
         path = CONFIG_DIR / f"{profile}.yaml"
-        if not path.exists():
+        if not _exists(path):
             near = difflib.get_close_matches(profile, available_profiles(), n=1)
             hint = f"; did you mean {near[0]!r}?" if near else ""
             raise ConfigError(f"unknown profile {profile!r}{hint} (available: {available_profiles()})")
@@ -278,6 +278,13 @@ def load_config(profile: str = "tiny", overrides: Mapping[str, Any] | list[str] 
     if overrides:
         apply_overrides(cfg, overrides)
     return cfg
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:  # e.g. a name longer than the file system allows
+        return False
 
 
 def config_from_dict(values: Mapping[str, Any]) -> Config:

@@ -24,7 +24,8 @@ from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from stprompt_core.cli import main
-from stprompt_core.config import CHOICES, Config, ConfigError, apply_overrides, load_config, valid_keys
+from stprompt_core.config import (CHOICES, Config, ConfigError, apply_overrides, available_profiles, load_config,
+                                  valid_keys)
 
 KEYS = valid_keys()
 SECTIONS = sorted({k.split(".")[0] for k in KEYS if "." in k})
@@ -197,6 +198,17 @@ def test_a_profile_file_is_read_or_refused_naming_it(content):
             assert str(path) in str(exc)
             return
         assert cfg.profile == "mine"
+
+
+@given(typed_text | st.sampled_from(["tiny", "tiny.yaml", "../configs/tiny", "/"]))
+@example("a" * 300)  # OSError: File name too long
+def test_a_profile_name_loads_or_is_refused_naming_it(profile):
+    try:
+        cfg = load_config(profile)
+    except ConfigError as exc:
+        assert repr(profile) in str(exc), str(exc)
+        return
+    assert cfg.profile in {"tiny", *available_profiles()}
 
 
 @pytest.mark.parametrize("overrides", [5, "train.lr=1", [b"train.lr=1"], [("train.lr", 1)]])
