@@ -56,6 +56,13 @@ def reached(*_args, **_kwargs):
     raise AssertionError("a notebook kernel was started for parameters that should have been refused")
 
 
+@contextlib.contextmanager
+def no_kernel():
+    """Fail the test, instead of executing notebooks, if the parameters get through."""
+    with mock.patch.object(papermill, "execute_notebook", reached), mock.patch.object(book, "ensure_kernel", reached):
+        yield
+
+
 @given(values)
 @example(("run_dir", 5))  # Path(5): TypeError from deep inside
 @example(("explorer_videos", "three"))  # ran notebooks 01-04, then failed in 05
@@ -117,8 +124,7 @@ def rejected(params: dict) -> bool:
 @example({"epochs": "ten"})
 def test_execute_notebooks_refuses_before_writing(params):
     assume(rejected(params))
-    with tempfile.TemporaryDirectory() as tmp, \
-            mock.patch.object(papermill, "execute_notebook", reached), mock.patch.object(book, "ensure_kernel", reached):
+    with tempfile.TemporaryDirectory() as tmp, no_kernel():
         out = Path(tmp) / "executed"
         try:
             book.execute_notebooks(out, params)
@@ -137,8 +143,7 @@ def test_stprompt_book_refuses_a_bad_parameter_and_writes_nothing(name, text):
 
     assume(rejected({"profile": "tiny", "run_dir": "_build/book/run", name: _parse_value(text)}))
     cwd = os.getcwd()
-    with tempfile.TemporaryDirectory() as tmp, \
-            mock.patch.object(papermill, "execute_notebook", reached), mock.patch.object(book, "ensure_kernel", reached):
+    with tempfile.TemporaryDirectory() as tmp, no_kernel():
         os.chdir(tmp)
         try:
             err = io.StringIO()
