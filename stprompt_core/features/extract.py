@@ -447,7 +447,8 @@ def _finalize(writer: FeatureStoreWriter, manifest: Manifest, summary: ExtractSu
     splits = sorted(p.name for p in parts.iterdir() if p.is_dir() and p.name != "tokens"
                     and any(p.glob("*.safetensors"))) if parts.exists() else []
     ids = {(e.split, e.id) for e in manifest.videos}
-    stale = [f"{s}/{f.stem}" for s in splits for f in (parts / s).glob("*.safetensors") if (s, f.stem) not in ids]
+    base = [s for s in splits if ".crop" not in s]  # view k of a split holds the same videos (store.view_split)
+    stale = [f"{s}/{f.stem}" for s in base for f in (parts / s).glob("*.safetensors") if (s, f.stem) not in ids]
     if stale:
         summary.warnings.append(f"{len(stale)} videos in the store are not in the manifest (e.g. {stale[0]})")
     return writer.finalize(splits) if splits else {}
