@@ -59,9 +59,18 @@ def write_json(path: str | Path, obj: Any) -> None:
         tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, default=_default) + "\n", encoding="utf-8")
 
 
+class DamagedJSONError(ValueError):
+    """A JSON file the package wrote cannot be parsed; the message names it."""
+
+
 def read_json(path: str | Path) -> Any:
-    with open(path, encoding="utf-8") as fh:
-        return json.load(fh)
+    """Parse a JSON file; a damaged one raises :class:`DamagedJSONError` naming it."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DamagedJSONError(f"{path} is not valid JSON ({exc}); it is damaged or was cut short: run the command "
+                               f"that wrote it again") from None
 
 
 def _default(obj: Any) -> Any:
