@@ -145,7 +145,7 @@ def main() -> None:
     prompts = build_prompt_set(bank, use_backgrounds=s0.use_backgrounds, use_augmentations=s0.use_augmentations,
                                class_names=s0.class_names, template=s0.template)
     crop = ctx.geometry  # the backbone's centre crop of the 150x112 frame
-    (rh, rw), (_, w), (_, ox) = crop.resized_hw, crop.input_hw, crop.offset
+    (_, rw), (_, w), (_, ox) = crop.resized_hw, crop.input_hw, crop.offset
     scale = ctx.frame_size[0] / rw
     crop_x = (-ox * scale, (-ox + w) * scale)  # frame columns the centre crop keeps
     rows: list[dict[str, Any]] = []

@@ -158,8 +158,9 @@ class LocalizeConfig:
     score_threshold: float = 0.5  # temporal score a frame must reach to count in TIoU (sigmoid midpoint)
     map_threshold: float = 0.5  # anomaly probability a pixel must reach to be boxed (project default)
     map_normalize: str = "none"  # "none" (probabilities as they are) or "minmax" (per frame, to [0, 1])
-    # True: each prompt group's softmax mass divided by its size (equal similarities -> 0.5); False:
-    # the summed abnormal mass, which a bank with more abnormal than normal prompts biases upwards
+    # True: each prompt group's softmax mass divided by its size (equal similarities -> 0.5; the paper
+    # profiles); False: the summed abnormal mass, which a bank with more abnormal than normal prompts
+    # biases upwards (project default, what the workshop threshold was chosen with)
     balance_groups: bool = False
     box_mode: str = "largest"  # "largest" component (UCF-Crime frames carry one box) or "all"
     min_area: float = 0.0  # components under this fraction of the frame are dropped
@@ -172,7 +173,8 @@ class LocalizeConfig:
     # windows of the frame the maps come from (localize.windows): "stored" (the store's tokens: the
     # backbone's own transform, CLIP's centre crop), or re-encoded from the videos so the map covers
     # the whole frame: "squash", "pad" (open_clip's longest) or "tiles" (input-sized windows across
-    # the long side, averaged where they overlap). Square workshop frames: all the same window
+    # the long side, averaged where they overlap). Square workshop frames: all the same window. The
+    # paper profiles use 3 tiles (measured: benchmarks/results/localize_views.json)
     view: str = "stored"
     n_tiles: int = 0  # view "tiles": windows along the long side; 0 = the fewest that cover it
     split: str = ""  # "" -> data.test_split

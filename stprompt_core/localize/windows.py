@@ -17,8 +17,9 @@ can be found there. The views:
 Every view but ``stored`` re-encodes the sampled frames from the videos
 (:func:`encode_windows`); each window gives a patch map, and
 :func:`~stprompt_core.localize.retrieval.views_heatmap` places them on the frame, averaging
-where windows overlap. On a frame with the input's aspect ratio all views but ``pad``'s
-rounding are the same single window.
+where windows overlap. On a frame with the input's aspect ratio all views are the same
+single window. The paper profiles use three tiles, chosen on 4:3 SynthVAD frames
+(``benchmarks/select_localize_view.py``, ``benchmarks/results/localize_views.json``).
 """
 
 from __future__ import annotations
