@@ -52,7 +52,7 @@ class LLMBackend(Protocol):
 
 
 class StaticBackend:
-    """The curated bank (``data_manifests/prompts/<dataset>.json``) or a given bank file."""
+    """The curated bank (``stprompt_core/prompts/banks/<dataset>.json``) or a given bank file."""
 
     name = "static"
 

@@ -2,9 +2,9 @@
 
 A bank holds, for one dataset, *normal background descriptions* ("a photo of a road",
 "a wall", ...) and, per anomaly class, *abnormal event augmentations* ("a man punching
-another man", ...), plus where the text came from. Curated banks live in
-``data_manifests/prompts/<dataset>.json``; ``stprompt prompts`` writes generated ones in
-the same format. The format is documented in ``data_manifests/prompts/README.md``::
+another man", ...), plus where the text came from. Curated banks ship inside the package,
+``stprompt_core/prompts/banks/<dataset>.json``; ``stprompt prompts`` writes generated ones in
+the same format. The format is documented in ``stprompt_core/prompts/banks/README.md``::
 
     {
       "schema_version": 1,
@@ -34,8 +34,8 @@ from stprompt_core.classes import class_labels, class_prompts
 from stprompt_core.io import read_json, write_json
 
 BANK_SCHEMA_VERSION = 1
-# Curated banks: <repo>/data_manifests/prompts/<dataset>.json (outside the package).
-CURATED_DIR = Path(__file__).resolve().parents[2] / "data_manifests" / "prompts"
+# Curated banks: package data (pyproject.toml [tool.setuptools.package-data]), so installs carry them.
+CURATED_DIR = Path(__file__).resolve().parent / "banks"
 MAX_PROMPT_CHARS = 120  # one prompt must fit CLIP's 77-token context comfortably
 PROVENANCE_KINDS = ("curated", "generated")
 _REQUIRED_PROVENANCE = {
@@ -93,7 +93,7 @@ def anomaly_labels(dataset: str) -> list[str]:
 
 
 def curated_bank_path(dataset: str, root: str | Path | None = None) -> Path:
-    """Where the curated bank of ``dataset`` lives (``data_manifests/prompts/<dataset>.json``)."""
+    """Where the curated bank of ``dataset`` lives (``stprompt_core/prompts/banks/<dataset>.json``)."""
     return Path(root or CURATED_DIR) / f"{dataset}.json"
 
 
@@ -126,7 +126,7 @@ def load_curated_bank(dataset: str, root: str | Path | None = None) -> PromptBan
     path = curated_bank_path(dataset, root)
     if not path.exists():
         raise FileNotFoundError(f"no curated prompt bank for dataset {dataset!r} at {path} "
-                                f"(the banks ship in the repository's data_manifests/prompts/; pass a bank path)")
+                                f"(the curated banks ship in the package's prompts/banks/; pass a bank path)")
     return load_bank(path, dataset)
 
 

@@ -1,7 +1,9 @@
 import json
+from pathlib import Path
 
 import pytest
 
+import stprompt_core
 from stprompt_core.classes import class_labels
 from stprompt_core.prompts.bank import (BankError, PromptBank, bank_from_dict, curated_bank_path, load_bank,
                                         load_curated_bank)
@@ -115,5 +117,6 @@ def test_save_round_trip_and_refuses_invalid(tmp_path):
     assert not (tmp_path / "c.json").exists()
 
 
-def test_curated_path_is_in_data_manifests():
-    assert curated_bank_path("ucf_crime").parts[-3:] == ("data_manifests", "prompts", "ucf_crime.json")
+def test_curated_banks_live_inside_the_package():
+    package = Path(stprompt_core.__file__).resolve().parent
+    assert curated_bank_path("ucf_crime") == package / "prompts" / "banks" / "ucf_crime.json"
