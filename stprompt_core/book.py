@@ -187,6 +187,28 @@ def ensure_kernel() -> str:
     return KERNEL_NAME
 
 
+def kernel_manager_config():
+    """papermill's kernel settings: CurveZMQ keys for each kernel's sockets where the stack has them.
+
+    ipykernel (>= 7) prints ``[IPKernelApp] WARNING | Kernel is running over TCP without
+    encryption`` on stderr when the kernel manager hands it no CurveZMQ keys, once per
+    notebook. jupyter_client (>= 8.10) provisions keys when ``transport_encryption`` is
+    ``auto`` and the kernelspec declares ``supported_encryption: curve`` (``ipykernel
+    install`` writes that). Where pyzmq lacks CURVE or jupyter_client predates the setting,
+    the default stays and so does the warning, which is then true.
+
+    Returns:
+        a ``traitlets.config.Config`` for ``papermill.execute_notebook(config=...)``.
+    """
+    import zmq
+    from jupyter_client.manager import KernelManager
+    from traitlets.config import Config
+
+    if not zmq.has("curve") or "transport_encryption" not in KernelManager.class_trait_names():
+        return Config()
+    return Config({"KernelManager": {"transport_encryption": "auto"}})
+
+
 def execute_notebooks(out_dir: str | Path, parameters: Mapping[str, Any], notebooks: list[str] | None = None,
                       src_dir: str | Path | None = None, timeout: int = 1800,
                       log=print) -> dict[str, float]:
@@ -211,6 +233,7 @@ def execute_notebooks(out_dir: str | Path, parameters: Mapping[str, Any], notebo
             t0 = time.perf_counter()
             papermill.execute_notebook(str(src_dir / f"{name}.ipynb"), str(out_dir / f"{name}.ipynb"),
                                        parameters=dict(parameters), kernel_name=kernel, cwd=str(Path.cwd()),
+                                       config=kernel_manager_config(),
                                        execution_timeout=timeout, progress_bar=False)
             strip_cdn_scripts(out_dir / f"{name}.ipynb")
             times[name] = round(time.perf_counter() - t0, 1)
