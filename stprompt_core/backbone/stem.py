@@ -123,14 +123,16 @@ def _has_text_tower(path: str) -> bool:
 @contextlib.contextmanager
 def quiet_loading():
     """Silence open_clip's and transformers' loading reports (meant for pretrained checkpoints)
-    while a model is built on purpose without, or before, its weights."""
+    and transformers' "Loading weights" progress bar while a model is built on purpose
+    without, or before, its weights."""
     level = logging.root.level
     logging.root.setLevel(logging.ERROR)
     try:
         from transformers.utils import logging as hf_logging
 
-        hf_level = hf_logging.get_verbosity()
+        hf_level, hf_bars = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
         hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
     except ImportError:
         hf_logging = None
     try:
@@ -139,3 +141,5 @@ def quiet_loading():
         logging.root.setLevel(level)
         if hf_logging is not None:
             hf_logging.set_verbosity(hf_level)
+            if hf_bars:
+                hf_logging.enable_progress_bar()
