@@ -2,7 +2,8 @@
 
 For each stage (SynthVAD render, SynthCLIP training, extraction, temporal training,
 evaluation, localization, book build) an uninterrupted reference run, then per trial: the
-stage's ``stprompt`` command killed at a seeded random instant of its measured duration,
+stage's ``stprompt`` command killed at a seeded random instant of its measured duration (in
+CPU seconds of its process tree, so the point in the work does not move with the load),
 rerun to completion, and its working tree compared with the reference's
 (``tests/faults_harness.py`` says what "equal" means for each file).
 
@@ -41,6 +42,7 @@ from tests.faults_harness import (STAGE_NAMES, STAGES, Harness, Trial, kill_inst
 WORK = Path(__file__).resolve().parent / "_work" / "faults"
 DEFINITIONS = {
     "kills": "kills that landed (the command was still running at the instant)",
+    "instants": "CPU seconds of the stage's process tree, stratified uniform over [0, span x the reference's)",
     "recovered": "of those, reruns of the same command that exited 0",
     "outputs_equal": "of those, working trees equal to the reference (nothing lost, nothing stray, every file equal)",
     "lost_files": "reference paths missing after the reruns, summed over the stage's trials",
@@ -84,8 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--stages", nargs="+", default=list(STAGE_NAMES), choices=STAGE_NAMES, metavar="STAGE",
                    help=f"stages to kill ({', '.join(STAGE_NAMES)}); earlier ones still get a reference run")
     p.add_argument("--span", type=float, default=0.95,
-                   help="kill instants over [0, SPAN x the reference's seconds) (below 1: a rerun is as often "
-                        "a little faster as slower than its reference)")
+                   help="kill instants over [0, SPAN x the reference's CPU seconds) (below 1: a run uses a "
+                        "little more or less CPU than its reference)")
     p.add_argument("--budget-min", type=float, default=30.0,
                    help="sweep time; each stage starts no trial that would overrun its share (0: no limit)")
     p.add_argument("--work", default=str(WORK), help="work folder (references, trials, logs)")
@@ -112,9 +114,10 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     stages = [s.name for s in STAGES if s.name in args.stages]
     for name in stages:
-        print(f"[faults] reference {name}: {h.reference(name):.1f} s", flush=True)
+        cpu = h.reference(name)
+        print(f"[faults] reference {name}: {h.durations[name]:.1f} s, {cpu:.1f} CPU s", flush=True)
     refs_seconds = round(time.perf_counter() - start, 1)
-    instants = {name: kill_instants(h.durations[name], args.kills, args.seed, STAGE_NAMES.index(name), args.span)
+    instants = {name: kill_instants(h.cpu[name], args.kills, args.seed, STAGE_NAMES.index(name), args.span)
                 for name in stages}
     trials: dict[str, list[Trial]] = {name: [] for name in stages}
     cost = {name: 1.6 * h.durations[name] + 5 for name in stages}  # a trial's seconds, re-measured as they run
@@ -132,7 +135,8 @@ def main(argv: list[str] | None = None) -> int:
                          "env": "OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 TQDM_DISABLE=1 HF_*_OFFLINE=1",
                          "commands": {name: "stprompt " + " ".join(stage(name).argv) for name in stages}},
             "definitions": DEFINITIONS, "code": code_info, "machine": machine_facts,
-            "reference_seconds": {name: h.durations[name] for name in stages}, "references_total_s": refs_seconds,
+            "reference_seconds": {name: h.durations[name] for name in stages},
+            "reference_cpu_seconds": {name: h.cpu[name] for name in stages}, "references_total_s": refs_seconds,
             "sweep_seconds": round(time.perf_counter() - start, 1),
             "stages": {name: summarize(trials[name]) for name in stages},
             "trials": {name: [trial_record(t) for t in trials[name]] for name in stages},
@@ -155,8 +159,8 @@ def main(argv: list[str] | None = None) -> int:
             spent[name] += cost[name]
             trials[name].append(t)
             status = "ok" if t.recovered and t.equal else f"FAILED ({t.failure()})"
-            print(f"[faults] {name} kill {r + 1} at {t.kill_at:.2f} s"
-                  f"{'' if t.landed else ' (had finished)'}: {status}", flush=True)
+            print(f"[faults] {name} kill {r + 1} at {t.kill_at:.2f} CPU s"
+                  f"{f' ({t.kill_wall:.2f} s)' if t.landed else ' (had finished)'}: {status}", flush=True)
         rounds = r + 1
         record(False, rounds, None)
     short = {name: len(trials[name]) for name in stages if len(trials[name]) < args.kills}

@@ -15,7 +15,9 @@ For stage ``i`` of :data:`STAGES`, numbered as the work flows:
     2. kill        copy the same tree to a trial folder, start the command, and at an
                    instant drawn from the seeded RNG (stratified over ``[0, duration)``)
                    SIGKILL its whole process tree (stopped first, so no child escapes:
-                   papermill's kernels run in sessions of their own);
+                   papermill's kernels run in sessions of their own). Durations and
+                   instants are CPU seconds of the process tree, so a kill lands at the
+                   same point of the work however busy the machine is;
     3. rerun       run the same command there to completion;
     4. compare     the trial tree against the reference tree, path by path
                    (:func:`compare_trees`): nothing missing (``lost``), nothing extra
@@ -25,8 +27,12 @@ For stage ``i`` of :data:`STAGES`, numbered as the work flows:
 
 Equal means: bytes, except where a :class:`Rule` says otherwise: JSON with named fields
 dropped (timings, timestamps, the checkout's git state, which other commits change during
-a sweep), feature stores compared array by array (:func:`assert_same_stores` of the
-extraction tests: features up to batch rounding), executed notebooks by their cells.
+a sweep, a lock holder's pid) and recorded file hashes checked against the trial's own
+files, safetensors by header and tensor bytes (the header's metadata order is random per
+process), feature stores array by array (:func:`assert_same_stores` of the extraction
+tests: features up to batch rounding), executed notebooks by their cells, and the book's
+HTML and staged sources by presence. The fields and files are listed in :data:`STAGES`
+and :data:`COMMON_RULES`.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ import hashlib
 import importlib.util
 import json
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -204,10 +211,15 @@ def copy_tree(src: Path, dst: Path) -> None:
     shutil.copytree(src, dst, symlinks=True)
 
 
-def run_to_end(command: list[str], cwd: Path, env: dict[str, str], log: Path, timeout: float) -> tuple[int, float]:
-    """Run ``command`` in ``cwd`` to completion; returns (exit status, seconds). Output goes to ``log``."""
+def run_to_end(command: list[str], cwd: Path, env: dict[str, str], log: Path, timeout: float
+               ) -> tuple[int, float, float]:
+    """Run ``command`` in ``cwd`` to completion; output goes to ``log``.
+
+    Returns:
+        (exit status, wall seconds, CPU seconds of the process and every descendant it waited for).
+    """
     log.parent.mkdir(parents=True, exist_ok=True)
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), _children_cpu()
     with open(log, "wb") as out:
         proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)
@@ -217,27 +229,55 @@ def run_to_end(command: list[str], cwd: Path, env: dict[str, str], log: Path, ti
             kill_tree(proc.pid)
             proc.wait()
             rc = -9
-    return rc, time.perf_counter() - t0
+    return rc, time.perf_counter() - t0, _children_cpu() - cpu0
 
 
-def run_and_kill(command: list[str], cwd: Path, env: dict[str, str], log: Path, at: float) -> bool:
-    """Start ``command`` in ``cwd`` and SIGKILL its process tree ``at`` seconds later.
+def _children_cpu() -> float:
+    """User + system CPU seconds of this process's waited-for children (and theirs)."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds used so far by ``pid`` and its descendants (those alive and those they reaped)."""
+    import psutil
+
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0.0
+    total = 0.0
+    for p in procs:
+        try:
+            t = p.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += t.user + t.system + t.children_user + t.children_system
+    return total
+
+
+def run_and_kill(command: list[str], cwd: Path, env: dict[str, str], log: Path, at_cpu: float,
+                 poll_s: float = 0.01) -> float | None:
+    """Start ``command`` in ``cwd`` and SIGKILL its process tree once the tree has used
+    ``at_cpu`` CPU seconds: a point in the stage's work that does not move with the load other
+    jobs put on the machine (wall-clock instants would land mostly in imports when it is busy).
 
     Returns:
-        Whether the kill landed (False: the command had already exited).
+        Wall seconds from the start to the kill; None when the command exited first.
     """
     log.parent.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
     with open(log, "wb") as out:
         proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)
-        try:
-            proc.wait(timeout=at)
-            return False
-        except subprocess.TimeoutExpired:
-            pass
-        kill_tree(proc.pid)
-        proc.wait()
-    return True
+        while proc.poll() is None:
+            if tree_cpu_seconds(proc.pid) >= at_cpu:
+                kill_tree(proc.pid)
+                proc.wait()
+                return round(time.perf_counter() - t0, 3)
+            time.sleep(poll_s)
+    return None
 
 
 def kill_tree(pid: int) -> None:
@@ -473,7 +513,8 @@ def compare_trees(st: Stage, ref: Path, trial: Path) -> Comparison:
 def kill_instants(duration: float, n: int, seed: int, stage_index: int, span: float = 1.0) -> list[float]:
     """``n`` kill instants over ``[0, span * duration)``: one uniform draw in each of ``n`` equal
     slices (stratified, so a few kills still cover the whole run), in random order; seeded by
-    ``(seed, stage_index)``."""
+    ``(seed, stage_index)``. The harness measures durations and instants in CPU seconds of the
+    stage's process tree (:func:`run_and_kill`)."""
     rng = np.random.default_rng([seed, stage_index])
     edges = (np.arange(n) + rng.random(n)) / n * span * duration
     return [round(float(t), 3) for t in rng.permutation(edges)]
@@ -482,7 +523,8 @@ def kill_instants(duration: float, n: int, seed: int, stage_index: int, span: fl
 @dataclass
 class Trial:
     stage: str
-    kill_at: float
+    kill_at: float  # CPU seconds of the stage's process tree (-1: no kill)
+    kill_wall: float | None = None  # wall seconds from its start to the kill
     landed: bool = False
     recovered: bool = False
     equal: bool = False
@@ -498,7 +540,8 @@ class Trial:
         c = self.comparison
         kind = ("rerun failed" if not self.recovered else "files lost" if c.lost else "outputs differ" if c.different
                 else "stray files")
-        return {"stage": self.stage, "kind": kind, "kill_at_s": self.kill_at, "kill_landed": self.landed,
+        return {"stage": self.stage, "kind": kind, "kill_at_cpu_s": self.kill_at, "kill_at_wall_s": self.kill_wall,
+                "kill_landed": self.landed,
                 "rerun_exit": self.rerun_rc, "rerun_error": self.error or None,
                 "lost": c.lost[:20], "stray": c.stray[:20], "temporaries": c.temporaries[:20],
                 "different": dict(list(c.different.items())[:20])}
@@ -521,7 +564,8 @@ class Harness:
         self.prefix = ([sys.executable, "-m", "stprompt_core.cli"] if self.code or not stprompt.exists()
                        else [str(stprompt)])  # the command every run starts with
         self.timeout_factor, self.min_timeout = timeout_factor, min_timeout
-        self.durations: dict[str, float] = {}
+        self.durations: dict[str, float] = {}  # wall seconds of the reference runs
+        self.cpu: dict[str, float] = {}  # their CPU seconds (the scale of the kill instants)
 
     def ref(self, name: str) -> Path:
         return self.work / "ref" / name
@@ -544,27 +588,35 @@ class Harness:
 
     def reference(self, name: str) -> float:
         """Run stage ``name`` uninterrupted (and every earlier stage without a reference yet);
-        returns its seconds. A finished reference is reused (its time from ``ref/<stage>.done.json``)."""
+        returns its CPU seconds. A finished reference is reused (its times from ``ref/<stage>.done.json``)."""
         i = STAGE_NAMES.index(name)
         if i > 0 and not self._marker(STAGE_NAMES[i - 1]).exists():
             self.reference(STAGE_NAMES[i - 1])
         ref, marker, log = self.ref(name), self._marker(name), self._log(f"{name}-reference")
         if marker.exists():
-            self.durations[name] = json.loads(marker.read_text())["seconds"]
-            return self.durations[name]
+            done = json.loads(marker.read_text())
+            self.durations[name], self.cpu[name] = done["seconds"], done["cpu_seconds"]
+            return self.cpu[name]
         if ref.exists():
             shutil.rmtree(ref)
         copy_tree(self._inputs(name), ref)
-        rc, seconds = run_to_end([*self.prefix, *stage(name).argv], ref, self.env, log, timeout=3600)
+        rc, seconds, cpu = run_to_end([*self.prefix, *stage(name).argv], ref, self.env, log, timeout=3600)
         if rc != 0:
             tail = log.read_text(errors="replace")[-3000:]
             raise RuntimeError(f"reference run of {name} failed (exit {rc}):\n{tail}")
-        marker.write_text(json.dumps({"seconds": round(seconds, 3)}))
-        self.durations[name] = round(seconds, 3)
-        return self.durations[name]
+        self.durations[name], self.cpu[name] = round(seconds, 3), round(cpu, 3)
+        marker.write_text(json.dumps({"seconds": self.durations[name], "cpu_seconds": self.cpu[name]}))
+        return self.cpu[name]
 
-    def trial(self, name: str, k: int, kill_at: float | None) -> Trial:
-        """Kill stage ``name`` ``kill_at`` seconds in (None: no kill, a control run), rerun, compare."""
+    def trial(self, name: str, k: int, kill_at: float | None, dying: list[str] | None = None) -> Trial:
+        """Kill stage ``name`` once it has used ``kill_at`` CPU seconds (None: no kill, a control
+        run), rerun it, compare.
+
+        Args:
+            dying: instead of a timed kill, a command run first in the trial folder that does
+                the stage's work and dies at a chosen point of it (``os._exit(137)``: what a
+                SIGKILL there leaves on disk); the trial counts as killed when it exits 137.
+        """
         st = stage(name)
         ref = self.ref(name)
         folder = self.work / "trials" / f"{name}-{k:02d}"
@@ -572,12 +624,17 @@ class Harness:
             shutil.rmtree(folder)
         copy_tree(self._inputs(name), folder)
         t = Trial(name, -1.0 if kill_at is None else kill_at)
-        if kill_at is not None:
-            t.landed = run_and_kill([*self.prefix, *st.argv], folder, self.env, self._log(f"{name}-{k:02d}-killed"),
-                                    kill_at)
+        if dying is not None:
+            rc, wall, _ = run_to_end(dying, folder, self.env, self._log(f"{name}-{k:02d}-killed"),
+                                     timeout=self.min_timeout)
+            t.landed, t.kill_wall = rc == 137, round(wall, 3)
+        elif kill_at is not None:
+            t.kill_wall = run_and_kill([*self.prefix, *st.argv], folder, self.env,
+                                       self._log(f"{name}-{k:02d}-killed"), kill_at)
+            t.landed = t.kill_wall is not None
         timeout = max(self.min_timeout, self.timeout_factor * self.durations.get(name, self.min_timeout))
         log = self._log(f"{name}-{k:02d}-rerun")
-        t.rerun_rc, seconds = run_to_end([*self.prefix, *st.argv], folder, self.env, log, timeout)
+        t.rerun_rc, seconds, _ = run_to_end([*self.prefix, *st.argv], folder, self.env, log, timeout)
         t.rerun_seconds = round(seconds, 2)
         t.recovered = t.rerun_rc == 0
         if not t.recovered:
@@ -607,6 +664,7 @@ def summarize(trials: list[Trial]) -> dict[str, int]:
 
 
 def trial_record(t: Trial) -> dict[str, Any]:
-    return {"kill_at_s": t.kill_at, "landed": t.landed, "recovered": t.recovered, "equal": t.equal,
+    return {"kill_at_cpu_s": t.kill_at, "kill_at_wall_s": t.kill_wall, "landed": t.landed,
+            "recovered": t.recovered, "equal": t.equal,
             "rerun_seconds": t.rerun_seconds}
 
