@@ -69,11 +69,11 @@ def installed(tmp_path_factory):
     return venv, env, work, wheel
 
 
-def test_wheel_carries_every_data_file(installed):
+def test_wheel_carries_every_module_and_data_file(installed):
     *_, wheel = installed
     names = set(zipfile.ZipFile(wheel).namelist())
     data = [p.relative_to(REPO).as_posix() for p in PACKAGE.rglob("*")
-            if p.is_file() and p.suffix not in (".py", ".pyc") and "__pycache__" not in p.parts]
+            if p.is_file() and p.suffix not in (".pyc", ".md") and "__pycache__" not in p.parts]
     assert data and not [n for n in data if n not in names]
     assert "stprompt_core/prompts/banks/ucf_crime.json" in names
 

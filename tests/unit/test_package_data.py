@@ -15,7 +15,7 @@ tomllib = pytest.importorskip("tomllib")  # Python >= 3.11
 
 PACKAGE = Path(stprompt_core.__file__).resolve().parent
 PYPROJECT = PACKAGE.parent / "pyproject.toml"
-CODE_SUFFIXES = {".py", ".pyc"}
+NOT_DATA = {".py", ".pyc", ".md"}  # code, and documentation beside it (not read at run time)
 
 
 def package_data_patterns() -> list[str]:
@@ -25,9 +25,9 @@ def package_data_patterns() -> list[str]:
 
 
 def data_files() -> set[Path]:
-    """Non-code files under the package folder, relative to it (``__pycache__`` aside)."""
+    """Data files under the package folder, relative to it (code, docs and ``__pycache__`` aside)."""
     return {p.relative_to(PACKAGE) for p in PACKAGE.rglob("*")
-            if p.is_file() and p.suffix not in CODE_SUFFIXES and "__pycache__" not in p.parts}
+            if p.is_file() and p.suffix not in NOT_DATA and "__pycache__" not in p.parts}
 
 
 def test_every_data_file_is_package_data():
