@@ -1,17 +1,22 @@
 """The notebooks and the Jupyter Book: notebook parameters, execution, strict build.
 
-Notebook contract (``notebooks/NN_*.ipynb``): a cell tagged ``parameters`` of plain values
-named in :data:`NOTEBOOK_PARAMETERS`, then ``cfg, run_dir = notebook_config(globals())``,
-which fails on an unknown or mistyped parameter before any work:
+Notebook contract (``notebooks/NN_*.ipynb``): a cell tagged ``parameters`` holding the
+plain values :data:`NOTEBOOK_USES` lists for that notebook, then
+``cfg, run_dir = notebook_config(globals(), "NN_name")``, which fails on an unknown or
+mistyped parameter before any work:
 
 - a name that is not a notebook parameter (``papermill -p epoch 3``) → ``ConfigError``
-  naming the nearest valid parameter (papermill itself only warns);
+  naming the nearest valid parameter (papermill itself only warns); a parameter of another
+  notebook (``-p explorer_videos 3`` given to 01) → ``ConfigError`` naming the notebook it
+  belongs to;
 - a value of the wrong type → the config's own check (:func:`stprompt_core.config.apply_overrides`)
   for config values, :data:`PARAMETER_TYPES` for the others; both name the parameter;
 - a run dir written by another profile → ``ConfigError``.
 
-``stprompt book --profile NAME`` (:func:`build_book`) checks the parameters against each
-notebook's ``parameters`` cell, executes every notebook with papermill into a staging copy
+``stprompt book --profile NAME`` (:func:`build_book`) checks every parameter against the
+notebooks' ``parameters`` cells (each name must be declared by one of them) and every value
+as the notebooks will, passes each notebook only the parameters it declares, executes every
+notebook with papermill into a staging copy
 of the book (``OUT/src``), vendors require.js and the ipywidgets HTML manager into its
 ``_static`` (the pages load nothing from a CDN), and runs ``jupyter-book build -W -n
 --keep-going``; the HTML lands in ``OUT/src/_build/html``.
@@ -42,8 +47,7 @@ VENDOR_FILES = {  # npm file -> book _static/vendor name (the names _config.yml 
     "mathjax/es5/tex-svg.js": "tex-svg.js",  # one file: TeX input + SVG glyphs, no font downloads
 }
 
-# Notebook parameter -> config keys it sets ("" = not a config value). One list for every
-# notebook, so `stprompt book` passes the same parameters to all of them.
+# Notebook parameter -> config keys it sets (() = not a config value).
 NOTEBOOK_PARAMETERS: dict[str, tuple[str, ...]] = {
     "profile": (),  # config profile name or YAML path
     "run_dir": (),  # run folder shared by the notebooks ("" -> runs/<profile>)
@@ -55,8 +59,20 @@ NOTEBOOK_PARAMETERS: dict[str, tuple[str, ...]] = {
     "seed": ("train.seed",),  # -1 keeps the profile's
     "overrides": (),  # any other config values, {"section.key": value}
     "ablation_variants": (),  # 02: ablation variants to train ([] skips the ablation)
+    "slider_video": (),  # 03: test video of the snippet slider ("" = the first abnormal one)
     "explorer_videos": (),  # 05: how many test videos the explorer shows
     "prompt_study": (),  # 05: run the prompt study table (True/False)
+}
+_DATA = ("profile", "data_root", "manifest", "feature_store", "device")
+_RUN = ("run_dir", "epochs", "seed")
+# The parameters each notebook declares in its ``parameters`` cell (tools/make_notebooks.py
+# writes the cells from this table); ``stprompt book`` passes each notebook its own.
+NOTEBOOK_USES: dict[str, tuple[str, ...]] = {
+    "01_feature_extraction": (*_DATA, "overrides"),
+    "02_training": (*_DATA, *_RUN, "overrides", "ablation_variants"),
+    "03_evaluation": (*_DATA, *_RUN, "overrides", "slider_video"),
+    "04_prompt_generation": ("profile", "overrides"),
+    "05_localization": (*_DATA, *_RUN, "overrides", "explorer_videos", "prompt_study"),
 }
 UNSET = ("", 0, -1, None)
 # Parameters that are not config values: (check, what the check accepts). None is always accepted
@@ -67,28 +83,42 @@ PARAMETER_TYPES: dict[str, tuple[Any, str]] = {
     "overrides": (lambda v: isinstance(v, Mapping), 'a dict of config keys, e.g. {"model.sigma": 2.0}'),
     "ablation_variants": (lambda v: isinstance(v, (list, tuple)) and all(isinstance(x, str) for x in v),
                           "a list of ablation variant names"),
+    "slider_video": (lambda v: isinstance(v, str), 'a test video id, or "" for the first abnormal one'),
     "explorer_videos": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0, "a number of videos >= 0"),
     "prompt_study": (lambda v: isinstance(v, bool), "True or False"),
 }
 PLOTLY_MATHJAX_TAG = '<script src="https://cdnjs.cloudflare.com/ajax/libs/mathjax/3.2.2/es5/tex-svg.min.js"></script>'
 
 
-def notebook_config(namespace: Mapping[str, Any]) -> tuple[Config, Path]:
+def notebook_config(namespace: Mapping[str, Any], notebook: str | None = None) -> tuple[Config, Path]:
     """The config and run dir of a notebook, from the globals its parameters cell set.
 
+    Args:
+        namespace: the notebook's ``globals()`` (or a dict of parameters).
+        notebook: its name in :data:`NOTEBOOK_USES`; then a parameter of another notebook
+            is refused too. None accepts every notebook parameter (the book's whole set).
+
     Raises:
-        ConfigError: an unknown parameter name (with the nearest one), a value of the
-            wrong type, or a run dir holding a run of another profile.
+        ConfigError: an unknown parameter name (with the nearest one), a parameter of
+            another notebook, a value of the wrong type, or a run dir holding a run of
+            another profile.
     """
+    if notebook is not None and notebook not in NOTEBOOK_USES:
+        raise ConfigError(f"unknown notebook {notebook!r} (notebooks: {', '.join(NOTEBOOK_USES)})")
     user = {k: v for k, v in namespace.items()
             if not k.startswith("_") and k not in ("In", "Out", "exit", "quit", "get_ipython", "open")
             and not isinstance(v, types.ModuleType) and not callable(v)}
-    unknown = sorted(set(user) - set(NOTEBOOK_PARAMETERS))
+    allowed = NOTEBOOK_USES[notebook] if notebook else tuple(NOTEBOOK_PARAMETERS)
+    unknown = sorted(set(user) - set(allowed))
     if unknown:
-        near = difflib.get_close_matches(unknown[0], list(NOTEBOOK_PARAMETERS), n=1)
+        name = unknown[0]
+        owners = [nb for nb, names in NOTEBOOK_USES.items() if name in names]
+        if name in NOTEBOOK_PARAMETERS:
+            raise ConfigError(f"notebook parameter {name!r} is not a parameter of {notebook} but of "
+                              f"{', '.join(owners)} (parameters here: {', '.join(allowed)})")
+        near = difflib.get_close_matches(name, list(allowed), n=1)
         hint = f"; did you mean {near[0]!r}?" if near else ""
-        raise ConfigError(f"unknown notebook parameter {unknown[0]!r}{hint} "
-                          f"(parameters: {', '.join(NOTEBOOK_PARAMETERS)})")
+        raise ConfigError(f"unknown notebook parameter {name!r}{hint} (parameters: {', '.join(allowed)})")
     for name, (ok, expected) in PARAMETER_TYPES.items():
         value = user.get(name)
         if value is not None and not ok(value):
@@ -145,36 +175,50 @@ def strip_cdn_scripts(notebook: str | Path) -> int:
     return removed
 
 
-def check_parameters(notebook: str | Path, parameters: Mapping[str, Any]) -> None:
-    """Fail before execution when a parameter is not declared in the notebook's parameters cell."""
+def declared_parameters(notebook: str | Path) -> list[str]:
+    """The names a notebook's ``parameters`` cell declares (papermill's reading of it)."""
     import papermill
 
-    declared = set(papermill.inspect_notebook(str(notebook)))
+    return list(papermill.inspect_notebook(str(notebook)))
+
+
+def check_parameters(notebook: str | Path | list[str | Path], parameters: Mapping[str, Any]) -> None:
+    """Fail before execution when a parameter is declared in none of the notebooks' parameters cells.
+
+    Args:
+        notebook: one notebook file, or several (a name need only be declared by one of them).
+    """
+    paths = [Path(n) for n in (notebook if isinstance(notebook, list) else [notebook])]
+    declared = sorted({name for path in paths for name in declared_parameters(path)})
+    where = paths[0].name if len(paths) == 1 else "notebooks"
     odd = [name for name in parameters if not isinstance(name, str)]
     if odd:
-        raise ConfigError(f"{Path(notebook).name}: parameter names must be strings, got {odd[0]!r} "
-                          f"(declared: {sorted(declared)})")
-    unknown = sorted(set(parameters) - declared)
+        raise ConfigError(f"{where}: parameter names must be strings, got {odd[0]!r} (declared: {declared})")
+    unknown = sorted(set(parameters) - set(declared))
     if unknown:
-        near = difflib.get_close_matches(unknown[0], sorted(declared), n=1)
+        near = difflib.get_close_matches(unknown[0], declared, n=1)
         hint = f"; did you mean {near[0]!r}?" if near else ""
-        raise ConfigError(f"{Path(notebook).name}: unknown parameter {unknown[0]!r}{hint} "
-                          f"(declared: {sorted(declared)})")
+        raise ConfigError(f"{where}: unknown parameter {unknown[0]!r}{hint} (declared: {declared})")
 
 
 def check_book_parameters(parameters: Mapping[str, Any], notebooks: list[str] | None = None,
                           src_dir: str | Path | None = None) -> None:
-    """Check notebook parameters before anything runs or is written: every name against each
-    notebook's ``parameters`` cell (:func:`check_parameters`), every value as the notebooks'
-    second cell will (:func:`notebook_config`).
+    """Check notebook parameters before anything runs or is written: every name against the
+    notebooks' ``parameters`` cells (declared by at least one, :func:`check_parameters`),
+    every value as the notebooks' second cell will (:func:`notebook_config`).
 
     Raises:
         ConfigError: naming the parameter (and the nearest valid name or the accepted values).
     """
     src_dir = Path(src_dir or REPO_ROOT / "notebooks")
-    for name in notebooks or NOTEBOOKS:
-        check_parameters(src_dir / f"{name}.ipynb", parameters)
+    check_parameters([src_dir / f"{name}.ipynb" for name in notebooks or NOTEBOOKS], parameters)
     notebook_config(parameters)
+
+
+def parameters_for(notebook: str | Path, parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """The part of ``parameters`` a notebook declares: what ``stprompt book`` passes it."""
+    declared = set(declared_parameters(notebook))
+    return {k: v for k, v in parameters.items() if k in declared}
 
 
 def ensure_kernel() -> str:
@@ -214,7 +258,8 @@ def execute_notebooks(out_dir: str | Path, parameters: Mapping[str, Any], notebo
                       log=print) -> dict[str, float]:
     """Execute notebooks with papermill into ``out_dir``; returns seconds per notebook.
 
-    Parameters are checked (:func:`check_book_parameters`) before anything is written.
+    Parameters are checked (:func:`check_book_parameters`) before anything is written; each
+    notebook gets the ones its ``parameters`` cell declares (:func:`parameters_for`).
     """
     import papermill
 
@@ -224,16 +269,18 @@ def execute_notebooks(out_dir: str | Path, parameters: Mapping[str, Any], notebo
     check_book_parameters(parameters, names, src_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     kernel = ensure_kernel()
-    env = {"PLOTLY_RENDERER": "plotly_mimetype+notebook", "TQDM_DISABLE": "1"}
+    env = {"PLOTLY_RENDERER": "plotly_mimetype+notebook", "TQDM_DISABLE": "1",
+           "HF_HUB_DISABLE_PROGRESS_BARS": "1"}  # transformers' own "Loading weights" bars
     old_env = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     times: dict[str, float] = {}
     try:
         for name in names:
             t0 = time.perf_counter()
-            papermill.execute_notebook(str(src_dir / f"{name}.ipynb"), str(out_dir / f"{name}.ipynb"),
-                                       parameters=dict(parameters), kernel_name=kernel, cwd=str(Path.cwd()),
-                                       config=kernel_manager_config(),
+            source = src_dir / f"{name}.ipynb"
+            papermill.execute_notebook(str(source), str(out_dir / f"{name}.ipynb"),
+                                       parameters=parameters_for(source, parameters), kernel_name=kernel,
+                                       cwd=str(Path.cwd()), config=kernel_manager_config(),
                                        execution_timeout=timeout, progress_bar=False)
             strip_cdn_scripts(out_dir / f"{name}.ipynb")
             times[name] = round(time.perf_counter() - t0, 1)
@@ -271,8 +318,30 @@ def stage_book(out_dir: Path) -> Path:
     vendor_js(src / "book" / "_static")
     (src / "_generated").mkdir()
     (src / "_generated" / "performance.md").write_text(performance_markdown(REPO_ROOT / "benchmarks" / "results"))
-    (src / "_generated" / "workshop.md").write_text(workshop_markdown(REPO_ROOT / "benchmarks" / "results" / "workshop.json"))
+    workshop = REPO_ROOT / "benchmarks" / "results" / "workshop.json"
+    (src / "_generated" / "workshop.md").write_text(workshop_markdown(workshop))
+    (src / "_generated" / "ablation.md").write_text(ablation_markdown(workshop))
+    (src / "_generated" / "parameters.md").write_text(parameters_markdown())
     return src
+
+
+def parameters_markdown() -> str:
+    """Which notebook declares which parameter (:data:`NOTEBOOK_USES`), as a markdown table."""
+    rows = ["| notebook | parameters |", "|---|---|"]
+    rows += [f"| `{name}` | {', '.join(f'`{p}`' for p in names)} |" for name, names in NOTEBOOK_USES.items()]
+    return "\n".join(rows) + "\n"
+
+
+def ablation_markdown(path: Path) -> str:
+    """The seeded ablation table of ``workshop.json`` as markdown (the Ablations page)."""
+    from stprompt_core.figures.gates import ablation_seeds_table
+
+    if not Path(path).is_file():
+        return "No workshop ablation results yet (`python benchmarks/workshop_gates.py`).\n"
+    result = read_json(path)
+    return (f"From `benchmarks/results/{Path(path).name}` ({result['date']}; `{result['command']}`): frame AUC, AP "
+            f"and false alarm rate on the workshop test split, mean ± std over training seeds {result['seeds']}, "
+            f"and the AUC of the static anomaly class.\n\n" + _markdown_table(ablation_seeds_table(result)) + "\n")
 
 
 def workshop_markdown(path: Path) -> str:

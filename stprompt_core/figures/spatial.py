@@ -54,16 +54,27 @@ def overlay(frame: np.ndarray, heat: np.ndarray | None = None, pred_boxes: Seque
     return np.asarray(pil)
 
 
-def _image_grid(images: list[np.ndarray], titles: list[str], cols: int, title: str) -> go.Figure:
+def _image_grid(images: list[np.ndarray], titles: list[str], cols: int, title: str, width: int = 680) -> go.Figure:
+    """Images in a grid, a (one- or two-line, ``<br>``) title above each.
+
+    The height is set for a page ``width`` pixels wide (the book's text column at 1280 px);
+    titles are sized to fit their column down to a phone's width.
+    """
     rows = max(1, -(-len(images) // cols))
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, horizontal_spacing=0.02, vertical_spacing=0.08)
+    h, w = images[0].shape[:2] if images else (1, 1)
+    title_px = 16 * max((t.count("<br>") + 1 for t in titles), default=1) + 6  # room above each image
+    image_px = width / cols * h / w
+    height = int(rows * (image_px + title_px)) + 70
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, horizontal_spacing=0.02,
+                        vertical_spacing=min(0.3, title_px / height) if rows > 1 else 0.0)
     for i, im in enumerate(images):
         r, c = divmod(i, cols)
         fig.add_trace(go.Image(source=image_data_uri(im), hoverinfo="skip"), row=r + 1, col=c + 1)
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
-    h, w = images[0].shape[:2] if images else (1, 1)
-    fig.update_layout(title=title, height=int(rows * 900 / cols * h / w) + 80, margin=dict(l=10, r=10, t=70, b=10))
+    fig.update_annotations(font_size=11)
+    fig.update_layout(title=dict(text=title, font=dict(size=14)), height=height,
+                      margin=dict(l=10, r=10, t=50 + title_px, b=10))
     return fig
 
 
@@ -99,6 +110,8 @@ def motion_patches_figure(frames: np.ndarray, patch_boxes: np.ndarray, selected:
             draw.rectangle([x1, y1, x2 - 1, y2 - 1], outline=PATCH_COLOR, width=2)
         images.append(np.asarray(img))
     titles = titles or [f"frame {i}" for i in range(len(images))]
+    if frames.shape[2] > 1.5 * frames.shape[1]:  # wide frames (16:9 footage): half the columns, twice the size
+        cols = max(1, cols // 2)
     return _image_grid(images, titles, min(cols, len(images)), title)
 
 
@@ -127,18 +140,37 @@ def sa2_patches_from_video(path: str | Path, input_size: Sequence[int], patch_si
     motion = patch_motion(frames, partners, geometry, tuple(patch_size))  # [N, P]
     selected = select_topk_patches(motion, k)  # [N, K]
     boxes = patch_boxes(geometry, tuple(patch_size)).numpy()  # [P, 4]
-    titles = [f"snippet {int(t)} (frame {int(t) * stride})" for t in pick]
+    titles = [f"snippet {int(t)}<br>frame {int(t) * stride}" for t in pick]
     return motion_patches_figure(frames.numpy(), boxes, selected.numpy(), motion.numpy(), titles,
-                                 title=title or f"SA2 on {Path(path).name}: top-{k} motion patches (yellow)")
+                                 title=title or f"SA2 on {Path(path).name}: top-{k} patches")
 
 
 def heatmap_boxes_figure(frames: list[np.ndarray], heats: list[np.ndarray], pred_boxes: list[list[list[float]]],
                          gt_boxes: list[list[list[float]]], titles: list[str], cols: int = 4,
-                         title: str = "Anomaly heatmaps: predicted boxes red, ground truth green") -> go.Figure:
+                         title: str = "Heatmaps: predicted box red, truth green") -> go.Figure:
     """Frames with the patch-prompt anomaly heatmap, predicted and ground-truth boxes."""
     scale = max(1, int((320 // frames[0].shape[1]))) if frames else 1
     images = [overlay(f, h, p, g, scale=scale) for f, h, p, g in zip(frames, heats, pred_boxes, gt_boxes)]
     return _image_grid(images, titles, min(cols, max(1, len(images))), title)
+
+
+def heatmap_title(video_id: str, t: int, score: float) -> str:
+    """A two-line subplot title that fits a quarter of a phone's width: video, then snippet and score."""
+    return f"{video_id.removeprefix('test_')}<br>t={t}, score {score:.2f}"
+
+
+def prompt_study_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """The prompt study's rows (:func:`stprompt_core.localize.prompt_study`) as a table indexed by
+    variant: counts stay integers where a skipped variant has none (``<NA>``, not ``13.0``),
+    scores get 3 decimals."""
+    frame = pd.DataFrame(rows).set_index("variant")
+    for col in frame.columns:
+        given = [r.get(col) for r in rows if r.get(col) is not None]
+        if given and all(isinstance(v, int) and not isinstance(v, bool) for v in given):
+            frame[col] = pd.array([r.get(col) for r in rows], dtype="Int64")
+        elif given and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in given):
+            frame[col] = pd.to_numeric(frame[col]).round(3)
+    return frame
 
 
 def prompt_bank_table(bank: Any) -> pd.DataFrame:

@@ -32,29 +32,52 @@ def frame_series(scores: dict[str, dict[str, Any]], manifest: Manifest) -> dict[
     return out
 
 
+def example_videos(scores: dict[str, dict[str, Any]], per_class: int = 1) -> list[str]:
+    """The first ``per_class`` test videos of every class (normal included), abnormal classes first.
+
+    Returns:
+        video ids, grouped by class in name order, normal videos last.
+    """
+    by_class: dict[str, list[str]] = {}
+    for vid in sorted(scores):
+        by_class.setdefault(str(scores[vid]["class_name"]), []).append(vid)
+    order = sorted(by_class, key=lambda c: (all(int(scores[v]["label"]) == 0 for v in by_class[c]), c))
+    return [vid for c in order for vid in by_class[c][:per_class]]
+
+
 def score_curves_figure(scores: dict[str, dict[str, Any]], manifest: Manifest, video_ids: list[str] | None = None,
-                        cols: int = 3, threshold: float | None = None) -> go.Figure:
-    """One panel per test video: frame anomaly score, ground-truth intervals shaded red."""
+                        cols: int = 2, threshold: float | None = None) -> go.Figure:
+    """One panel per test video: frame anomaly score, ground-truth intervals shaded red.
+
+    Args:
+        video_ids: the videos to draw (default: every video, abnormal first); see
+            :func:`example_videos` for one per class.
+        cols: panels per row (two stay legible on a phone).
+        threshold: drawn as a dotted line (e.g. ``eval.far_threshold``).
+    """
     entries = manifest.by_id()
     ids = video_ids or sorted(scores, key=lambda v: (-int(scores[v]["label"]), v))
     rows = max(1, math.ceil(len(ids) / cols))
-    titles = [f"{v} ({scores[v]['class_name']})" for v in ids]
+    titles = [f"{v} ({scores[v]['class_name']})" if scores[v]["class_name"] not in v else v for v in ids]
+    panel = 190  # px per row, title and tick labels included
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, shared_yaxes=True,
-                        vertical_spacing=min(0.12, 0.6 / rows), horizontal_spacing=0.04)
+                        vertical_spacing=min(0.3, 70 / (panel * rows)), horizontal_spacing=0.06)
     series = frame_series({v: scores[v] for v in ids}, manifest)
     for i, vid in enumerate(ids):
         r, c = divmod(i, cols)
         frames, _ = series[vid]
         fig.add_trace(go.Scatter(x=np.arange(frames.size), y=frames, mode="lines", line=dict(color=SCORE_COLOR),
-                                 name="score", showlegend=i == 0, legendgroup="score"), row=r + 1, col=c + 1)
+                                 name="score", showlegend=False), row=r + 1, col=c + 1)
         for start, end in (entries[vid].intervals if vid in entries else []):
             fig.add_vrect(x0=start, x1=end, fillcolor=GT_COLOR, line_width=0, row=r + 1, col=c + 1)
         if threshold is not None:
             fig.add_hline(y=threshold, line=dict(dash="dot", color="grey", width=1), row=r + 1, col=c + 1)
     fig.update_yaxes(range=[0, 1.02])
-    fig.update_xaxes(title_text="frame", row=rows)
-    fig.update_layout(height=220 * rows + 60, title="Frame anomaly scores (red: ground-truth anomalies)",
-                      margin=dict(l=40, r=20, t=70, b=40))
+    fig.update_yaxes(title_text="score", col=1)
+    fig.update_xaxes(title_text="frame", title_standoff=2)
+    fig.update_annotations(font_size=12)
+    fig.update_layout(height=panel * rows + 60, margin=dict(l=50, r=10, t=60, b=40),
+                      title=dict(text="Frame anomaly score, ground truth red", font=dict(size=14)))
     return fig
 
 
@@ -79,6 +102,7 @@ def roc_pr_figure(scores: dict[str, dict[str, Any]], manifest: Manifest, metrics
     fig.update_xaxes(title_text="recall", range=[0, 1], row=1, col=2)
     fig.update_yaxes(title_text="precision", range=[0, 1.02], row=1, col=2)
     fig.update_layout(height=380, showlegend=False, margin=dict(l=50, r=20, t=50, b=50))
+    fig.update_annotations(font_size=13)
     return fig
 
 
@@ -87,9 +111,14 @@ def per_class_auc_figure(metrics: dict[str, Any]) -> go.Figure:
     per_class = {k: v for k, v in metrics.get("per_class_auc", {}).items() if v is not None}
     names = sorted(per_class)
     fig = go.Figure(go.Bar(x=names, y=[per_class[n] for n in names], text=[f"{per_class[n]:.3f}" for n in names],
-                           textposition="outside"))
-    fig.add_hline(y=metrics["auc"], line=dict(dash="dash"), annotation_text=f"overall {metrics['auc']:.3f}")
-    fig.update_layout(title="Frame AUC per anomaly class", yaxis=dict(range=[0, 1.1], title="AUC"), height=360)
+                           textposition="inside", insidetextanchor="start"))
+    fig.add_hline(y=metrics["auc"], line=dict(dash="dash"), annotation_text=f"overall {metrics['auc']:.3f}",
+                  annotation_position="top left")
+    fig.add_hline(y=0.5, line=dict(dash="dot", color="grey"), annotation_text="chance",
+                  annotation_position="bottom right")
+    fig.update_layout(title=dict(text="Frame AUC per anomaly class", font=dict(size=14)),
+                      xaxis=dict(title="anomaly class"), yaxis=dict(range=[0, 1.1], title="frame AUC"), height=360,
+                      margin=dict(l=50, r=20, t=60, b=50))
     return fig
 
 
@@ -97,20 +126,28 @@ def training_curves_figure(run_dir: str | Path) -> go.Figure:
     """Training losses and validation AUC per epoch, from ``train_log.jsonl``."""
     log = [json.loads(line) for line in (Path(run_dir) / "train_log.jsonl").read_text().splitlines() if line]
     df = pd.DataFrame(log)
-    fig = make_subplots(rows=1, cols=2, subplot_titles=["training losses", "validation (video labels only)"])
+    fig = make_subplots(rows=1, cols=2, subplot_titles=["training losses", "validation"])
+    names = {"train_loss": "total loss", "train_bce": "MIL BCE", "train_align": "MIL-Align CE",
+             "val_auc": "video AUC", "val_bce": "video BCE"}
     for col in ("train_loss", "train_bce", "train_align"):
         if col in df:
-            fig.add_trace(go.Scatter(x=df["epoch"], y=df[col], mode="lines+markers", name=col), row=1, col=1)
+            fig.add_trace(go.Scatter(x=df["epoch"], y=df[col], mode="lines+markers", name=names[col]), row=1, col=1)
     for col in ("val_auc", "val_bce"):
         if col in df:
-            fig.add_trace(go.Scatter(x=df["epoch"], y=df[col], mode="lines+markers", name=col), row=1, col=2)
-    fig.update_xaxes(title_text="epoch")
-    fig.update_layout(height=340, margin=dict(l=40, r=20, t=50, b=40))
+            fig.add_trace(go.Scatter(x=df["epoch"], y=df[col], mode="lines+markers", name=names[col]), row=1, col=2)
+    fig.update_xaxes(title_text="epoch", dtick=1)
+    fig.update_yaxes(title_text="loss (mean over batches)", row=1, col=1)
+    fig.update_yaxes(title_text="AUC / BCE", row=1, col=2)
+    fig.update_annotations(font_size=13)
+    fig.update_layout(height=380, margin=dict(l=50, r=20, t=50, b=40),
+                      legend=dict(orientation="h", yanchor="top", y=-0.22, x=0))
     return fig
 
 
 def metrics_table(metrics: dict[str, Any]) -> pd.DataFrame:
     """The scalar metrics of ``metrics.json`` as a one-column table."""
     keys = ["auc", "ap", "auc_abnormal", "far", "far_threshold", "auc_micro", "auc_macro", "n_videos", "n_frames"]
-    rows = {k: metrics[k] for k in keys if k in metrics and metrics[k] is not None}
-    return pd.DataFrame({"value": rows}).rename_axis("metric")
+    rows = {k: (round(metrics[k], 4) if isinstance(metrics[k], float) else metrics[k])
+            for k in keys if k in metrics and metrics[k] is not None}
+    # object dtype: counts stay integers (a float column would print 110 as 110.000000)
+    return pd.DataFrame({"value": pd.Series(rows, dtype=object)}).rename_axis("metric")

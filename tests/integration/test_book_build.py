@@ -2,7 +2,9 @@
 
 One module-scoped build (``stprompt_core.book.build_book``) into a tmp folder; feature stores
 and runs live there too, only the SynthVAD tiny videos come from ``cache/`` (git-ignored).
-Chromium: Debian's ``chromium`` package; the browser test skips, saying so, without it.
+Chromium: Debian's ``chromium`` package; the browser tests skip, saying so, without it. They
+keep a screenshot of every page, at 1280 px and at a phone's width, under ``_build/screens/``
+(git-ignored; CI uploads it as an artifact).
 """
 
 import json
@@ -13,13 +15,23 @@ from pathlib import Path
 import nbformat
 import papermill
 import pytest
+import yaml
 
 from stprompt_core.book import NOTEBOOKS, REPO_ROOT, VENDOR_DIR, VENDOR_FILES, build_book, ensure_kernel
 from stprompt_core.config import load_config
 
 pytestmark = pytest.mark.slow
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-ARTIFACTS = REPO_ROOT / "benchmarks" / "_work" / "book"  # git-ignored
+SCREENS = REPO_ROOT / "_build" / "screens"  # git-ignored; CI keeps it as an artifact
+WIDTHS = {"1280": "1280,2400", "phone": "390,2400"}
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
+         "--disable-component-update", "--disable-sync", "--virtual-time-budget=20000"]
+
+
+def toc_pages() -> list[str]:
+    """Every page of the book, in ``_toc.yml`` order (``book/intro``, ``notebooks/01_...``, ...)."""
+    toc = yaml.safe_load((REPO_ROOT / "_toc.yml").read_text())
+    return [toc["root"]] + [c["file"] for part in toc["parts"] for c in part["chapters"]]
 
 
 @pytest.fixture(scope="module")
@@ -67,27 +79,44 @@ def test_book_builds_strictly_and_offline(book):
     assert (html / "index.html").exists()
     for name in NOTEBOOKS:
         page = (html / "notebooks" / f"{name}.html").read_text()
-        assert 'src="https://' not in page.replace('src="https://colab.research.google.com/assets', ""), name
+        assert 'src="https://' not in page and 'src="http://' not in page, name
     for name in VENDOR_FILES.values():
         assert (html / "_static" / "vendor" / name).exists()
     assert record["build_seconds"] > 0
+    ablations = (html / "book" / "ablations.html").read_text()
+    assert "<table" in ablations and "self-attention adapter" in ablations  # the table itself, not a pointer
+    method_links = (html / "notebooks" / "03_evaluation.html").read_text()
+    assert "../book/method.html#sa2-spatial-attention-aggregation-modelsa2py" in method_links
+
+
+def chromium(page: Path, profile: Path, *args: str) -> str:
+    return subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *args, page.as_uri()],
+                          capture_output=True, text=True, timeout=120).stdout
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)")
-def test_pages_render_in_headless_chromium(book, tmp_path):
+def test_widgets_work_in_the_static_pages(book, tmp_path):
     out, _ = book
-    page = out / "src" / "_build" / "html" / "notebooks" / "05_localization.html"
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
-             "--disable-component-update", "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}",
-             "--virtual-time-budget=20000"]
-    dom = subprocess.run([CHROMIUM, *flags, "--dump-dom", page.as_uri()], capture_output=True, text=True,
-                         timeout=120).stdout
+    html = out / "src" / "_build" / "html" / "notebooks"
+    dom = chromium(html / "05_localization.html", tmp_path / "profile", "--dump-dom")
     assert 'class="main-svg"' in dom.split('class="plotly-graph-div', 1)[-1], "no plotly svg drawn"
     assert "widget-dropdown" in dom and "widget-image" in dom, "ipywidgets explorer not drawn"
-    shot = tmp_path / "05_localization.png"
-    subprocess.run([CHROMIUM, *flags, "--window-size=1280,2400", f"--screenshot={shot}", page.as_uri()],
-                   capture_output=True, timeout=120)
-    assert shot.exists() and shot.stat().st_size > 10_000
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(shot, ARTIFACTS / shot.name)
-    print(f"screenshot: {ARTIFACTS / shot.name}")
+    assert "slider-container" in dom and "updatemenu-container" in dom, "plotly explorer's controls not drawn"
+    dom = chromium(html / "03_evaluation.html", tmp_path / "profile", "--dump-dom")
+    assert "slider-container" in dom, "snippet slider not drawn"
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)")
+def test_every_page_renders_and_is_kept_as_a_screenshot(book, tmp_path):
+    out, _ = book
+    html = out / "src" / "_build" / "html"
+    pages = toc_pages()
+    assert len(pages) == 11 and "notebooks/03_evaluation" in pages
+    for width, size in WIDTHS.items():
+        (SCREENS / width).mkdir(parents=True, exist_ok=True)
+        for page in pages:
+            shot = SCREENS / width / f"{page.replace('/', '_')}.png"
+            shot.unlink(missing_ok=True)
+            chromium(html / f"{page}.html", tmp_path / "profile", f"--window-size={size}", f"--screenshot={shot}")
+            assert shot.exists() and shot.stat().st_size > 10_000, f"{page} at {width}: no screenshot"
+    print(f"screenshots: {SCREENS}")

@@ -1,6 +1,7 @@
 """Notebook parameters: unknown names, wrong types and foreign run dirs fail before any work."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -54,14 +55,58 @@ def test_run_dir_of_another_profile_fails(tmp_path):
         notebook_config(params(run_dir=str(tmp_path)))
 
 
-def test_every_notebook_declares_every_parameter():
+def test_each_notebook_declares_its_own_parameters():
     import papermill
 
-    from stprompt_core.book import NOTEBOOKS, REPO_ROOT
+    from stprompt_core.book import NOTEBOOK_USES, NOTEBOOKS, REPO_ROOT
 
+    assert list(NOTEBOOK_USES) == NOTEBOOKS
     for name in NOTEBOOKS:
         declared = papermill.inspect_notebook(str(REPO_ROOT / "notebooks" / f"{name}.ipynb"))
-        assert set(declared) == set(NOTEBOOK_PARAMETERS), name
+        assert set(declared) == set(NOTEBOOK_USES[name]), name
+    assert set().union(*NOTEBOOK_USES.values()) == set(NOTEBOOK_PARAMETERS)  # every parameter has a notebook
+    assert "ablation_variants" not in NOTEBOOK_USES["01_feature_extraction"]
+    assert NOTEBOOK_USES["04_prompt_generation"] == ("profile", "overrides")
+
+
+def test_a_parameter_of_another_notebook_is_refused_naming_its_notebook():
+    with pytest.raises(ConfigError, match="'explorer_videos' is not a parameter of 01_feature_extraction but of "
+                                          "05_localization"):
+        notebook_config({"profile": "tiny", "explorer_videos": 3}, "01_feature_extraction")
+    with pytest.raises(ConfigError, match="unknown notebook parameter 'epoch'.*'epochs'"):
+        notebook_config({"epoch": 3}, "02_training")
+    cfg, _ = notebook_config({"profile": "tiny", "explorer_videos": 3}, "05_localization")
+    assert cfg.profile == "tiny"
+    with pytest.raises(ConfigError, match="unknown notebook '06_x'"):
+        notebook_config({}, "06_x")
+
+
+def test_the_book_passes_each_notebook_only_its_parameters(tmp_path, monkeypatch):
+    from stprompt_core import book
+
+    passed = {}
+    monkeypatch.setattr(book, "ensure_kernel", lambda: "stprompt")
+    monkeypatch.setattr(book, "strip_cdn_scripts", lambda path: 0)
+    monkeypatch.setattr("papermill.execute_notebook",
+                        lambda src, out, parameters, **kw: passed.__setitem__(Path(src).stem, parameters))
+    params = {"profile": "tiny", "run_dir": str(tmp_path / "run"), "ablation_variants": ["full"],
+              "explorer_videos": 2, "slider_video": "test_fire_000"}
+    book.execute_notebooks(tmp_path / "out", params, log=lambda _: None)
+    assert passed["01_feature_extraction"] == {"profile": "tiny"}
+    assert passed["02_training"] == {"profile": "tiny", "run_dir": params["run_dir"], "ablation_variants": ["full"]}
+    assert passed["03_evaluation"] == {"profile": "tiny", "run_dir": params["run_dir"], "slider_video": "test_fire_000"}
+    assert passed["04_prompt_generation"] == {"profile": "tiny"}
+    assert passed["05_localization"] == {"profile": "tiny", "run_dir": params["run_dir"], "explorer_videos": 2}
+
+
+def test_the_book_refuses_a_name_no_notebook_declares_and_a_bad_value(tmp_path):
+    from stprompt_core.book import check_book_parameters
+
+    check_book_parameters({"profile": "tiny", "explorer_videos": 1})  # declared by 05 only: accepted
+    with pytest.raises(ConfigError, match="unknown parameter 'explorer_video'.*'explorer_videos'"):
+        check_book_parameters({"explorer_video": 1})
+    with pytest.raises(ConfigError, match="slider_video must be a test video id"):
+        check_book_parameters({"slider_video": 3})
 
 
 def test_check_parameters_rejects_undeclared_names():
@@ -83,7 +128,36 @@ def test_notebooks_are_committed_without_outputs_or_definitions():
         assert all(not c.outputs and c.execution_count is None for c in code), name
         assert not any(line.lstrip().startswith(("def ", "class ")) for c in code for line in c.source.splitlines())
         assert sum("parameters" in c.metadata.get("tags", []) for c in code) == 1
-        assert "colab.research.google.com" in nb.cells[0].source
+        assert "colab.research.google.com" in nb.cells[0].source and "![" not in nb.cells[0].source  # text link
+        assert "What this notebook teaches" in nb.cells[4].source and "../book/method.md#" in nb.cells[4].source
+
+
+def test_notebooks_equal_what_the_generator_writes():
+    import importlib.util
+
+    import nbformat
+
+    from stprompt_core.book import NOTEBOOKS, REPO_ROOT
+
+    spec = importlib.util.spec_from_file_location("make_notebooks", REPO_ROOT / "tools" / "make_notebooks.py")
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    assert list(gen.NOTEBOOKS) == NOTEBOOKS
+    for name, (title, cells) in gen.NOTEBOOKS.items():
+        committed = nbformat.read(REPO_ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+        assert committed == gen.build(name, title, cells), f"{name}: run `python tools/make_notebooks.py`"
+
+
+def test_ablation_markdown_is_a_table_of_the_seeded_rows(tmp_path):
+    from stprompt_core.book import ablation_markdown
+
+    stat = {"mean": 0.85, "std": 0.01, "n": 3}
+    result = {"date": "2026-12-01", "command": "gates", "seeds": [0, 1, 2],
+              "variants": {"full": {"auc": stat, "ap": stat, "far": stat, "per_class_auc": {"abandoned": stat}}}}
+    (tmp_path / "workshop.json").write_text(json.dumps(result))
+    md = ablation_markdown(tmp_path / "workshop.json")
+    assert "| variant | frame AUC |" in md and "| full | 0.850 ± 0.010 |" in md and "seeds [0, 1, 2]" in md
+    assert "No workshop ablation results" in ablation_markdown(tmp_path / "missing.json")
 
 
 def test_performance_markdown_tables(tmp_path):
@@ -91,3 +165,12 @@ def test_performance_markdown_tables(tmp_path):
                                                  "runs": [{"preset": "tiny", "fps": 3}, {"preset": "w", "fps": 4}]}))
     md = performance_markdown(tmp_path)
     assert "## x" in md and "- **seconds**: 1.5" in md and "| preset | fps |" in md and "| w | 4 |" in md
+
+
+def test_parameters_markdown_lists_each_notebooks_own_parameters():
+    from stprompt_core.book import parameters_markdown
+
+    md = parameters_markdown()
+    assert "| `04_prompt_generation` | `profile`, `overrides` |" in md
+    row = next(line for line in md.splitlines() if "`05_localization`" in line)
+    assert "`explorer_videos`" in row and "`ablation_variants`" not in row

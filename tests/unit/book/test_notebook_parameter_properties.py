@@ -17,11 +17,11 @@ from hypothesis import strategies as st
 
 from stprompt_core import book
 from stprompt_core.ablate import variant_names
-from stprompt_core.book import NOTEBOOK_PARAMETERS, REPO_ROOT, check_parameters, notebook_config
+from stprompt_core.book import NOTEBOOK_PARAMETERS, NOTEBOOKS, REPO_ROOT, check_parameters, notebook_config
 from stprompt_core.cli import main
 from stprompt_core.config import ConfigError
 
-NOTEBOOK = REPO_ROOT / "notebooks" / "01_feature_extraction.ipynb"
+NOTEBOOK_FILES = [REPO_ROOT / "notebooks" / f"{name}.ipynb" for name in NOTEBOOKS]  # the book's whole set
 DECLARED = sorted(NOTEBOOK_PARAMETERS)
 NAMES = st.sampled_from(DECLARED)
 
@@ -96,7 +96,7 @@ def test_a_value_is_accepted_or_rejected_naming_the_parameter(name_value):
 @example({1: "", "profile": ""})  # sorting mixed names raised TypeError
 def test_check_parameters_accepts_declared_names_only(params):
     try:
-        check_parameters(NOTEBOOK, params)
+        check_parameters(NOTEBOOK_FILES, params)
     except ConfigError as exc:
         message = str(exc)
         bad = sorted(repr(n) for n in params if n not in NOTEBOOK_PARAMETERS)
