@@ -27,8 +27,9 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    _remove_dead_temporaries(path)
     try:
-        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent))
     except OSError as exc:
         if is_disk_full(exc):
             raise disk_full_error(exc, path, 0) from exc
@@ -49,8 +50,42 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
             shutil.rmtree(old, ignore_errors=True)
         else:
             os.replace(target, path)
+        shutil.rmtree(path.with_name(f".{path.name}.old"), ignore_errors=True)  # left by a kill between renames
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+_SWEPT: set[str] = set()  # folders this process has cleared of dead writers' temporaries
+
+
+def _remove_dead_temporaries(path: Path) -> None:
+    """Remove what writers killed mid-write left in ``path``'s folder: temporaries
+    ``.<name>.<pid>.<random>.tmp`` of processes that no longer run (live writers' are kept).
+    Each folder is swept once per process, so a store of many parts is listed once."""
+    folder = str(path.parent)
+    if folder in _SWEPT:
+        return
+    _SWEPT.add(folder)
+    try:
+        entries = [e for e in os.scandir(folder) if e.name.startswith(".") and e.name.endswith(".tmp")]
+    except OSError:
+        return
+    for e in entries:
+        parts = e.name[: -len(".tmp")].rsplit(".", 2)  # [".<name>", "<pid>", "<random>"]
+        if len(parts) == 3 and parts[1].isdigit() and not _alive(int(parts[1])):
+            shutil.rmtree(e.path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def write_json(path: str | Path, obj: Any) -> None:

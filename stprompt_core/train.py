@@ -225,11 +225,12 @@ def _train(cfg: Config, run_dir: Path, overwrite: bool, progress: bool) -> dict[
     ckpt = run_dir / "checkpoints"
     if start_epoch > 0:
         remedy = f"`stprompt train --run-dir {run_dir} --overwrite` trains again from the first epoch"
-        model.load_state_dict(load_verified(ckpt / "last.safetensors", "pt", remedy, str(device))[0])
-        record = read_json(ckpt / "progress.json").get("state_file")
-        if record is not None:  # runs checkpointed before records existed resume unchecked
-            check_record(ckpt / "last_state.pt", record, remedy)
-        state = torch.load(ckpt / "last_state.pt", map_location=device, weights_only=True)
+        prog = read_json(ckpt / "progress.json")
+        weights_file, state_file = _checkpoint_files(prog)
+        model.load_state_dict(load_verified(ckpt / weights_file, "pt", remedy, str(device))[0])
+        if prog.get("state_record") is not None:  # runs checkpointed before records existed resume unchecked
+            check_record(ckpt / state_file, prog["state_record"], remedy)
+        state = torch.load(ckpt / state_file, map_location=device, weights_only=True)
         opt.load_state_dict(state["optimizer"])
         sched.load_state_dict(state["scheduler"])
 
@@ -289,6 +290,7 @@ def _prepare_run_dir(cfg: Config, run_dir: Path, overwrite: bool, store: Feature
         if progress_path.exists():
             prog = read_json(progress_path)
             _truncate_log(run_dir / "train_log.jsonl", prog["epoch"])
+            _drop_unnamed_checkpoints(run_dir / "checkpoints", prog)  # a later epoch's files from a killed run
             return int(prog["epoch"]), prog["best"]
     for stale in ("train_log.jsonl", "train_summary.json", "metrics.json", "scores.json"):
         (run_dir / stale).unlink(missing_ok=True)
@@ -340,13 +342,33 @@ def _truncate_log(path: Path, epochs: int) -> None:
             tmp.write_text("".join(line + "\n" for line in lines))
 
 
+def _checkpoint_files(progress: dict[str, Any]) -> tuple[str, str]:
+    """(weights, optimizer state) file names that ``progress.json`` names (older runs: last.*)."""
+    return progress.get("weights", "last.safetensors"), progress.get("state", "last_state.pt")
+
+
+def _drop_unnamed_checkpoints(ckpt: Path, progress: dict[str, Any]) -> None:
+    keep = set(_checkpoint_files(progress)) | {"progress.json"}
+    for f in ckpt.iterdir() if ckpt.exists() else []:
+        if f.is_file() and f.name not in keep:
+            f.unlink()
+
+
 def _save_epoch(model: STPrompt, opt, sched, ckpt: Path, run_dir: Path, record: dict[str, Any],
                 best: dict[str, Any]) -> dict[str, Any]:
-    """Checkpoint after an epoch; ``progress.json`` is written last so a crash resumes cleanly."""
+    """Checkpoint after an epoch.
+
+    The epoch's weights and optimizer state go to files of their own (``epoch-N.*``);
+    ``progress.json``, written last, names them, and only then are the previous epoch's files
+    removed. A run killed at any instant resumes from a complete, consistent pair: the
+    previous epoch's until ``progress.json`` moves on, this one's after.
+    """
     ckpt.mkdir(parents=True, exist_ok=True)
     weights = trainable_state_dict(model)
-    save_verified(weights, ckpt / "last.safetensors")
-    with atomic_path(ckpt / "last_state.pt") as tmp:
+    n = record["epoch"]
+    weights_file, state_file = f"epoch-{n}.safetensors", f"epoch-{n}.state.pt"
+    save_verified(weights, ckpt / weights_file)
+    with atomic_path(ckpt / state_file) as tmp:
         torch.save({"optimizer": opt.state_dict(), "scheduler": sched.state_dict()}, tmp)
     key = (record.get("val_auc", 0.0), -record.get("val_bce", 0.0))
     if not best or key > (best.get("val_auc", 0.0), -best.get("val_bce", 0.0)) or "val_auc" not in record:
@@ -356,8 +378,10 @@ def _save_epoch(model: STPrompt, opt, sched, ckpt: Path, run_dir: Path, record: 
     lines = log.read_text().splitlines() if log.exists() else []
     with atomic_path(log) as tmp:
         tmp.write_text("".join(line + "\n" for line in lines + [json.dumps(record, sort_keys=True)]))
-    write_json(ckpt / "progress.json", {"epoch": record["epoch"], "best": best,
-                                        "state_file": file_record(ckpt / "last_state.pt")})
+    progress = {"epoch": n, "best": best, "weights": weights_file, "state": state_file,
+                "state_record": file_record(ckpt / state_file)}
+    write_json(ckpt / "progress.json", progress)
+    _drop_unnamed_checkpoints(ckpt, progress)
     return best
 
 
@@ -367,7 +391,11 @@ def load_run(run_dir: str | Path, device: str | torch.device = "cpu", checkpoint
     if not (run_dir / "config.json").exists():
         raise FileNotFoundError(f"no config.json in run dir {run_dir}; train first (`stprompt train`)")
     cfg = config_from_dict(read_json(run_dir / "config.json"))
-    path = run_dir / "best.safetensors" if checkpoint == "best" else run_dir / "checkpoints" / "last.safetensors"
+    if checkpoint == "best":
+        path = run_dir / "best.safetensors"
+    else:
+        prog = run_dir / "checkpoints" / "progress.json"
+        path = run_dir / "checkpoints" / _checkpoint_files(read_json(prog) if prog.exists() else {})[0]
     if not path.exists():
         raise FileNotFoundError(f"checkpoint not found: {path}")
     device = torch.device(device)

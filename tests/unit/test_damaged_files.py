@@ -151,9 +151,9 @@ def test_damaged_training_checkpoints_are_refused_with_the_command(extracted, tm
     flip_byte(run / "best.safetensors", 20)
     with pytest.raises(DamagedFileError, match=r"best\.safetensors is damaged.*--overwrite"):
         load_run(run)
-    state = run / "checkpoints" / "last_state.pt"
+    state = run / "checkpoints" / "epoch-1.state.pt"
     flip_byte(state, 30)
-    with pytest.raises(DamagedFileError, match=r"last_state\.pt is damaged.*--overwrite"):  # a rerun resumes
+    with pytest.raises(DamagedFileError, match=r"epoch-1\.state\.pt is damaged.*--overwrite"):  # a rerun resumes
         train(cfg, run, progress=False)
     train(cfg, run, overwrite=True, progress=False)  # the named command recovers
     load_run(run)

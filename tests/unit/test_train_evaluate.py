@@ -36,8 +36,10 @@ def test_learns_planted_anomalies_to_frame_auc_090(trained):
     assert metrics["auc"] >= 0.9, metrics
     assert metrics["ap"] > 0.5
     for name in ("config.json", "run_manifest.json", "best.safetensors", "train_log.jsonl", "metrics.json",
-                 "scores.json", "checkpoints/last.safetensors"):
+                 "scores.json", "checkpoints/progress.json"):
         assert (run / name).exists(), name
+    prog = json.loads((run / "checkpoints/progress.json").read_text())  # names the last epoch's pair, nothing else kept
+    assert sorted(f.name for f in (run / "checkpoints").iterdir()) == sorted(["progress.json", prog["weights"], prog["state"]])
     written = json.loads((run / "metrics.json").read_text())
     assert set(written) >= {"auc", "ap", "auc_abnormal", "far", "per_class_auc"}
     scores = json.loads((run / "scores.json").read_text())
