@@ -21,7 +21,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from stprompt_core.figures.spatial import overlay, image_data_uri
+from stprompt_core.figures.spatial import image_data_uri, overlay
+from stprompt_core.figures.style import SUBPLOT_TITLE_SIZE
 from stprompt_core.localize.maps import MAPS_FILE
 
 
@@ -186,7 +187,7 @@ def explorer_figure(views: list[SnippetView]) -> go.Figure:
     fig.update_layout(sliders=[sliders[0]], height=480, margin=dict(l=20, r=20, t=110, b=20),
                       updatemenus=[dict(buttons=buttons, direction="down", x=0.0, xanchor="left",
                                         y=1 + 40 / (480 - 130), yanchor="bottom", showactive=True)])  # 40 px above the titles
-    fig.update_annotations(font_size=12)
+    fig.update_annotations(font_size=SUBPLOT_TITLE_SIZE)
     fig.update_xaxes(visible=False, row=1, col=1)
     fig.update_yaxes(visible=False, row=1, col=1)
     fig.update_xaxes(title_text="frame", row=1, col=2)

@@ -22,6 +22,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from stprompt_core.figures.spatial import PATCH_COLOR, image_data_uri
+from stprompt_core.figures.style import SUBPLOT_TITLE_SIZE, set_title
 
 SCORE_COLOR = "#1f77b4"
 GT_FILL = "rgba(214, 39, 40, 0.15)"
@@ -175,13 +176,13 @@ def snippet_slider_figure(trace: SnippetTrace, image_px: int = 300) -> go.Figure
                           args=[[str(t)], dict(mode="immediate", frame=dict(duration=0, redraw=True),
                                                transition=dict(duration=0))]))
     fig.frames = frames
+    height = 700
     fig.update_layout(
-        title=dict(text=f"{trace.video_id} ({trace.class_name}): drag the slider through the snippets",
-                   font=dict(size=14)),
-        height=640, showlegend=False, margin=dict(l=50, r=20, t=80, b=30),
+        height=height, showlegend=False, margin=dict(l=50, r=20, t=90, b=30),
         sliders=[dict(active=0, steps=steps, currentvalue=dict(prefix="snippet t = "), pad=dict(t=50), x=0.0,
                       len=1.0)])
-    fig.update_annotations(font_size=12)
+    set_title(fig, f"{trace.video_id} ({trace.class_name})", height)
+    fig.update_annotations(font_size=SUBPLOT_TITLE_SIZE)
     fig.update_xaxes(visible=False, row=1, col=1)
     fig.update_yaxes(visible=False, row=1, col=1)
     fig.update_xaxes(title_text="patch, by motion rank", row=1, col=2)

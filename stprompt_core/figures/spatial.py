@@ -12,6 +12,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from stprompt_core.figures.style import MODEBAR_PX, set_title
+
 PRED_COLOR = (230, 40, 40)  # predicted boxes
 GT_COLOR = (40, 200, 80)  # ground-truth boxes
 PATCH_COLOR = "#ffcc00"
@@ -64,7 +66,7 @@ def _image_grid(images: list[np.ndarray], titles: list[str], cols: int, title: s
     h, w = images[0].shape[:2] if images else (1, 1)
     title_px = 16 * max((t.count("<br>") + 1 for t in titles), default=1) + 6  # room above each image
     image_px = width / cols * h / w
-    height = int(rows * (image_px + title_px)) + 70
+    height = int(rows * (image_px + title_px)) + MODEBAR_PX + 42
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, horizontal_spacing=0.02,
                         vertical_spacing=min(0.3, title_px / height) if rows > 1 else 0.0)
     for i, im in enumerate(images):
@@ -73,8 +75,8 @@ def _image_grid(images: list[np.ndarray], titles: list[str], cols: int, title: s
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     fig.update_annotations(font_size=11)
-    fig.update_layout(title=dict(text=title, font=dict(size=14)), height=height,
-                      margin=dict(l=10, r=10, t=50 + title_px, b=10))
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=MODEBAR_PX + 22 + title_px, b=10))
+    set_title(fig, title, height)
     return fig
 
 

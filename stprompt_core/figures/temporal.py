@@ -14,6 +14,7 @@ from plotly.subplots import make_subplots
 from sklearn.metrics import precision_recall_curve, roc_curve
 
 from stprompt_core.data.manifest import Manifest
+from stprompt_core.figures.style import SUBPLOT_TITLE_SIZE, set_title
 from stprompt_core.metrics import expand_to_frames
 
 SCORE_COLOR = "#1f77b4"
@@ -75,9 +76,10 @@ def score_curves_figure(scores: dict[str, dict[str, Any]], manifest: Manifest, v
     fig.update_yaxes(range=[0, 1.02])
     fig.update_yaxes(title_text="score", col=1)
     fig.update_xaxes(title_text="frame", title_standoff=2)
-    fig.update_annotations(font_size=12)
-    fig.update_layout(height=panel * rows + 60, margin=dict(l=50, r=10, t=60, b=40),
-                      title=dict(text="Frame anomaly score, ground truth red", font=dict(size=14)))
+    fig.update_annotations(font_size=SUBPLOT_TITLE_SIZE)
+    height = panel * rows + 80
+    fig.update_layout(height=height, margin=dict(l=50, r=10, t=80, b=40))
+    set_title(fig, "Frame anomaly score, ground truth red", height)
     return fig
 
 
@@ -102,7 +104,7 @@ def roc_pr_figure(scores: dict[str, dict[str, Any]], manifest: Manifest, metrics
     fig.update_xaxes(title_text="recall", range=[0, 1], row=1, col=2)
     fig.update_yaxes(title_text="precision", range=[0, 1.02], row=1, col=2)
     fig.update_layout(height=380, showlegend=False, margin=dict(l=50, r=20, t=50, b=50))
-    fig.update_annotations(font_size=13)
+    fig.update_annotations(font_size=SUBPLOT_TITLE_SIZE)
     return fig
 
 
@@ -116,9 +118,9 @@ def per_class_auc_figure(metrics: dict[str, Any]) -> go.Figure:
                   annotation_position="top left")
     fig.add_hline(y=0.5, line=dict(dash="dot", color="grey"), annotation_text="chance",
                   annotation_position="bottom right")
-    fig.update_layout(title=dict(text="Frame AUC per anomaly class", font=dict(size=14)),
-                      xaxis=dict(title="anomaly class"), yaxis=dict(range=[0, 1.1], title="frame AUC"), height=360,
-                      margin=dict(l=50, r=20, t=60, b=50))
+    fig.update_layout(xaxis=dict(title="anomaly class"), yaxis=dict(range=[0, 1.1], title="frame AUC"), height=380,
+                      margin=dict(l=50, r=20, t=70, b=50))
+    set_title(fig, "Frame AUC per anomaly class", 380)
     return fig
 
 
@@ -138,7 +140,7 @@ def training_curves_figure(run_dir: str | Path) -> go.Figure:
     fig.update_xaxes(title_text="epoch", dtick=1)
     fig.update_yaxes(title_text="loss (mean over batches)", row=1, col=1)
     fig.update_yaxes(title_text="AUC / BCE", row=1, col=2)
-    fig.update_annotations(font_size=13)
+    fig.update_annotations(font_size=SUBPLOT_TITLE_SIZE)
     fig.update_layout(height=380, margin=dict(l=50, r=20, t=50, b=40),
                       legend=dict(orientation="h", yanchor="top", y=-0.22, x=0))
     return fig

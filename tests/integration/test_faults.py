@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import shutil
 import subprocess
 import sys
@@ -20,8 +19,8 @@ import time
 
 import pytest
 
-from tests.faults_harness import (REPO_ROOT, STAGE_NAMES, Harness, Rule, Stage, Trial, compare_trees,
-                                  drop_fields, kill_instants, kill_tree, stage, summarize)
+from tests.faults_harness import (REPO_ROOT, STAGE_NAMES, Harness, Rule, Stage, compare_trees, drop_fields,
+                                  kill_instants, kill_tree, stage, summarize)
 
 SEED = 0
 KILLS = {"synth": 2, "extract": 1, "train": 1}
@@ -40,18 +39,6 @@ def harness(tmp_path_factory, tiny_synthclip):
     return h
 
 
-# io.atomic_path's temporary folder, ``.<name>.<8 random>.tmp``, and anything in it
-ATOMIC_TMP = re.compile(r"(^|/)\.[^/]+\.[a-z0-9_]{8}\.tmp(/|$)")
-
-
-def only_atomic_leftovers(t: Trial) -> bool:
-    """The trial's one fault is the known one: a kill inside ``stprompt_core.io.atomic_path``
-    leaves its temporary folder, and nothing removes it (the rerun writes a new one)."""
-    c = t.comparison
-    return (t.recovered and not c.lost and not c.different and bool(c.stray)
-            and all(ATOMIC_TMP.search(p) for p in c.stray + c.temporaries))
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("name", list(KILLS))
 def test_killed_stage_recovers_with_equal_outputs(harness, name):
@@ -61,15 +48,17 @@ def test_killed_stage_recovers_with_equal_outputs(harness, name):
     s = summarize(trials)
     failures = [t.failure() for t in trials if t.failure()]
     assert s["kills"] >= 1, f"no kill landed before {name} finished: {instants} of {duration} CPU s"
-    if failures and all(only_atomic_leftovers(t) for t in trials if t.failure()):
-        pytest.xfail(f"known fault (issue 16): a kill inside io.atomic_path leaves {failures[0]['stray'][0]}")
     assert s["recovered"] == s["kills"] and s["outputs_equal"] == s["kills"], json.dumps(failures, indent=1)
     assert s["lost_files"] == 0 and s["stray_files"] == 0
 
 
-# ``stprompt train`` in-process, dying (exit 137, as SIGKILL would) at a point of epoch 2's checkpoint:
-#   state     torch.save of the optimizer state is entered: last.safetensors already holds epoch 2
-#   progress  progress.json is about to be written: last.safetensors and last_state.pt hold epoch 2
+# ``stprompt train`` in-process, dying (exit 137: what SIGKILL leaves on disk) at a chosen point of
+# its checkpointing, windows of milliseconds that random kills rarely hit:
+TRAIN_POINTS = {
+    "state": "inside epoch 2's torch.save of the optimizer state (its weights file already written)",
+    "progress": "before progress.json of epoch 2 (its weights and state files both written)",
+    "drop": "after progress.json of the last epoch, before the older checkpoint files are removed",
+}
 DYING_TRAIN = """
 import os, sys
 import torch
@@ -87,30 +76,27 @@ def dying_write_json(path, obj):
     if point == "progress" and str(path).endswith("progress.json") and obj.get("epoch") == 2:
         os._exit(137)
     return write_json(path, obj)
-torch.save, T.write_json = dying_save, dying_write_json
+drop = T._drop_unnamed_checkpoints
+def dying_drop(ckpt, progress):
+    if point == "drop" and progress["epoch"] == 3:
+        os._exit(137)
+    return drop(ckpt, progress)
+torch.save, T.write_json, T._drop_unnamed_checkpoints = dying_save, dying_write_json, dying_drop
 args = build_parser().parse_args(sys.argv[1:])
 args.func(args)
 """
-KNOWN_TRAIN_FAULTS = {  # point -> what the rerun does today (issue 16)
-    "state": "resumes epoch 2 from epoch 2's weights with epoch 1's optimizer state: silently different training",
-    "progress": "refuses last_state.pt as damaged (it is epoch 2's, progress.json still names epoch 1's)",
-}
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("point", list(KNOWN_TRAIN_FAULTS))
-def test_train_killed_between_its_checkpoint_files_resumes_as_a_clean_run(harness, point):
+@pytest.mark.parametrize("point", list(TRAIN_POINTS))
+def test_train_killed_inside_its_checkpointing_resumes_as_a_clean_run(harness, point):
+    # before d97b3bd: "state" resumed epoch 2 from epoch 2's weights with epoch 1's optimizer
+    # state (silently different training), "progress" refused last_state.pt as damaged
     harness.reference("train")
     command = [harness.prefix[0], *stage("train").argv]
-    t = harness.trial("train", 10 + list(KNOWN_TRAIN_FAULTS).index(point), None,
+    t = harness.trial("train", 10 + list(TRAIN_POINTS).index(point), None,
                       dying=[sys.executable, "-c", DYING_TRAIN, point, *command])
-    assert t.landed, f"the run did not die at {point!r}: train.py no longer saves as DYING_TRAIN expects"
-    c = t.comparison
-    known = {"progress": not t.recovered and "damaged" in t.error,
-             "state": t.recovered and not c.lost and "runs/tiny/train_log.jsonl" in c.different}[point]
-    if known and all(ATOMIC_TMP.search(p) for p in c.stray):
-        pytest.xfail(f"known fault (issue 16): killed at {point!r}, the rerun {KNOWN_TRAIN_FAULTS[point]}: "
-                     f"{json.dumps(t.failure())[:600]}")
+    assert t.landed, f"the run did not die {TRAIN_POINTS[point]}: DYING_TRAIN no longer matches train.py"
     assert t.failure() is None, json.dumps(t.failure(), indent=1)
 
 
