@@ -63,14 +63,16 @@ def test_every_notebook_executes_on_tiny(book):
 
 def test_wrong_parameter_fails_before_work(tmp_path):
     kernel = ensure_kernel()
-    store = tmp_path / "features"
-    for params, message in (({"profle": "tiny"}, "unknown notebook parameter 'profle'"),
-                            ({"epochs": "three"}, "train.epochs expects an integer")):
+    store, run_dir = tmp_path / "features", tmp_path / "run"
+    for notebook, params, message in (
+            ("01_feature_extraction", {"profle": "tiny"}, "unknown notebook parameter 'profle'"),
+            ("01_feature_extraction", {"epochs": 3}, "'epochs' is not a parameter of 01_feature_extraction but of 02_"),
+            ("02_training", {"epochs": "three", "run_dir": str(run_dir)}, "train.epochs expects an integer")):
         with pytest.raises(papermill.PapermillExecutionError, match=message):
-            papermill.execute_notebook(str(REPO_ROOT / "notebooks" / "01_feature_extraction.ipynb"),
+            papermill.execute_notebook(str(REPO_ROOT / "notebooks" / f"{notebook}.ipynb"),
                                        str(tmp_path / "out.ipynb"), kernel_name=kernel, progress_bar=False,
                                        parameters={"feature_store": str(store), **params}, cwd=str(REPO_ROOT))
-        assert not store.exists()
+        assert not store.exists() and not run_dir.exists()
 
 
 def test_book_builds_strictly_and_offline(book):
