@@ -8,6 +8,7 @@ notebooks carry no outputs (``stprompt book`` executes them into the build folde
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import nbformat
@@ -16,8 +17,17 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from stprompt_core.book import NOTEBOOK_USES
 
 ROOT = Path(__file__).resolve().parent.parent
-REPO = "stprompt/stprompt-notebooks"  # GitHub owner/name used by the Colab badge and install cell
-BRANCH = "main"
+
+
+def _colab_setup():
+    """tools/colab_setup.py, beside this file: it holds the repository's address (REPOSITORY)."""
+    spec = importlib.util.spec_from_file_location("colab_setup", Path(__file__).with_name("colab_setup.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+colab_setup = _colab_setup()
 
 # One line per notebook parameter; each notebook's cell holds the lines of the parameters
 # stprompt_core.book.NOTEBOOK_USES lists for it, in this order.
@@ -55,24 +65,29 @@ def setup_cell(name: str) -> str:
             f'print(f"{shown}")')
 
 
-COLAB = '''\
+# The notebooks' first code cell: in Colab, clone the repository (a notebook opened from GitHub
+# has no other file of it) and hand over to tools/colab_setup.py. Address and branch come from
+# colab_setup.REPOSITORY and BRANCH, the one place they are written.
+COLAB = f'''\
 import os
 import subprocess
 import sys
 
-if "google.colab" in sys.modules:  # in Colab: clone this repository and install it, keeping Colab's own torch
-    if os.path.basename(os.getcwd()) != "stprompt-notebooks":  # first run of this cell
-        if not os.path.isdir("stprompt-notebooks"):
-            subprocess.run(["git", "clone", "-q", "--depth", "1", "-b", "%s", "https://github.com/%s"], check=True)
-        os.chdir("stprompt-notebooks")  # configs, prompt banks and caches are relative to the repository root
-    sys.path.insert(0, os.getcwd())
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", ".[book,synthclip]"], check=True)''' % (BRANCH, REPO)
+if "google.colab" in sys.modules:  # in Colab: clone this repository, install it keeping Colab's own torch
+    if not os.path.isfile("tools/colab_setup.py"):  # not inside the clone yet
+        if not os.path.isdir("{colab_setup.clone_name()}"):
+            subprocess.run(["git", "clone", "-q", "--depth", "1", "-b", "{colab_setup.BRANCH}", "{colab_setup.REPOSITORY}"],
+                           check=True)
+        os.chdir("{colab_setup.clone_name()}")
+    sys.path.insert(0, os.path.abspath("tools"))
+    from colab_setup import setup
+
+    setup()  # pip install -e ".[{colab_setup.EXTRAS}]" keeping torch (checked after), then cd into the clone'''
 
 
 def badge(name: str) -> str:
     """A text link (no remote badge image, which shows broken offline)."""
-    url = f"https://colab.research.google.com/github/{REPO}/blob/{BRANCH}/notebooks/{name}.ipynb"
-    return f"[Open this notebook in Colab]({url})"
+    return f"[Open this notebook in Colab]({colab_setup.colab_url(name)})"
 
 
 # Sections of book/method.md (heading anchors: the book is built with myst_heading_anchors;

@@ -21,7 +21,8 @@ GENERATOR = REPO_ROOT / "tools" / "make_notebooks.py"
 def generate(root: Path) -> dict[str, str]:
     """Run a copy of the generator under ``root``; returns {file name: text} of what it wrote."""
     (root / "tools").mkdir(parents=True)
-    shutil.copy2(GENERATOR, root / "tools" / GENERATOR.name)
+    for tool in (GENERATOR, GENERATOR.with_name("colab_setup.py")):  # the generator reads the repository address there
+        shutil.copy2(tool, root / "tools" / tool.name)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))}
     proc = subprocess.run([sys.executable, str(root / "tools" / GENERATOR.name)], cwd=root, env=env,
                           capture_output=True, text=True, timeout=120)
