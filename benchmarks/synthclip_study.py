@@ -109,7 +109,7 @@ def _build_without_text_weights(seed: int, image_size: int | None = None):
     ``image_size``: another input side for the same image tower."""
     import open_clip
 
-    from stprompt_core.backbone.clip import register_model_configs
+    from stprompt_core.backbone.configs import register_model_configs
     from stprompt_core.backbone.stem import conv_stem_channels, install_conv_stem, quiet_loading
 
     register_model_configs()

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Callable
 
@@ -28,26 +27,13 @@ from stprompt_core.locks import exclusive
 
 def ensure_synth(cfg: Config, progress: bool = True) -> dict[str, Any]:
     """Render SynthVAD into ``data.data_root`` unless the same preset and seed are already there."""
+    from stprompt_core.synth import ensure_generated
+
     root = Path(cfg.data.data_root)
-    with exclusive(root):  # a second run waits for the render, then reuses it
-        return _ensure_synth(cfg, root, progress)
-
-
-def _ensure_synth(cfg: Config, root: Path, progress: bool) -> dict[str, Any]:
-    from stprompt_core.synth import generate, get_preset
-    from stprompt_core.synth.generate import SETTINGS_NAME
-
-    preset = get_preset(cfg.synth.preset)
-    settings = root / SETTINGS_NAME
-    if settings.exists() and Path(cfg.data.manifest).exists():
-        old = read_json(settings)
-        if old.get("seed") == cfg.synth.seed and old.get("preset") == _jsonable(asdict(preset)):
-            return {"reused": True, "videos": old.get("videos")}
-    manifest = generate(preset, root, seed=cfg.synth.seed, progress=progress)
     if Path(cfg.data.manifest).resolve() != (root / "manifest.json").resolve():
-        raise ValueError(f"data.manifest={cfg.data.manifest!r} is not the manifest SynthVAD wrote "
+        raise ValueError(f"data.manifest={cfg.data.manifest!r} is not the manifest SynthVAD writes "
                          f"({root / 'manifest.json'}); point data.manifest there")
-    return {"reused": False, "videos": len(manifest.videos)}
+    return ensure_generated(cfg.synth.preset, root, seed=cfg.synth.seed, progress=progress)
 
 
 def ensure_backbone(cfg: Config, progress: bool = True) -> dict[str, Any]:
@@ -174,12 +160,3 @@ def timed(stages: dict[str, float], name: str, fn: Callable[[], Any]) -> Any:
     out = fn()
     stages[name] = round(time.perf_counter() - t0, 2)
     return out
-
-
-def _jsonable(obj: Any) -> Any:
-    """Tuples become lists, as after a JSON round trip."""
-    if isinstance(obj, dict):
-        return {k: _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    return obj

@@ -7,7 +7,7 @@ from typing import Iterable
 import numpy as np
 import torch
 
-from stprompt_core.data.batching import chunk, collate, to_sequence
+from stprompt_core.features.batching import chunk, collate, to_sequence
 from stprompt_core.features.store import FeatureStore, VideoFeatures
 from stprompt_core.model.stprompt import STPrompt
 

@@ -35,7 +35,7 @@ from tqdm.auto import tqdm
 from stprompt_core.backbone.clip import load_clip
 from stprompt_core.classes import class_labels
 from stprompt_core.config import Config, config_from_dict
-from stprompt_core.data.batching import Sequence, collate, fit_length, to_sequence
+from stprompt_core.features.batching import Sequence, collate, fit_length, to_sequence
 from stprompt_core.features.store import FeatureStore, FeatureStoreError
 from stprompt_core.integrity import check_record, file_record, load_verified, save_verified
 from stprompt_core.io import atomic_path, file_sha256, read_json, write_json

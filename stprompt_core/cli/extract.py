@@ -1,6 +1,6 @@
 """``stprompt extract``: decode videos and write the feature store (see ``features/extract.py``).
 
-Distributed: ``torchrun --nproc_per_node N -m stprompt_core.features.extract [options]``
+Distributed: ``torchrun --nproc_per_node N -m stprompt_core.cli extract [options]``
 or ``torchrun --nproc_per_node N --no-python stprompt extract [options]``.
 """
 

@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
 
 def publish_weights(args: argparse.Namespace, cfg, settings, info: dict) -> int:
     from stprompt_core.synthclip import evaluate_checkpoint
-    from stprompt_core.synthclip.card import publish
+    from stprompt_core.synthclip.publish import publish
 
     figures = {}
     for split in SPLITS:
@@ -147,7 +147,7 @@ def synthclip_config(preset: str, seed: int, model: str | None = None, out: str 
     SynthCLIP backbone and its checkpoint path."""
     from stprompt_core.config import apply_overrides, available_profiles, load_config
     from stprompt_core.synthclip import default_checkpoint
-    from stprompt_core.synthclip.model import model_config
+    from stprompt_core.backbone.configs import model_config
     from stprompt_core.synthclip.settings import default_model
 
     name = model or default_model(preset)

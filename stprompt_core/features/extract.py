@@ -20,7 +20,7 @@ decoded is reported by name and skipped; the others are kept and the summary say
 failed. Under ``torchrun`` (or any launcher setting ``RANK``/``WORLD_SIZE``/``LOCAL_RANK``)
 the videos are sharded round-robin over ranks; rank 0 builds the datasets at the end::
 
-    torchrun --nproc_per_node 4 -m stprompt_core.features.extract --profile ucf_crime
+    torchrun --nproc_per_node 4 -m stprompt_core.cli extract --profile ucf_crime
     torchrun --nproc_per_node 4 --no-python stprompt extract --profile ucf_crime
 """
 
@@ -571,15 +571,3 @@ def _device(name: str, local_rank: int) -> torch.device:
             raise ConfigError(f"extract.device={name!r} but CUDA is not available; use 'cpu' or 'auto'")
         return torch.device(name if ":" in name else f"cuda:{local_rank}")
     return torch.device(name)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m stprompt_core.features.extract [options]``: the ``stprompt extract`` command
-    (for ``torchrun -m``)."""
-    from stprompt_core.cli import main as cli_main
-
-    return cli_main(["extract", *(sys.argv[1:] if argv is None else argv)])
-
-
-if __name__ == "__main__":
-    sys.exit(main())

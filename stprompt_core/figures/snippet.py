@@ -59,7 +59,7 @@ def load_snippet_trace(run_dir: str | Path, video_id: str = "", checkpoint: str 
     """
     import torch
 
-    from stprompt_core.data.batching import collate, to_sequence
+    from stprompt_core.features.batching import collate, to_sequence
     from stprompt_core.data.manifest import load_manifest
     from stprompt_core.features.store import FeatureStore
     from stprompt_core.model.adapter import DistanceAttentionBlock, distance_attention

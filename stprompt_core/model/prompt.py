@@ -13,15 +13,6 @@ import torch
 from torch import nn
 
 
-def build_prompt_learner(clip_model: nn.Module, model_name: str, class_names: list[str], n_ctx: int) -> nn.Module:
-    """:class:`PromptLearner` for an open_clip text tower, :class:`~stprompt_core.model.prompt_hf.HFPromptLearner`
-    for a Hugging Face one (SynthCLIP's MiniLM); both return ``[C, D]`` from ``forward()``."""
-    from stprompt_core.model.prompt_hf import HFPromptLearner, has_hf_text_tower
-
-    cls = HFPromptLearner if has_hf_text_tower(clip_model) else PromptLearner
-    return cls(clip_model, model_name, class_names, n_ctx)
-
-
 class ContextPrompt(nn.Module):
     """``n_ctx`` learnable context vectors in place of the placeholder words after the first
     token, through a frozen text tower; subclasses tokenize and wrap the tower.

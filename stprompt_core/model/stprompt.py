@@ -15,7 +15,8 @@ from stprompt_core.classes import class_prompts
 from stprompt_core.config import Config
 from stprompt_core.model.adapter import TemporalAdapter
 from stprompt_core.model.branches import AlignmentBranch, BinaryBranch
-from stprompt_core.model.prompt import build_prompt_learner
+from stprompt_core.model.prompt import PromptLearner
+from stprompt_core.model.prompt_hf import HFPromptLearner, has_hf_text_tower
 from stprompt_core.model.sa2 import SpatialAttentionAggregation
 
 
@@ -32,6 +33,14 @@ class Outputs:
         return torch.sigmoid(self.binary_logits)
 
 
+def build_prompt_learner(clip_model: nn.Module, model_name: str, class_names: list[str], n_ctx: int) -> nn.Module:
+    """The learnable prompts for ``clip_model``'s text tower: :class:`~stprompt_core.model.prompt.PromptLearner`
+    for an open_clip one, :class:`~stprompt_core.model.prompt_hf.HFPromptLearner` for a Hugging Face
+    one (SynthCLIP's MiniLM); both return ``[C, D]`` from ``forward()``."""
+    cls = HFPromptLearner if has_hf_text_tower(clip_model) else PromptLearner
+    return cls(clip_model, model_name, class_names, n_ctx)
+
+
 class STPrompt(nn.Module):
     def __init__(self, cfg: Config, clip_model: nn.Module):
         super().__init__()
@@ -41,7 +50,7 @@ class STPrompt(nn.Module):
                                        m.ffn_ratio, m.dropout)
         self.binary = BinaryBranch(dim, m.binary_hidden, m.dropout)
         self.prompt = build_prompt_learner(clip_model, cfg.backbone.model_name, class_prompts(cfg.data.dataset),
-                                                 m.prompt_ctx_len)
+                                           m.prompt_ctx_len)
         self.align = AlignmentBranch(m.logit_temperature)
         self._text_cache: torch.Tensor | None = None
 

@@ -20,35 +20,15 @@ import os
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from stprompt_core.prompts.bank import PromptBank, load_bank, load_curated_bank
+from stprompt_core.prompts.protocol import BackendError, BackendUnreachable, LLMBackend
 from stprompt_core.prompts.templates import CHAT_TEMPLATE_ID, GenerationTarget, chat_messages
 
 BACKENDS = ("static", "hf_local", "openai")
-
-
-class BackendError(RuntimeError):
-    """A backend cannot be built or reached, or returned nothing usable; the message says which."""
-
-
-class BackendUnreachable(BackendError):
-    """The endpoint did not answer (refused, DNS failure, timeout)."""
-
-
-class LLMBackend(Protocol):
-    """What :func:`~stprompt_core.prompts.generate.generate_bank` needs from an LLM."""
-
-    name: str
-    template_id: str
-
-    def describe(self) -> dict[str, Any]:
-        """Provenance facts: ``model`` and whatever pins it (hash, URL)."""
-        ...
-
-    def complete(self, target: GenerationTarget, seed: int) -> list[str]:
-        """Raw candidate texts for one target, one item per line."""
-        ...
+__all__ = ["BACKENDS", "BackendError", "BackendUnreachable", "LLMBackend", "OpenAIBackend", "StaticBackend",
+           "make_backend"]
 
 
 class StaticBackend:

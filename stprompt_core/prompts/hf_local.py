@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from stprompt_core.io import read_json, write_json
-from stprompt_core.prompts.backends import BackendError
+from stprompt_core.prompts.protocol import BackendError
 from stprompt_core.prompts.parse import truncate_at
 from stprompt_core.prompts.templates import (COMPLETION_STOPS, COMPLETION_TEMPLATE_ID, GenerationTarget,
                                              completion_prompt)

@@ -18,9 +18,9 @@ Example::
 """
 
 from stprompt_core.synth.captions import caption_at
-from stprompt_core.synth.generate import generate, plan, render_entry
+from stprompt_core.synth.generate import ensure_generated, generate, plan, render_entry
 from stprompt_core.synth.presets import PRESETS, SynthPreset, get_preset, with_overrides
 from stprompt_core.synth.render import RenderedVideo, VideoSpec, render_video
 
-__all__ = ["PRESETS", "RenderedVideo", "SynthPreset", "VideoSpec", "caption_at", "generate", "get_preset",
+__all__ = ["PRESETS", "RenderedVideo", "SynthPreset", "VideoSpec", "caption_at", "ensure_generated", "generate", "get_preset",
            "plan", "render_entry", "render_video", "with_overrides"]

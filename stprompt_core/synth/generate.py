@@ -18,12 +18,13 @@ import multiprocessing
 import os
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from stprompt_core.classes import class_labels
 from stprompt_core.data.manifest import Manifest, VideoEntry
-from stprompt_core.io import file_sha256, write_json
+from stprompt_core.io import file_sha256, read_json, write_json
 from stprompt_core.locks import exclusive
 from stprompt_core.synth.captions import PREFIXES
 from stprompt_core.synth.presets import DATASET, SynthPreset, get_preset
@@ -94,6 +95,27 @@ def generate(preset: str | SynthPreset, out_dir: str | Path, seed: int = 0, work
                          progress)
 
 
+def ensure_generated(preset: str | SynthPreset, out_dir: str | Path, seed: int = 0, progress: bool = False
+                     ) -> dict[str, Any]:
+    """Render SynthVAD into ``out_dir`` unless a render of the same preset and seed is there.
+
+    A second process asking for the same folder waits for the first render, then reuses it.
+
+    Returns:
+        ``{"reused": bool, "videos": int}``.
+    """
+    out_dir = Path(out_dir)
+    preset = get_preset(preset) if isinstance(preset, str) else preset
+    with exclusive(out_dir):
+        settings = out_dir / SETTINGS_NAME
+        if settings.is_file() and (out_dir / MANIFEST_NAME).is_file():
+            old = read_json(settings)
+            if old.get("seed") == seed and old.get("preset") == _jsonable(asdict(preset)):
+                return {"reused": True, "videos": old.get("videos")}
+        manifest = _generate(preset, out_dir, seed, None, progress)
+    return {"reused": False, "videos": len(manifest.videos)}
+
+
 def _generate(preset: SynthPreset, out_dir: Path, seed: int, workers: int | None, progress: bool) -> Manifest:
     specs = plan(preset, seed)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -134,3 +156,10 @@ def _render_job(job: tuple[VideoSpec, SynthPreset, str]) -> VideoEntry:
     return render_entry(*job)
 
 
+def _jsonable(obj: Any) -> Any:
+    """Tuples become lists, as after a JSON round trip."""
+    if isinstance(obj, dict):
+        return {k: _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    return obj

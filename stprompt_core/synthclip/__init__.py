@@ -4,18 +4,19 @@ No reachable registry carries CLIP weights, so the project pretrains its own vis
 backbone: a small open_clip ViT (its patch embedding replaced by a convolutional stem,
 :mod:`stprompt_core.backbone.stem`) on SynthVAD frames with their captions, on crops of the
 annotated anomalies with their event phrases, and with patch tokens under the boxes pulled
-towards those phrases, against the frozen all-MiniLM-L6-v2 sentence encoder (design b of
-issue 4; design a, a from-scratch text transformer, is kept as ``SynthCLIP-S`` for
-comparison). The workshop weights are pretrained once on a corpus of their own and shipped in
+towards those phrases, against the frozen all-MiniLM-L6-v2 sentence encoder (design b;
+design a, a from-scratch text transformer, is kept as ``SynthCLIP-S`` for comparison). The workshop weights are pretrained once on a corpus of their own and shipped in
 ``pretrained/`` with a card (:mod:`~stprompt_core.synthclip.card`); the tiny CI profile trains
 its own in seconds. The result is an ordinary open_clip checkpoint: the backbone interface
 (``load_clip``, ``FrameEncoder``, prompt learners, localization) uses it like ViT-B/16.
 
-Modules, one concern each: ``captions`` (texts derived from frame captions), ``data``
-(decoded frames, boxes, training views), ``model`` (building models, the MiniLM files),
-``card`` (the shipped weights: where they live, their card, how they are checked),
-``settings`` (the recipe), ``train`` (the loop and losses), ``evaluate`` (zero-shot,
-paraphrases, localization), ``cache`` (cache-or-compute of the weights).
+Modules, one concern each, each importing only those listed before it: ``captions`` (texts
+derived from frame captions), ``data`` (decoded frames, boxes, training views), ``settings``
+(the recipe), ``model`` (building models to train; the MiniLM files are the backbone's,
+:mod:`stprompt_core.backbone.text_tower`), ``card`` (the shipped weights: where they live,
+their card, how they are checked), ``train`` (the loop and losses), ``evaluate`` (zero-shot,
+paraphrases, localization), ``cache`` (cache-or-compute of the weights), ``publish`` (shipping
+trained weights with a card).
 
 Example::
 
@@ -32,10 +33,10 @@ from stprompt_core.synthclip.cache import (
     synthvad_fingerprint,
 )
 from stprompt_core.synthclip.evaluate import evaluate_checkpoint, evaluate_synthclip
-from stprompt_core.synthclip.model import MINILM_DIR, build_model, ensure_minilm
+from stprompt_core.synthclip.model import build_model
 from stprompt_core.synthclip.settings import DEFAULT_MODEL, SCRATCH_MODEL, SynthClipSettings, settings_for
 from stprompt_core.synthclip.train import TrainResult, train_synthclip
 
-__all__ = ["DEFAULT_MODEL", "MINILM_DIR", "SCRATCH_MODEL", "SynthClipSettings", "TrainResult", "build_model",
-           "default_checkpoint", "ensure_minilm", "ensure_synthclip", "evaluate_checkpoint", "evaluate_synthclip",
+__all__ = ["DEFAULT_MODEL", "SCRATCH_MODEL", "SynthClipSettings", "TrainResult", "build_model",
+           "default_checkpoint", "ensure_synthclip", "evaluate_checkpoint", "evaluate_synthclip",
            "load_synthclip", "save_checkpoint", "settings_for", "synthvad_fingerprint", "train_synthclip"]

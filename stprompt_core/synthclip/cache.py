@@ -32,13 +32,13 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
+from stprompt_core.backbone.configs import model_config
 from stprompt_core.config import Config
 from stprompt_core.io import atomic_path, read_json, write_json
 from stprompt_core.integrity import DamagedFileError, check_record, file_record, read_sealed_json, save_verified, seal_json
 from stprompt_core.locks import exclusive
 from stprompt_core.synthclip.card import ShippedWeightsError, is_shipped, verify_card
-from stprompt_core.synthclip.model import model_config
-from stprompt_core.synthclip.settings import SynthClipSettings, settings_for
+from stprompt_core.synthclip.settings import SynthClipSettings, settings_for_config
 
 if TYPE_CHECKING:
     from stprompt_core.synthclip.data import FrameSet
@@ -70,19 +70,6 @@ def cache_key(model_name: str, settings: SynthClipSettings, synthvad: dict[str, 
                     "settings": settings.to_dict(), "synthvad_sha256": synthvad["sha256"]})
 
 
-def settings_for_config(cfg: Config) -> SynthClipSettings:
-    """The recipe the pipeline trains for ``cfg``: ``synth.preset``'s, with
-    ``backbone.synthclip_steps`` steps when that is set.
-
-    Raises:
-        ValueError: ``backbone.synthclip_steps`` is negative.
-    """
-    steps = cfg.backbone.synthclip_steps
-    if steps < 0:
-        raise ValueError(f"backbone.synthclip_steps={steps}: give a positive number of steps, or 0 for the recipe's")
-    return settings_for(cfg.synth.preset, {"steps": steps} if steps else None)
-
-
 def ensure_corpus(preset: str, seed: int, settings: SynthClipSettings, root: str | Path, progress: bool = False) -> Path | None:
     """Render SynthCLIP's extra SynthVAD corpus of ``preset``/``seed`` under ``root`` unless it
     is there (the folder name carries the hash of its preset and seed); None when the recipe
@@ -111,7 +98,7 @@ def ensure_synthclip(cfg: Config, progress: bool = True, settings: SynthClipSett
     Uses ``backbone.model_name`` (a project open_clip config, e.g. ``SynthCLIP-S-MiniLM``),
     ``backbone.embed_dim`` (checked), ``backbone.pretrained`` (where the ``.safetensors``
     goes), ``synth.preset`` / ``synth.seed`` and the dataset paths; renders SynthVAD first
-    when it is missing (:func:`stprompt_core.pipeline.ensure_synth`). Trains on the training
+    when it is missing (:func:`stprompt_core.synth.ensure_generated`). Trains on the training
     split less ``settings.val_per_class`` videos per class, plus the recipe's extra corpus
     (:func:`ensure_corpus`).
 
@@ -217,11 +204,11 @@ def training_frames(cfg: Config, settings: SynthClipSettings, corpus_root: str |
         The frames and what was done (seconds rendering and decoding, counts, held-out videos).
     """
     from stprompt_core.data.manifest import load_manifest
-    from stprompt_core.pipeline import ensure_synth
+    from stprompt_core.synth import ensure_generated
     from stprompt_core.synthclip.data import concat_frames, load_frames, split_videos
 
     start = time.perf_counter()
-    ensure_synth(cfg, progress=progress)
+    ensure_generated(cfg.synth.preset, cfg.data_root(), seed=cfg.synth.seed, progress=progress)
     corpus = ensure_corpus(cfg.synth.preset, cfg.synth.seed, settings, corpus_root, progress)
     corpus_s = time.perf_counter() - start
     splits = split_videos(load_manifest(cfg.data.manifest), settings.val_per_class)
@@ -242,7 +229,7 @@ def save_checkpoint(model: nn.Module, checkpoint: str | Path, meta: dict[str, An
     last: a checkpoint without its JSON is never reused). A locked HF text tower is left out:
     its weights are its package's (all-MiniLM-L6-v2, 87 MB), only its projection trains."""
     from stprompt_core.backbone.stem import FROZEN_TEXT_PREFIX
-    from stprompt_core.synthclip.model import is_locked_hf_text
+    from stprompt_core.backbone.text_tower import is_locked_hf_text
 
     checkpoint = Path(checkpoint)
     skip = FROZEN_TEXT_PREFIX if is_locked_hf_text(model) else None

@@ -152,7 +152,7 @@ def evaluation_frames(cfg, split: str, settings=None) -> FrameSet:
         ValueError: the split has no anomalous video.
     """
     from stprompt_core.data.manifest import load_manifest
-    from stprompt_core.synthclip.cache import settings_for_config
+    from stprompt_core.synthclip.settings import settings_for_config
     from stprompt_core.synthclip.data import load_frames, split_videos
 
     settings = settings or settings_for_config(cfg)

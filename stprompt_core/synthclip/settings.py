@@ -12,6 +12,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from stprompt_core.config import Config
+
 # Design (b) of issue 4, chosen by benchmarks/bench_synthclip.py (results/synthclip.json):
 # a small ViT trained against the frozen all-MiniLM-L6-v2 sentence encoder.
 DEFAULT_MODEL = "SynthCLIP-S-MiniLM"
@@ -96,3 +98,16 @@ def settings_for(preset: str, overrides: dict[str, Any] | Any | None = None) -> 
     if unknown:
         raise ValueError(f"unknown SynthCLIP settings {unknown}; valid: {sorted(names)}")
     return dataclasses.replace(base, **dict(overrides))
+
+
+def settings_for_config(cfg: Config) -> SynthClipSettings:
+    """The recipe the pipeline trains for ``cfg``: ``synth.preset``'s, with
+    ``backbone.synthclip_steps`` steps when that is set.
+
+    Raises:
+        ValueError: ``backbone.synthclip_steps`` is negative.
+    """
+    steps = cfg.backbone.synthclip_steps
+    if steps < 0:
+        raise ValueError(f"backbone.synthclip_steps={steps}: give a positive number of steps, or 0 for the recipe's")
+    return settings_for(cfg.synth.preset, {"steps": steps} if steps else None)

@@ -40,9 +40,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from stprompt_core.backbone.text_tower import is_locked_hf_text
 from stprompt_core.synthclip.captions import event_caption, event_captions
 from stprompt_core.synthclip.data import FrameSet, patch_weights, region_views, training_views
-from stprompt_core.synthclip.model import build_model, is_locked_hf_text
+from stprompt_core.synthclip.model import build_model
 from stprompt_core.synthclip.settings import SynthClipSettings
 
 

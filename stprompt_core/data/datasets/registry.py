@@ -14,7 +14,10 @@ from typing import Any
 
 from tqdm import tqdm
 
-from stprompt_core.data.datasets import shanghaitech, ubnormal, ucf_crime, xd_violence
+import stprompt_core.data.datasets.shanghaitech as shanghaitech
+import stprompt_core.data.datasets.ubnormal as ubnormal
+import stprompt_core.data.datasets.ucf_crime as ucf_crime
+import stprompt_core.data.datasets.xd_violence as xd_violence
 from stprompt_core.data.datasets.common import SplitCount, count_frames, video_sha256
 from stprompt_core.data.manifest import Manifest, load_manifest, manifest_from_dict
 

@@ -6,7 +6,7 @@ import open_clip
 import pytest
 import torch
 
-from stprompt_core.backbone.clip import register_model_configs
+from stprompt_core.backbone.configs import register_model_configs
 from stprompt_core.backbone.stem import ConvStem, conv_stem_channels, create_model, install_conv_stem
 
 

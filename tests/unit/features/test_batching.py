@@ -1,6 +1,6 @@
 import numpy as np
 
-from stprompt_core.data.batching import Sequence, chunk, collate, fit_length, selected_motion
+from stprompt_core.features.batching import Sequence, chunk, collate, fit_length, selected_motion
 from stprompt_core.features.store import VideoFeatures
 
 

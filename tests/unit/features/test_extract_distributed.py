@@ -18,7 +18,7 @@ def test_two_processes_equal_one(tmp_path):
     assert sorted(one.extracted) == sorted(v[0] for v in VIDEOS) and list(one.failed) == ["broken"]
 
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-           "-m", "stprompt_core.features.extract", "--profile", "tiny",
+           "-m", "stprompt_core.cli", "extract", "--profile", "tiny",
            "--set", f"data.manifest={tmp_path / 'manifest.json'}", "--set", f"data.data_root={tmp_path}",
            "--set", f"data.feature_store={tmp_path / 'two'}", "--workers", "0", "--no-progress"]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}

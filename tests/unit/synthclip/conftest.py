@@ -16,7 +16,7 @@ import pytest
 def workdir(tmp_path_factory) -> Path:
     """A directory with ``cache/synthvad/tiny`` (seed 0) and the exported MiniLM files."""
     from stprompt_core.synth import generate
-    from stprompt_core.synthclip import MINILM_DIR, ensure_minilm
+    from stprompt_core.backbone.text_tower import MINILM_DIR, ensure_minilm
 
     root = tmp_path_factory.mktemp("synthclip")
     generate("tiny", root / "cache/synthvad/tiny", seed=0, workers=1)
@@ -30,7 +30,7 @@ def fresh_workdir(workdir, tmp_path, monkeypatch):
     for tests that re-render SynthVAD or write checkpoints."""
     import shutil
 
-    from stprompt_core.synthclip import MINILM_DIR
+    from stprompt_core.backbone.text_tower import MINILM_DIR
 
     shutil.copytree(workdir / "cache/synthvad/tiny", tmp_path / "cache/synthvad/tiny")
     (tmp_path / MINILM_DIR).parent.mkdir(parents=True)

@@ -75,7 +75,7 @@ def test_frame_encoder_works_unchanged(model, in_workdir):
 
 
 def test_hf_prompt_learner_equals_encode_text_for_real_word_context(model, in_workdir):
-    from stprompt_core.model.prompt import build_prompt_learner
+    from stprompt_core.model.stprompt import build_prompt_learner
     from stprompt_core.model.prompt_hf import HFPromptLearner
 
     learner = build_prompt_learner(model, TINY_MODEL, ["normal", "fighting"], n_ctx=4)
@@ -93,7 +93,7 @@ def test_hf_prompt_learner_equals_encode_text_for_real_word_context(model, in_wo
 
 
 def test_stprompt_alignment_branch_with_synthclip(model, trained, in_workdir):
-    from stprompt_core.model.prompt import build_prompt_learner
+    from stprompt_core.model.stprompt import build_prompt_learner
 
     learner = build_prompt_learner(model, TINY_MODEL, class_prompts("synthvad"), n_ctx=trained.model.prompt_ctx_len)
     opt = torch.optim.SGD(learner.parameters(), lr=0.1)

@@ -7,13 +7,8 @@ import shutil
 import pytest
 
 from stprompt_core.config import load_config
-from stprompt_core.synthclip.card import (
-    PRETRAINED_DIR,
-    ShippedWeightsError,
-    held_out_check,
-    shipped_checkpoint,
-    verify_card,
-)
+from stprompt_core.synthclip.card import PRETRAINED_DIR, ShippedWeightsError, shipped_checkpoint, verify_card
+from stprompt_core.synthclip.publish import held_out_check
 
 MODEL = "SynthCLIP-S-MiniLM"
 WEIGHTS = shipped_checkpoint(MODEL, "workshop")
