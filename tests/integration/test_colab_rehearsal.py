@@ -3,23 +3,27 @@
 What a Colab runtime looks like to the cell, and how this rehearsal stands in for it:
 
 - **A torch of its own.** Colab ships its own CUDA build of torch and torchvision in the
-  system site-packages. Here a fresh venv gets the *older* torch that this machine's local pip
-  sources hold (``torch<X.Y`` where X.Y is the running torch: 2.13.0+cpu against this
-  environment's 2.14.1), with the torchvision pip pairs with it (0.28.0), installed by pip from
-  local folders and ``file://`` indexes only (``--isolated``: never a network index); the test
-  skips if there is none. A genuinely different version, not a relabelled copy, because that
-  is what catches the regressions that matter: a cell asking for the ``torch`` extra or a
-  package pinning ``torch==2.14.1`` would replace it. Installing it takes about 15 s on two
-  busy cores, so it is not cached (a cache would keep 800 MB under ``.cache/`` and need its
-  own invalidation). Caveat: the only torchvision 0.28 on disk is a CUDA build whose C
-  extension cannot load against a CPU torch, so ``import torchvision`` (and open_clip) fails in
-  this venv; what the notebooks import before they extract features is lazy about it, and the
-  test imports every ``import`` statement of every notebook cell there.
+  system site-packages, outside any venv. Here the fresh venv sees, through a ``.pth`` file,
+  a folder holding the *older* torch that this machine's local pip sources have (``torch<X.Y``
+  where X.Y is the running torch: 2.13.0+cpu against this environment's 2.14.1+cu130) and the
+  torchvision that pins it (0.28.0), installed by pip from local folders and ``file://``
+  indexes only (``--isolated``: never a network index); the test skips if there is none. A
+  genuinely different version, not a relabelled copy, because that is what catches the
+  regressions that matter: a cell asking for the ``torch`` extra, or a dependency pinning
+  ``torch==2.14.1``, would replace it. pip never changes a folder outside the venv; a torch it
+  installed instead would land in the venv's own site-packages, first on ``sys.path``, and the
+  version check would see it. The folder is built once under ``.cache/colab_rehearsal/``
+  (ignored by git): unpacking it takes about 15 s, but deleting its 800 MB again took 43 s on
+  this disk. Caveat: the only torchvision 0.28 on disk is a CUDA build whose C extension
+  cannot load against a CPU torch, so ``import torchvision`` (and open_clip) fails in this
+  venv. What the notebooks import does not load it at import time, and the test imports every
+  ``import`` statement of every notebook cell there.
 - **Python 3.12.** Colab runs 3.12; this rehearsal runs the interpreter of the test run (3.11
-  here). The other packages come from this environment through a ``.pth`` file (as in
-  ``test_wheel_install.py``: listed after the venv's own site-packages, so the venv's torch
-  shadows this environment's), and those are built for this interpreter: a 3.12 venv would
-  need every dependency, torch included, from the network.
+  here). The other packages come from this environment through the same ``.pth`` file (as
+  in ``test_wheel_install.py``), listed after the torch folder, so that torch shadows this
+  environment's; they are built for this interpreter, and the machine has no torch for 3.12
+  (pyenv's 3.12.1 has none, and no cp312 wheel lies on disk): a 3.12 venv would need every
+  dependency, torch included, from the network.
 - **No network.** pip runs with ``PIP_NO_INDEX=1`` and ``PIP_NO_BUILD_ISOLATION=0`` (build
   isolation off, so setuptools comes from this environment); the package's dependencies are
   then found installed, which is what Colab's preinstalled stack does for most of them.
@@ -39,8 +43,9 @@ repository's address is written once, ``REPOSITORY`` in ``tools/colab_setup.py``
 address in the notebooks is derived from it, and a generator run with another value writes
 that value everywhere.
 
-About 90 s of wall time on two cores busy with other work (load 3), 57 s of CPU: 30 s for the
-venv and its torch, 22 s for (a), 40 s for (b), under a second for (c).
+Measured on two cores busy with other work (load 3 to 4): 75 s of wall time and 46 s of CPU
+with the torch folder cached (9 s for the venv and the origin repository, 23 s for (a), 43 s
+for (b), under a second for (c)); the first run adds about 22 s to build the folder.
 """
 
 import importlib.util
@@ -51,14 +56,18 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import tempfile
+import time
 from importlib import metadata
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
 SETUP = REPO / "tools" / "colab_setup.py"
+CACHE = REPO / ".cache" / "colab_rehearsal"
 
 
 def load_setup():
@@ -111,6 +120,43 @@ PACKAGE_PROBE = ("import json, torch, stprompt_core; "
                  "print(json.dumps({'torch': torch.__version__, 'package': stprompt_core.__file__}))")
 
 
+def preinstalled_torch() -> Path:
+    """A folder holding the runtime's own torch: an older release and its torchvision.
+
+    Installed once (``pip --target --no-deps``, local files only: ``--isolated`` drops the
+    configured indexes) under ``.cache/colab_rehearsal/``, keyed by this interpreter and the
+    releases asked for; the test skips when the machine's local pip sources hold none.
+    """
+    wanted = [older("torch"), older("torchvision")]
+    key = f"py{sys.version_info[0]}{sys.version_info[1]}-" + "-".join(w.replace("<", "-below-") for w in wanted)
+    folder = CACHE / key
+    if (folder / "complete").is_file():
+        return folder
+    CACHE.mkdir(parents=True, exist_ok=True)
+    for stale in CACHE.glob(".building-*"):  # left by a killed run
+        if time.time() - stale.stat().st_mtime > 3600:
+            shutil.rmtree(stale, ignore_errors=True)
+    building = Path(tempfile.mkdtemp(prefix=".building-", dir=CACHE))
+    building.chmod(0o755)
+    proc = run([sys.executable, "-m", "pip", "install", "--isolated", "-q", "--disable-pip-version-check", "--no-deps",
+                "--no-warn-script-location", "--target", building, *local_pip_sources(), *wanted],
+               cwd=CACHE, timeout=600, check=False)
+    found = {d.metadata["Name"]: d for d in metadata.distributions(path=[str(building)])} if not proc.returncode else {}
+    torch, vision = found.get("torch"), found.get("torchvision")
+    pins = [Requirement(r) for r in (vision.requires or [] if vision else [])]
+    paired = bool(torch) and any(r.name == "torch" and torch.version in r.specifier for r in pins)  # torchvision pins it
+    if not paired:
+        shutil.rmtree(building, ignore_errors=True)
+        pytest.skip(f"no torch below {metadata.version('torch')} with its torchvision in this machine's local pip "
+                    f"sources: {proc.stderr.strip().splitlines()[-1:]}")
+    (building / "complete").write_text(f"{torch.version} {vision.version}\n")
+    try:
+        building.rename(folder)
+    except OSError:  # another run finished first
+        shutil.rmtree(building, ignore_errors=True)
+    return folder
+
+
 @pytest.fixture(scope="module")
 def colab(tmp_path_factory):
     """(python, environment, preinstalled torch version, origin folder) of the Colab-like venv."""
@@ -121,16 +167,9 @@ def colab(tmp_path_factory):
     base = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
     site = Path(run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                     cwd=tmp, env=base).stdout.strip())
-    reused = dict.fromkeys(sysconfig.get_paths()[k] for k in ("purelib", "platlib"))
+    # after the venv's own site-packages: the runtime's torch, then this environment's other packages
+    reused = dict.fromkeys([str(preinstalled_torch()), *(sysconfig.get_paths()[k] for k in ("purelib", "platlib"))])
     (site / "_reuse_test_environment.pth").write_text("".join(f"{p}\n" for p in reused))
-
-    # the runtime's own torch: an older release, from local files only (--isolated: no configured index)
-    proc = run([python, "-m", "pip", "install", "--isolated", "-q", "--disable-pip-version-check",
-                "--no-warn-script-location", *local_pip_sources(), older("torch"), older("torchvision")],
-               cwd=tmp, env=base, timeout=600, check=False)
-    if proc.returncode:
-        pytest.skip(f"no torch older than {metadata.version('torch')} in this machine's local pip sources: "
-                    f"{proc.stderr.strip().splitlines()[-1:]}")
     torch_version = run([python, "-c", "import torch; print(torch.__version__)"], cwd=tmp, env=base).stdout.strip()
     assert torch_version != __import__("torch").__version__, "the rehearsal's torch must differ from this one"
 
