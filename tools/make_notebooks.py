@@ -303,7 +303,7 @@ NOTEBOOKS: dict[str, tuple[str, list[tuple[str, str]]]] = {
             "What the text side of localization is made of. A prompt bank holds *normal* descriptions of what a "
             "scene usually contains (a road, a wall, a person walking) and, per anomaly class, *abnormal* "
             "descriptions of the event (\"a person punching another person\"). Localization compares every patch "
-            "with all of them; nothing is trained. The curated banks live in `data_manifests/prompts/`; "
+            "with all of them; nothing is trained. The curated banks ship inside the package (`stprompt_core/prompts/banks/`); "
             "`stprompt prompts` writes new ones with an LLM (a local Gemma-3 model offline, or an "
             "OpenAI-compatible endpoint).",
             f"[Training-free retrieval]({RETRIEVAL}): the bank is the sets $\\mathcal N$ (normal) and "
