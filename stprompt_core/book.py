@@ -404,6 +404,27 @@ def jupyter_book_build(src: Path, log=print) -> Path:
     return src / "_build" / "html"
 
 
+BOOK_SOURCES = ("notebooks", "book", "_config.yml", "_toc.yml")  # what the book is built from
+
+
+class CheckoutError(FileNotFoundError):
+    """The book's sources are not beside the package (an installed wheel, not a clone)."""
+
+
+def require_checkout(root: Path = REPO_ROOT) -> None:
+    """Raise :class:`CheckoutError` unless ``root`` holds the notebooks and the book's pages.
+
+    The package itself (features, training, localization, prompts) runs from a wheel; the
+    book is built from the repository's notebooks and pages, which a wheel does not carry.
+    """
+    missing = [name for name in BOOK_SOURCES if not (root / name).exists()]
+    if missing:
+        raise CheckoutError(
+            f"stprompt book builds from a clone of the repository, and {root} lacks {', '.join(missing)} "
+            "(this looks like an installed package, not a clone). Clone the repository, "
+            "`pip install -e .[book]` there, and run `stprompt book` from the clone.")
+
+
 def build_book(cfg: Config, out_dir: str | Path = "_build/book", run_dir: str | Path | None = None,
                parameters: Mapping[str, Any] | None = None, execute: bool = True, log=print) -> dict[str, Any]:
     """Execute every notebook for ``cfg.profile`` and build the book strictly.
@@ -418,6 +439,7 @@ def build_book(cfg: Config, out_dir: str | Path = "_build/book", run_dir: str | 
     """
     from stprompt_core.locks import exclusive
 
+    require_checkout()
     out_dir = Path(out_dir)
     params = {"profile": cfg.profile, "run_dir": str(run_dir or out_dir / "run"), **(parameters or {})}
     if execute:

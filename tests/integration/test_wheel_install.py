@@ -108,3 +108,13 @@ def test_synth_tiny_from_outside_the_repository(installed):
     abnormal = sum(v["label"] for v in videos)
     assert proc.stdout.startswith(f"synthvad tiny: {len(videos)} videos ({abnormal} abnormal)")
     assert "-> synth/manifest.json" in proc.stdout
+
+
+def test_book_from_an_installed_package_says_it_needs_a_clone(installed):
+    venv, env, work, _ = installed
+    proc = subprocess.run([str(venv / "bin" / "stprompt"), "book", "--profile", "tiny", "--out", "book"],
+                          cwd=work, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert "stprompt book: error: stprompt book builds from a clone of the repository" in proc.stderr
+    assert "lacks notebooks, book, _config.yml, _toc.yml" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (work / "book").exists()  # refused before anything is written
