@@ -420,10 +420,13 @@ def build(name: str, title: str, cells: list[tuple[str, str]]) -> nbformat.Noteb
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}
     nb.cells.append(new_markdown_cell(f"# {title}\n\n{badge(name)}"))
+    lesson_end = next((i for i, (kind, _) in enumerate(cells) if kind != "md"), len(cells))
+    for _, src in cells[:lesson_end]:  # the page opens with what it teaches, then the parameters
+        nb.cells.append(new_markdown_cell(src))
     nb.cells.append(new_code_cell(COLAB, metadata={"tags": ["remove-cell"]}))
     nb.cells.append(new_code_cell(parameters_cell(name), metadata={"tags": ["parameters"]}))
     nb.cells.append(new_code_cell(setup_cell(name)))
-    for kind, src in cells:
+    for kind, src in cells[lesson_end:]:
         nb.cells.append(new_markdown_cell(src) if kind == "md" else new_code_cell(src))
     for i, cell in enumerate(nb.cells):
         cell["id"] = f"{name[:2]}-{i:02d}"

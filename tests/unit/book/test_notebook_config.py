@@ -129,7 +129,9 @@ def test_notebooks_are_committed_without_outputs_or_definitions():
         assert not any(line.lstrip().startswith(("def ", "class ")) for c in code for line in c.source.splitlines())
         assert sum("parameters" in c.metadata.get("tags", []) for c in code) == 1
         assert "colab.research.google.com" in nb.cells[0].source and "![" not in nb.cells[0].source  # text link
-        assert "What this notebook teaches" in nb.cells[4].source and "../book/method.md#" in nb.cells[4].source
+        # the page opens with what it teaches, before the parameters
+        assert "What this notebook teaches" in nb.cells[1].source and "../book/method.md#" in nb.cells[1].source
+        assert nb.cells[2].cell_type == "code" and "parameters" in nb.cells[3].metadata.get("tags", [])
 
 
 def test_notebooks_equal_what_the_generator_writes():
