@@ -43,7 +43,7 @@ def main() -> None:
     from stprompt_core.io import write_json
     from stprompt_core.localize.prompt_set import build_prompt_set, encode_prompts
     from stprompt_core.localize.retrieval import boxes_from_map, frame_heatmap, patch_anomaly_probs
-    from stprompt_core.localize.run import normalize_map
+    from stprompt_core.localize.retrieval import normalize_map
     from stprompt_core.localize.tiou import region_iou
     from stprompt_core.prompts.bank import load_curated_bank
     from stprompt_core.synthclip.data import load_frames, split_videos

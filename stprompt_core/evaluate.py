@@ -36,7 +36,7 @@ def _evaluate(run_dir: Path, split: str | None, checkpoint: str, device: str | N
     cfg_probe = read_json(run_dir / "config.json") if (run_dir / "config.json").exists() else None
     if cfg_probe is None:
         raise FileNotFoundError(f"no config.json in run dir {run_dir}; train first (`stprompt train`)")
-    dev = resolve_device(device or cfg_probe["train"]["device"])
+    dev = resolve_device(device, "--device") if device else resolve_device(cfg_probe["train"]["device"], "train.device")
     cfg, model = load_run(run_dir, dev, checkpoint)
     split = split or cfg.data.test_split
     store = FeatureStore(cfg.data.feature_store)

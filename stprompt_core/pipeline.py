@@ -146,9 +146,9 @@ def ensure_metrics(run_dir: Path) -> dict[str, Any]:
 def ensure_localization(run_dir: Path) -> dict[str, Any]:
     """localization.json of the run (curated bank, the run's localize settings), recomputed when
     missing or older than the temporal scores."""
-    from stprompt_core.localize import localize
+    from stprompt_core.localize.run import RESULT_FILE, localize
 
-    out, scores = run_dir / "localization.json", run_dir / "scores.json"
+    out, scores = run_dir / RESULT_FILE, run_dir / "scores.json"
     with exclusive(run_dir):
         if out.exists() and out.stat().st_mtime >= scores.stat().st_mtime:
             return read_json(out)

@@ -8,12 +8,17 @@ import numpy as np
 import torch
 
 
-def resolve_device(name: str) -> torch.device:
-    """``auto`` → CUDA when available, else CPU; an explicit CUDA request without CUDA is an error."""
+def resolve_device(name: str, setting: str = "device") -> torch.device:
+    """``auto`` → CUDA when available, else CPU; an explicit CUDA request without CUDA is an error.
+
+    Raises:
+        ValueError: CUDA asked for and not available; the message names ``setting`` (the
+            config key the name came from, e.g. ``train.device``).
+    """
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError(f"device {name!r} requested but CUDA is not available; use 'cpu' or 'auto'")
+        raise ValueError(f"{setting}={name!r} but CUDA is not available; use 'cpu' or 'auto'")
     return torch.device(name)
 
 

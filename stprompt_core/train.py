@@ -204,7 +204,7 @@ def train(cfg: Config, run_dir: str | Path, overwrite: bool = False, progress: b
 
 def _train(cfg: Config, run_dir: Path, overwrite: bool, progress: bool) -> dict[str, Any]:
     set_deterministic(cfg.train.num_threads)
-    device = resolve_device(cfg.train.device)
+    device = resolve_device(cfg.train.device, "train.device")
     store = FeatureStore(cfg.data.feature_store)
     plan = plan_splits(cfg, store)
     splits = sorted({plan.train_split} | ({plan.val_split} if plan.val_split else set()))

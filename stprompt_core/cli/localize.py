@@ -12,10 +12,9 @@ import json
 import sys
 from pathlib import Path
 
-from stprompt_core.config import CHOICES
-from stprompt_core.localize.settings import LocalizeSettings
+from stprompt_core.config import CHOICES, LocalizeConfig
 
-# flag destination -> LocalizeSettings field, for the flags that replace a run setting when given
+# flag destination -> LocalizeConfig field, for the flags that replace a run setting when given
 FLAG_FIELDS = {"bank": "bank", "threshold": "score_threshold", "map_threshold": "map_threshold",
                "map_normalize": "map_normalize", "temperature": "temperature", "box_mode": "box_mode",
                "min_area": "min_area", "class_names": "class_names", "split": "split", "view": "view",
@@ -73,13 +72,13 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def settings_from_args(args: argparse.Namespace) -> LocalizeSettings:
+def settings_from_args(args: argparse.Namespace) -> LocalizeConfig:
     """The run's ``localize`` settings (project defaults without a ``config.json``) with the given flags."""
     from stprompt_core.config import config_from_dict
     from stprompt_core.io import read_json
 
     cfg_path = Path(args.run_dir) / "config.json"
-    s = config_from_dict(read_json(cfg_path)).localize if cfg_path.exists() else LocalizeSettings()
+    s = config_from_dict(read_json(cfg_path)).localize if cfg_path.exists() else LocalizeConfig()
     given = {field: getattr(args, flag) for flag, field in FLAG_FIELDS.items() if getattr(args, flag) is not None}
     if args.no_backgrounds:
         given["use_backgrounds"] = False

@@ -6,12 +6,12 @@ import argparse
 import logging
 import sys
 
+from stprompt_core.config import PromptsConfig
 from stprompt_core.prompts.backends import BACKENDS
-from stprompt_core.prompts.settings import PromptSettings
 
 
 def register(sub, name: str, help_text: str) -> None:
-    d = PromptSettings()
+    d = PromptsConfig()
     p = sub.add_parser(name, help=help_text, description=help_text)
     p.add_argument("--dataset", required=True, help="dataset key (ucf_crime, xd_violence, shanghaitech, ubnormal, "
                                                     "synthvad)")

@@ -23,7 +23,6 @@ from plotly.subplots import make_subplots
 
 from stprompt_core.figures.spatial import image_data_uri, overlay
 from stprompt_core.figures.style import SUBPLOT_TITLE_SIZE
-from stprompt_core.localize.maps import MAPS_FILE
 
 
 @dataclass
@@ -46,9 +45,8 @@ def load_views(run_dir: str | Path, video_ids: list[str] | None = None, max_vide
                spread_classes: bool = False) -> list[SnippetView]:
     """Views of the localized test videos of a run (needs ``localize(run_dir)`` to have written maps).
 
-    Re-decodes each video's sampled frames; heatmaps are placed on the frame with the
-    windows the maps file records (:mod:`stprompt_core.localize.maps`) and boxed with the
-    settings ``localization.json`` records.
+    Re-decodes each video's sampled frames; the heatmaps and their boxes are those the
+    run's localization saved (:func:`stprompt_core.localize.run.load_localized`).
 
     Args:
         video_ids: the videos to load; default the first ``max_videos`` localized videos.
@@ -58,16 +56,13 @@ def load_views(run_dir: str | Path, video_ids: list[str] | None = None, max_vide
     from stprompt_core.config import config_from_dict
     from stprompt_core.data.manifest import load_manifest
     from stprompt_core.io import read_json
-    from stprompt_core.localize.maps import load_maps
-    from stprompt_core.localize.retrieval import boxes_from_map
-    from stprompt_core.localize.run import normalize_map
+    from stprompt_core.localize.run import load_localized
     from stprompt_core.localize.tiou import scale_boxes
     from stprompt_core.video.decode import decode_snippet_frames
 
     run_dir = Path(run_dir)
-    saved = load_maps(run_dir / MAPS_FILE)
+    saved = load_localized(run_dir)
     cfg = config_from_dict(read_json(run_dir / "config.json"))
-    settings = read_json(run_dir / "localization.json")["settings"]
     frame_size, snippet_len = saved.frame_size, saved.snippet_len
     entries = load_manifest(cfg.data.manifest).by_id()
     ids = video_ids or (_spread(sorted(saved.maps), entries) if spread_classes else sorted(saved.maps))[:max_videos]
@@ -75,11 +70,8 @@ def load_views(run_dir: str | Path, video_ids: list[str] | None = None, max_vide
     for vid in ids:
         entry = entries[vid]
         chunk = decode_snippet_frames(cfg.data_root() / entry.path, snippet_len, vid)
-        heats = saved.heatmaps(vid)  # [T, H, W]
-        heats = np.stack([normalize_map(h, settings["map_normalize"]) for h in heats])
+        heats, pred = saved.boxed(vid)  # [T, H, W] and each snippet's boxes, as `stprompt localize` made them
         T = heats.shape[0]
-        pred = [boxes_from_map(heats[t], settings["map_threshold"], settings["box_mode"], settings["min_area"])
-                for t in range(T)]
         gt = []
         for t in range(T):
             keys = [f for f in range(t * snippet_len, (t + 1) * snippet_len) if str(f) in (entry.boxes or {})]

@@ -14,10 +14,9 @@ from stprompt_core.localize.maps import LocalizationMaps, load_maps
 from stprompt_core.localize.prompt_set import PromptSet, build_prompt_set, encode_prompts
 from stprompt_core.localize.retrieval import boxes_from_map, frame_heatmap, patch_anomaly_probs, views_heatmap
 from stprompt_core.localize.run import LocalizationError, load_context, localize
-from stprompt_core.localize.settings import LocalizeSettings
 from stprompt_core.localize.study import prompt_study
 from stprompt_core.localize.tiou import region_iou, scale_boxes, tiou
 
-__all__ = ["LocalizationError", "LocalizationMaps", "LocalizeSettings", "PromptSet", "boxes_from_map",
+__all__ = ["LocalizationError", "LocalizationMaps", "PromptSet", "boxes_from_map",
            "build_prompt_set", "encode_prompts", "frame_heatmap", "load_context", "load_maps", "localize",
            "patch_anomaly_probs", "prompt_study", "region_iou", "scale_boxes", "tiou", "views_heatmap"]

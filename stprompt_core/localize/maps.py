@@ -25,8 +25,9 @@ from typing import Any
 
 import numpy as np
 
+from stprompt_core.config import LocalizeConfig
 from stprompt_core.io import atomic_path
-from stprompt_core.localize.retrieval import views_heatmap
+from stprompt_core.localize.retrieval import boxes_from_map, normalize_map, views_heatmap
 from stprompt_core.video.geometry import FrameGeometry
 
 MAPS_FILE = "localization_maps.safetensors"
@@ -42,10 +43,26 @@ class LocalizationMaps:
     snippet_len: int
     geometries: list[FrameGeometry | None]  # the V windows
     view: str
+    settings: LocalizeConfig | None = None  # how the maps were boxed (:func:`~stprompt_core.localize.run.load_localized`)
 
     def heatmaps(self, video_id: str) -> np.ndarray:
         """``[T, H, W]`` float32 maps of one video at frame resolution (windows stitched)."""
         return views_heatmap(self.maps[video_id], self.frame_size, self.geometries)
+
+    def boxed(self, video_id: str) -> tuple[np.ndarray, list[list[list[float]]]]:
+        """One video's heatmaps ``[T, H, W]`` normalised and boxed as ``stprompt localize`` did:
+        the maps and, per snippet, the predicted boxes in frame pixels.
+
+        Raises:
+            ValueError: the maps were read without the settings they were boxed with (read
+                them with :func:`~stprompt_core.localize.run.load_localized`).
+        """
+        s = self.settings
+        if s is None:
+            raise ValueError("these maps carry no box settings; read them with localize.run.load_localized(run_dir)")
+        heats = np.stack([normalize_map(h, s.map_normalize) for h in self.heatmaps(video_id)])
+        boxes = [boxes_from_map(h, s.map_threshold, s.box_mode, s.min_area) for h in heats]
+        return heats, boxes
 
 
 def save_maps(path: str | Path, maps: dict[str, np.ndarray], scores: dict[str, np.ndarray], *,

@@ -234,3 +234,13 @@ def boxes_from_map(heat: np.ndarray, threshold: float, mode: str = "largest",
     slices = ndimage.find_objects(labels)
     return [[float(slices[k - 1][1].start), float(slices[k - 1][0].start),
              float(slices[k - 1][1].stop), float(slices[k - 1][0].stop)] for k in keep]
+
+
+def normalize_map(h: np.ndarray, mode: str) -> np.ndarray:
+    """``localize.map_normalize`` applied to one heatmap ``[H, W]``."""
+    if mode == "none":
+        return h
+    if mode == "minmax":
+        lo, hi = float(h.min()), float(h.max())
+        return (h - lo) / (hi - lo) if hi > lo else np.zeros_like(h)
+    raise ValueError(f"map_normalize {mode!r} is not one of ['none', 'minmax']")

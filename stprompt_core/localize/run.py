@@ -43,15 +43,15 @@ from typing import Any
 import numpy as np
 import torch
 
-from stprompt_core.config import Config, config_from_dict
+from stprompt_core.config import Config, LocalizeConfig, config_from_dict
 from stprompt_core.data.manifest import VideoEntry, load_manifest
 from stprompt_core.features.store import FeatureStore, FeatureStoreError
 from stprompt_core.io import read_json, write_json
 from stprompt_core.localize.ceiling import grid_iou_ceiling
-from stprompt_core.localize.maps import MAPS_FILE, save_maps
+from stprompt_core.localize.maps import MAPS_FILE, LocalizationMaps, load_maps, save_maps
 from stprompt_core.localize.prompt_set import PromptSet, build_prompt_set, encode_prompts
-from stprompt_core.localize.retrieval import boxes_from_map, frame_cells, patch_anomaly_probs, views_heatmap
-from stprompt_core.localize.settings import LocalizeSettings
+from stprompt_core.localize.retrieval import (boxes_from_map, frame_cells, normalize_map, patch_anomaly_probs,
+                                             views_heatmap)
 from stprompt_core.localize.tiou import region_iou, scale_boxes, tiou
 from stprompt_core.localize.windows import encode_windows, view_geometries
 from stprompt_core.prompts.bank import PromptBank, load_bank, load_curated_bank
@@ -62,6 +62,10 @@ TokenSource = Callable[[VideoEntry], np.ndarray]  # video -> [T, V, P, D]
 
 class LocalizationError(ValueError):
     """Localization cannot run on these inputs; the message names the file, video or field."""
+
+
+RESULT_FILE = "localization.json"
+BOX_SETTINGS = ("map_normalize", "map_threshold", "box_mode", "min_area")  # what turns a map into boxes
 
 
 @dataclass
@@ -91,10 +95,10 @@ class LocalizationContext:
             from stprompt_core.backbone.encoder import FrameEncoder
             from stprompt_core.runtime import resolve_device
 
-            self._encoder = FrameEncoder(self.model, device=resolve_device(self.cfg.extract.device))
+            self._encoder = FrameEncoder(self.model, device=resolve_device(self.cfg.extract.device, "extract.device"))
         return self._encoder
 
-    def windows(self, s: LocalizeSettings) -> list[FrameGeometry | None]:
+    def windows(self, s: LocalizeConfig) -> list[FrameGeometry | None]:
         """The frame windows of ``s.view`` (:mod:`~stprompt_core.localize.windows`); ``stored``
         is the store's recorded geometry."""
         if s.view == "stored" and not s.dense:
@@ -180,7 +184,7 @@ def resolve_bank(bank: str | Path | PromptBank | None, dataset: str) -> tuple[Pr
 
 
 def localize(run_dir: str | Path, bank: str | Path | PromptBank | None = None, threshold: float | None = None, *,
-             settings: LocalizeSettings | None = None, dense: bool | None = None, view: str | None = None,
+             settings: LocalizeConfig | None = None, dense: bool | None = None, view: str | None = None,
              frame_size: tuple[int, int] | None = None, write: bool = True,
              context: LocalizationContext | None = None) -> dict[str, Any]:
     """Localize the boxed test videos of a run; returns (and writes) ``localization.json``'s content.
@@ -189,7 +193,7 @@ def localize(run_dir: str | Path, bank: str | Path | PromptBank | None = None, t
         run_dir: a run folder with ``config.json`` and ``scores.json``.
         bank: a bank path or object; default ``settings.bank``, else the curated bank.
         threshold: temporal score threshold of TIoU; default ``settings.score_threshold``.
-        settings: everything else (:class:`LocalizeSettings`).
+        settings: everything else (:class:`LocalizeConfig`).
         dense: override ``settings.dense`` (recompute the last block from the videos).
         view: override ``settings.view`` (which windows of the frame; see
             :mod:`~stprompt_core.localize.windows`).
@@ -220,7 +224,7 @@ def localize(run_dir: str | Path, bank: str | Path | PromptBank | None = None, t
     return result
 
 
-def evaluate_prompt_set(ctx: LocalizationContext, prompts: PromptSet, s: LocalizeSettings
+def evaluate_prompt_set(ctx: LocalizationContext, prompts: PromptSet, s: LocalizeConfig
                         ) -> tuple[dict[str, Any], list[FrameRecord], dict[str, np.ndarray]]:
     """Maps, boxes and TIoU of every annotated frame for one prompt set."""
     text = encode_prompts(ctx.model, ctx.cfg.backbone.model_name, prompts.texts)  # [N, D]
@@ -284,7 +288,7 @@ def grid_ceilings(ctx: LocalizationContext, grid: tuple[int, int] | None = None,
     return ctx._ceilings[key]
 
 
-def summarize(records: list[FrameRecord], s: LocalizeSettings, prompts: PromptSet, seconds: float, n_videos: int,
+def summarize(records: list[FrameRecord], s: LocalizeConfig, prompts: PromptSet, seconds: float, n_videos: int,
               split: str) -> dict[str, Any]:
     """``localization.json`` content from per-frame records."""
     def figures(sub: list[FrameRecord]) -> dict[str, float]:
@@ -315,9 +319,19 @@ def summarize(records: list[FrameRecord], s: LocalizeSettings, prompts: PromptSe
     }
 
 
-def write_outputs(ctx: LocalizationContext, s: LocalizeSettings, result: dict[str, Any], records: list[FrameRecord],
+def load_localized(run_dir: str | Path) -> LocalizationMaps:
+    """The maps a localization of ``run_dir`` saved, with the settings it boxed them with
+    (from ``localization.json``), so :meth:`LocalizationMaps.boxed` gives its boxes."""
+    run_dir = Path(run_dir)
+    saved = load_maps(run_dir / MAPS_FILE)
+    recorded = read_json(run_dir / RESULT_FILE)["settings"]
+    saved.settings = dataclasses.replace(LocalizeConfig(), **{k: recorded[k] for k in BOX_SETTINGS})
+    return saved
+
+
+def write_outputs(ctx: LocalizationContext, s: LocalizeConfig, result: dict[str, Any], records: list[FrameRecord],
                   maps: dict[str, np.ndarray] | None) -> None:
-    write_json(ctx.run_dir / "localization.json", result)
+    write_json(ctx.run_dir / RESULT_FILE, result)
     write_json(ctx.run_dir / "localization_frames.json", [dataclasses.asdict(r) for r in records])
     if maps is None:
         return
@@ -325,16 +339,6 @@ def write_outputs(ctx: LocalizationContext, s: LocalizeSettings, result: dict[st
               frame_size=ctx.frame_size, snippet_len=ctx.store.meta.snippet_len,
               patch_grid=tuple(ctx.store.meta.patch_grid), geometries=ctx.windows(s), view=s.view,
               extra={"temperature": s.temperature, "balance_groups": s.balance_groups})
-
-
-def normalize_map(h: np.ndarray, mode: str) -> np.ndarray:
-    """``localize.map_normalize`` applied to one heatmap ``[H, W]``."""
-    if mode == "none":
-        return h
-    if mode == "minmax":
-        lo, hi = float(h.min()), float(h.max())
-        return (h - lo) / (hi - lo) if hi > lo else np.zeros_like(h)
-    raise ValueError(f"map_normalize {mode!r} is not one of ['none', 'minmax']")
 
 
 def _store_source(ctx: LocalizationContext) -> TokenSource:
@@ -348,7 +352,7 @@ def _store_source(ctx: LocalizationContext) -> TokenSource:
     return tokens
 
 
-def _reencoded_source(ctx: LocalizationContext, s: LocalizeSettings, windows: list[FrameGeometry]) -> TokenSource:
+def _reencoded_source(ctx: LocalizationContext, s: LocalizeConfig, windows: list[FrameGeometry]) -> TokenSource:
     """Tokens ``[T, V, P, D]`` of the ``windows`` of re-decoded sampled frames, with the last
     block recomputed when ``s.dense`` (kept per context when ``ctx.cache_tokens``)."""
     from stprompt_core.video.decode import VideoDecodeError, decode_snippet_frames

@@ -26,16 +26,16 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+from stprompt_core.config import LocalizeConfig
 from stprompt_core.io import write_json
 from stprompt_core.localize.prompt_set import build_prompt_set
 from stprompt_core.localize.run import (LocalizationContext, LocalizationError, evaluate_prompt_set, load_context,
                                         resolve_bank)
-from stprompt_core.localize.settings import LocalizeSettings
 from stprompt_core.prompts.bank import BankError, PromptBank
 
 STUDY_FILE = "prompt_study.json"
 
-# (variant, which bank, overrides of LocalizeSettings)
+# (variant, which bank, overrides of LocalizeConfig)
 VARIANTS: list[tuple[str, str, dict[str, Any]]] = [
     ("curated", "curated", {}),
     ("curated, no backgrounds", "curated", {"use_backgrounds": False}),
@@ -49,7 +49,7 @@ DENSE_VARIANT = ("curated, dense (vv)", "curated", {"dense": True, "dense_attent
 
 
 def prompt_study(run_dir: str | Path, generated_bank: str | Path | PromptBank | None = None, *,
-                 curated_bank: str | Path | PromptBank | None = None, settings: LocalizeSettings | None = None,
+                 curated_bank: str | Path | PromptBank | None = None, settings: LocalizeConfig | None = None,
                  dense: bool = False, frame_size: tuple[int, int] | None = None,
                  context: LocalizationContext | None = None, write: bool = True) -> list[dict[str, Any]]:
     """Localize a run under each prompt variant; returns the table and writes ``prompt_study.json``.
@@ -66,7 +66,7 @@ def prompt_study(run_dir: str | Path, generated_bank: str | Path | PromptBank | 
         ``class_names``, ``dense``, ``n_normal``, ``n_abnormal``, ``tiou``, ``mean_iou``,
         ``n_frames``, ``n_passed``, ``status`` (``ok`` or why the row is empty).
     """
-    base = settings or LocalizeSettings()
+    base = settings or LocalizeConfig()
     ctx = context or load_context(run_dir, base.split, frame_size)
     dataset = ctx.cfg.data.dataset
     banks: dict[str, tuple[PromptBank, str] | None] = {"curated": resolve_bank(curated_bank, dataset),

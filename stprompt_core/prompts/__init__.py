@@ -3,7 +3,7 @@
 - :mod:`~stprompt_core.prompts.bank`: the bank format, load / validate / save.
 - :mod:`~stprompt_core.prompts.generate`: build a bank with a backend.
 - :mod:`~stprompt_core.prompts.backends`: ``static``, ``openai`` (and ``hf_local`` in
-  :mod:`~stprompt_core.prompts.hf_local`).
+  :mod:`~stprompt_core.prompts.hf_local`), all keeping :mod:`~stprompt_core.prompts.protocol`.
 - :mod:`~stprompt_core.prompts.parse`: cleaning and rejecting generated lines.
 """
 
@@ -11,8 +11,7 @@ from stprompt_core.prompts.backends import BackendError, BackendUnreachable, mak
 from stprompt_core.prompts.bank import (BankError, PromptBank, curated_bank_path, load_bank, load_curated_bank,
                                         validate_bank)
 from stprompt_core.prompts.generate import GenerationError, GenerationReport, generate_bank
-from stprompt_core.prompts.settings import PromptSettings
 
 __all__ = ["BackendError", "BackendUnreachable", "BankError", "GenerationError", "GenerationReport", "PromptBank",
-           "PromptSettings", "curated_bank_path", "generate_bank", "load_bank", "load_curated_bank", "make_backend",
+           "curated_bank_path", "generate_bank", "load_bank", "load_curated_bank", "make_backend",
            "validate_bank"]

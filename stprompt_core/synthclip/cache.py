@@ -34,7 +34,7 @@ from torch import nn
 
 from stprompt_core.backbone.configs import model_config
 from stprompt_core.config import Config
-from stprompt_core.io import atomic_path, read_json, write_json
+from stprompt_core.io import read_json, write_json
 from stprompt_core.integrity import DamagedFileError, check_record, file_record, read_sealed_json, save_verified, seal_json
 from stprompt_core.locks import exclusive
 from stprompt_core.synthclip.card import ShippedWeightsError, is_shipped, verify_card

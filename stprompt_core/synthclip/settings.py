@@ -14,7 +14,7 @@ from typing import Any
 
 from stprompt_core.config import Config
 
-# Design (b) of issue 4, chosen by benchmarks/bench_synthclip.py (results/synthclip.json):
+# Design (b), the better of the two in benchmarks/bench_synthclip.py (results/synthclip.json):
 # a small ViT trained against the frozen all-MiniLM-L6-v2 sentence encoder.
 DEFAULT_MODEL = "SynthCLIP-S-MiniLM"
 SCRATCH_MODEL = "SynthCLIP-S"  # design (a): text transformer from scratch, open_clip tokenizer
@@ -33,9 +33,8 @@ EVENT_LOSSES = ("clip", "anchored")
 class SynthClipSettings:
     """How SynthCLIP is trained (everything but the model config and the data)."""
 
-    # optimizer steps: 850 (~4.3 min on 2 idle cores with the conv stem) keeps the cold workshop demo
-    # within 10 minutes; without the stem, 1000 had the higher validation accuracy of 1000 and 1500
-    # (results/synthclip.json, "previous")
+    # optimizer steps: 850 (~4.3 min on 2 idle cores with the conv stem) keeps a cold demo that
+    # trains SynthCLIP within 10 minutes (step counts compared in results/synthclip.json)
     steps: int = 850
     batch_frames: int = 40  # whole frames per step, half of them anomalous, distinct captions
     batch_regions: int = 24  # region crops per step, distinct event phrases (the cleanest event signal)
@@ -73,10 +72,10 @@ RECIPES: dict[str, SynthClipSettings] = {
                               lr=2e-3, corpus_per_class=1, corpus_normal=1, corpus_frames=32,
                               corpus_anomaly_frames=(12, 16), val_per_class=0),
     # Pretraining recipe of the shipped workshop weights (stprompt_core/synthclip/pretrained/):
-    # trained once, outside the demo, on a corpus 6x the old one (the 160-per-class corpus overfit:
-    # train 0.95-0.997 against test 0.35-0.49, results/synthclip_supervised.json) for 7x the steps.
+    # trained once, outside the demo, on a large corpus (1000 videos per class; with 160 per class
+    # the model overfits: train 0.95-0.997 against test 0.35-0.49, results/synthclip_supervised.json).
     "workshop": SynthClipSettings(steps=6000, warmup_steps=300, corpus_per_class=1000, corpus_normal=1500),
-    # The demo-sized recipe of the first workshop design (trained inside `make demo`, 850 steps).
+    # A demo-sized recipe (850 steps on the default corpus), for training inside `make demo`.
     "workshop_v1": SynthClipSettings(),
 }
 

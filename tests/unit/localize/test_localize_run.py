@@ -6,8 +6,8 @@ from safetensors.numpy import load_file
 
 from stprompt_core.localize.maps import load_maps
 from stprompt_core.localize.retrieval import boxes_from_map
-from stprompt_core.localize.run import LocalizationError, localize
-from stprompt_core.localize.settings import LocalizeSettings
+from stprompt_core.config import LocalizeConfig
+from stprompt_core.localize.run import LocalizationError, load_localized, localize
 from stprompt_core.prompts.bank import load_curated_bank
 
 
@@ -38,6 +38,20 @@ def test_planted_regions_are_found_and_tiou_counts_the_gate(planted_run):
     assert saved_maps.view == "stored" and saved_maps.frame_size == (128, 96) and saved_maps.geometries == [None]
     heat = saved_maps.heatmaps("v_fight")  # [T, H, W]: the planted patches 4-5 x 2-3 are pixels 64-96 x 24-48
     assert heat.shape == (6, 96, 128) and boxes_from_map(heat[1], 0.5) == [[64.0, 24.0, 96.0, 48.0]]
+
+
+def test_saved_maps_give_back_the_boxes_localize_drew(planted_run):
+    localize(planted_run)
+    frames = json.loads((planted_run / "localization_frames.json").read_text())
+    saved = load_localized(planted_run)
+    assert saved.settings.map_threshold == LocalizeConfig().map_threshold
+    for vid in ("v_fight", "v_fire"):
+        heats, boxes = saved.boxed(vid)
+        assert heats.shape[0] == len(boxes) == saved.maps[vid].shape[0]
+        for r in (r for r in frames if r["video_id"] == vid):
+            assert boxes[r["snippet"]] == r["pred_boxes"], r
+    with pytest.raises(ValueError, match="load_localized"):
+        load_maps(planted_run / "localization_maps.safetensors").boxed("v_fight")
 
 
 def test_threshold_moves_the_gate(planted_run):
@@ -93,9 +107,9 @@ def test_frames_without_patch_tokens_are_an_error(planted_run, tmp_path):
 
 def test_settings_are_validated(planted_run):
     with pytest.raises(ValueError, match="map_normalize"):
-        localize(planted_run, settings=LocalizeSettings(map_normalize="zscore"), write=False)
+        localize(planted_run, settings=LocalizeConfig(map_normalize="zscore"), write=False)
     with pytest.raises(ValueError, match="class_names"):
-        localize(planted_run, settings=LocalizeSettings(class_names="latin"), write=False)
+        localize(planted_run, settings=LocalizeConfig(class_names="latin"), write=False)
 
 
 def _run_with_videos(planted_run, tmp_path, write_videos: bool):
