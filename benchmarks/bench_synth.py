@@ -21,7 +21,7 @@ import av
 import numpy as np
 
 from stprompt_core.io import write_json
-from stprompt_core.synth import generate, get_preset
+from stprompt_core.offline.synthvad import generate, get_preset
 
 RESULT = Path(__file__).parent / "results" / "synth_generation.json"
 BUDGET_S = 120.0  # issue 3: workshop in <= 2 minutes on 2 cores

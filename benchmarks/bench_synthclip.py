@@ -32,8 +32,8 @@ CORPUS = Path("cache/synthclip/corpus")
 
 def run_design(preset: str, seed: int, model: str) -> dict:
     from stprompt_core.cli.synthclip import synthclip_config
-    from stprompt_core.synthclip import ensure_synthclip, evaluate_checkpoint, settings_for
-    from stprompt_core.synthclip.cache import machine_facts, meta_path
+    from stprompt_core.offline.synthclip import ensure_synthclip, evaluate_checkpoint, settings_for
+    from stprompt_core.offline.synthclip.cache import machine_facts, meta_path
 
     cfg = synthclip_config(preset, seed, model, out=str(WORK / model))
     ckpt = Path(cfg.backbone.pretrained)
@@ -72,7 +72,7 @@ def _summary(fig: dict) -> dict:
 
 
 def main() -> None:
-    from stprompt_core.synthclip import DEFAULT_MODEL, SCRATCH_MODEL
+    from stprompt_core.offline.synthclip import DEFAULT_MODEL, SCRATCH_MODEL
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preset", default="workshop")

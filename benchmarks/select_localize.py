@@ -46,8 +46,8 @@ def main() -> None:
     from stprompt_core.localize.retrieval import normalize_map
     from stprompt_core.localize.tiou import region_iou
     from stprompt_core.prompts.bank import load_curated_bank
-    from stprompt_core.synthclip.data import load_frames, split_videos
-    from stprompt_core.synthclip.settings import settings_for
+    from stprompt_core.offline.synthclip.data import load_frames, split_videos
+    from stprompt_core.offline.synthclip.settings import settings_for
 
     cfg = load_config(args.profile)
     s = cfg.localize

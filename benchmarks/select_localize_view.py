@@ -54,8 +54,8 @@ NOTES = ["margin_frames: annotated frames whose box reaches outside the columns 
 def render(out: Path, per_class: int) -> Path:
     """The 4:3 validation-style set (anomalous videos only); reused when already rendered."""
     from stprompt_core.io import read_json
-    from stprompt_core.synth import generate, get_preset
-    from stprompt_core.synth.presets import ANOMALY_CLASSES, with_overrides
+    from stprompt_core.offline.synthvad import generate, get_preset
+    from stprompt_core.offline.synthvad.presets import ANOMALY_CLASSES, with_overrides
 
     preset = dataclasses.replace(with_overrides(get_preset("workshop"), {"width": str(WIDTH)}),
                                  name=f"workshop_{WIDTH}x112_val", test_counts={},

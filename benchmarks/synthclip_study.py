@@ -86,7 +86,7 @@ def _use_lookup(lookup: _Lookup) -> None:
     import torch.nn.functional as F
 
     import stprompt_core.localize.prompt_set as prompt_set
-    import stprompt_core.synthclip.train as train
+    import stprompt_core.offline.synthclip.train as train
 
     class LookupBank(train.TextBank):
         def __init__(self, model, model_name, texts, batch_size=256):  # noqa: ARG002 (TextBank's signature)
@@ -126,7 +126,7 @@ def render(corpus_per_class: int = 0) -> None:
     file to start from, so this is a subcommand, not inline code); ``corpus_per_class``: that
     many corpus videos per anomaly class instead of the recipe's."""
     from stprompt_core.pipeline import ensure_synth
-    from stprompt_core.synthclip.cache import ensure_corpus
+    from stprompt_core.offline.synthclip.cache import ensure_corpus
 
     ensure_synth(_config(), progress=False)
     ensure_corpus(PRESET, 0, _corpus_settings(corpus_per_class), "cache/synthclip/corpus")
@@ -134,7 +134,7 @@ def render(corpus_per_class: int = 0) -> None:
 
 def _corpus_settings(corpus_per_class: int):
     """The workshop recipe, with ``corpus_per_class`` corpus videos per class when > 0."""
-    from stprompt_core.synthclip import settings_for
+    from stprompt_core.offline.synthclip import settings_for
 
     return settings_for(PRESET, {"corpus_per_class": corpus_per_class} if corpus_per_class > 0 else None)
 
@@ -146,13 +146,13 @@ def export() -> None:
 
     import stprompt_core.localize.prompt_set as prompt_set
     from stprompt_core.data.manifest import load_manifest
-    from stprompt_core.synthclip import settings_for
-    from stprompt_core.synthclip.cache import training_frames
-    from stprompt_core.synthclip.data import load_frames, split_videos
-    from stprompt_core.synthclip.evaluate import evaluate_synthclip
-    from stprompt_core.synthclip.model import build_model
-    from stprompt_core.synthclip.captions import event_captions
-    from stprompt_core.synthclip.train import TextBank
+    from stprompt_core.offline.synthclip import settings_for
+    from stprompt_core.offline.synthclip.cache import training_frames
+    from stprompt_core.offline.synthclip.data import load_frames, split_videos
+    from stprompt_core.offline.synthclip.evaluate import evaluate_synthclip
+    from stprompt_core.offline.synthclip.model import build_model
+    from stprompt_core.offline.synthclip.captions import event_captions
+    from stprompt_core.offline.synthclip.train import TextBank
 
     cfg = _config()
     settings = settings_for(PRESET)
@@ -179,10 +179,10 @@ def export() -> None:
 
 
 def run(variant: str, device: str, out: Path, threads: int) -> None:
-    from stprompt_core.synthclip import settings_for
-    from stprompt_core.synthclip.cache import machine_facts, training_frames
-    from stprompt_core.synthclip.evaluate import evaluate_synthclip, evaluation_frames
-    from stprompt_core.synthclip.train import train_synthclip
+    from stprompt_core.offline.synthclip import settings_for
+    from stprompt_core.offline.synthclip.cache import machine_facts, training_frames
+    from stprompt_core.offline.synthclip.evaluate import evaluate_synthclip, evaluation_frames
+    from stprompt_core.offline.synthclip.train import train_synthclip
 
     if threads:
         torch.set_num_threads(threads)
@@ -234,10 +234,10 @@ def supervised(steps: int, image_size: int, view: str, device: str, out: Path, t
     from torch import nn
 
     from stprompt_core.classes import class_labels
-    from stprompt_core.synthclip.cache import machine_facts, training_frames
-    from stprompt_core.synthclip.data import crop_resize, region_views, training_views
-    from stprompt_core.synthclip.evaluate import evaluation_frames
-    from stprompt_core.synthclip.train import make_optimizer
+    from stprompt_core.offline.synthclip.cache import machine_facts, training_frames
+    from stprompt_core.offline.synthclip.data import crop_resize, region_views, training_views
+    from stprompt_core.offline.synthclip.evaluate import evaluation_frames
+    from stprompt_core.offline.synthclip.train import make_optimizer
 
     if threads:
         torch.set_num_threads(threads)
@@ -354,15 +354,15 @@ def diagnose(checkpoint: str | None) -> None:
     from stprompt_core.backbone.clip import load_clip
     from stprompt_core.classes import class_prompts
     from stprompt_core.localize.prompt_set import DEFAULT_TEMPLATE, encode_prompts
-    from stprompt_core.synthclip import settings_for
-    from stprompt_core.synthclip.data import region_views
-    from stprompt_core.synthclip.evaluate import embed_frames, evaluation_frames
+    from stprompt_core.offline.synthclip import settings_for
+    from stprompt_core.offline.synthclip.data import region_views
+    from stprompt_core.offline.synthclip.evaluate import embed_frames, evaluation_frames
 
     cfg = _config()
     if checkpoint:
         cfg.backbone.pretrained = checkpoint
     else:
-        from stprompt_core.synthclip import default_checkpoint
+        from stprompt_core.offline.synthclip import default_checkpoint
 
         cfg.backbone.pretrained = str(default_checkpoint(MODEL, PRESET, 0))
     settings = settings_for(PRESET)

@@ -46,7 +46,7 @@ def run(profile: str, seeds: list[int], out: Path) -> dict[str, Any]:
     from stprompt_core.ablate import run_ablation, variant_names
     from stprompt_core.config import apply_overrides, load_config
     from stprompt_core.localize import localize
-    from stprompt_core.synthclip import evaluate_checkpoint
+    from stprompt_core.offline.synthclip import evaluate_checkpoint
 
     cfg = load_config(profile)
     t0 = time.perf_counter()

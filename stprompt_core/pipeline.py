@@ -27,7 +27,7 @@ from stprompt_core.locks import exclusive
 
 def ensure_synth(cfg: Config, progress: bool = True) -> dict[str, Any]:
     """Render SynthVAD into ``data.data_root`` unless the same preset and seed are already there."""
-    from stprompt_core.synth import ensure_generated
+    from stprompt_core.offline.synthvad import ensure_generated
 
     root = Path(cfg.data.data_root)
     if Path(cfg.data.manifest).resolve() != (root / "manifest.json").resolve():
@@ -41,7 +41,7 @@ def ensure_backbone(cfg: Config, progress: bool = True) -> dict[str, Any]:
     SynthCLIP's (``backbone.synthclip``) and matching weights are not there; nothing otherwise."""
     if not cfg.backbone.synthclip:
         return {"reused": True, "checkpoint": cfg.backbone.pretrained}
-    from stprompt_core.synthclip import ensure_synthclip
+    from stprompt_core.offline.synthclip import ensure_synthclip
 
     return ensure_synthclip(cfg, progress=progress)
 

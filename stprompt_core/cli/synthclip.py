@@ -4,8 +4,8 @@
     stprompt synthclip evaluate --preset workshop [--seed 0] [--out DIR] [--split test] [--json PATH]
     stprompt synthclip publish --preset workshop [--device TEXT]
 
-``publish`` copies trained weights into ``stprompt_core/synthclip/pretrained/`` with their
-card (:mod:`stprompt_core.synthclip.card`): hash, reproducing command, device, zero-shot
+``publish`` copies trained weights into ``stprompt_core/offline/synthclip/pretrained/`` with their
+card (:mod:`stprompt_core.offline.synthclip.card`): hash, reproducing command, device, zero-shot
 figures on the validation and test videos and on the card's own check render.
 
 ``train`` renders SynthVAD when needed and trains unless matching weights are cached
@@ -46,7 +46,7 @@ def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None
             a.add_argument("--device", default="2-core CPU", help="what the weights were trained on (recorded)")
         if action == "evaluate":
             a.add_argument("--checkpoint", default=None, metavar="PATH",
-                           help="weights to evaluate, e.g. the shipped stprompt_core/synthclip/pretrained/"
+                           help="weights to evaluate, e.g. the shipped stprompt_core/offline/synthclip/pretrained/"
                                 "SynthCLIP-S-MiniLM-workshop.safetensors (default: the trained cache entry)")
             a.add_argument("--split", choices=SPLITS, default="test", help="held-out videos to evaluate on")
             a.add_argument("--json", default=None, help="also write the figures to this JSON file")
@@ -54,7 +54,7 @@ def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None
 
 
 def run(args: argparse.Namespace) -> int:
-    from stprompt_core.synthclip import ensure_synthclip, settings_for
+    from stprompt_core.offline.synthclip import ensure_synthclip, settings_for
 
     cfg = synthclip_config(args.preset, args.seed, args.model, args.out)
     if getattr(args, "checkpoint", None):
@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         how = "reused" if info["reused"] else f"trained in {info['seconds']:.0f} s (loss {info['loss_first']:.3f} -> {info['loss_last']:.3f})"
         print(f"synthclip {cfg.backbone.model_name} on synthvad {args.preset} seed {args.seed}: {how} -> {info['checkpoint']}")
         return 0
-    from stprompt_core.synthclip import evaluate_checkpoint
+    from stprompt_core.offline.synthclip import evaluate_checkpoint
 
     figures = evaluate_checkpoint(cfg, split=args.split, settings=settings)
     text = json.dumps(figures, indent=2, sort_keys=True)
@@ -82,8 +82,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def publish_weights(args: argparse.Namespace, cfg, settings, info: dict) -> int:
-    from stprompt_core.synthclip import evaluate_checkpoint
-    from stprompt_core.synthclip.publish import publish
+    from stprompt_core.offline.synthclip import evaluate_checkpoint
+    from stprompt_core.offline.synthclip.publish import publish
 
     figures = {}
     for split in SPLITS:
@@ -106,7 +106,7 @@ def parse_recipe(items: list[str]) -> dict[str, object]:
     Raises:
         ValueError: an item is not FIELD=VALUE, names no field, or does not parse.
     """
-    from stprompt_core.synthclip.settings import SynthClipSettings
+    from stprompt_core.offline.synthclip.settings import SynthClipSettings
 
     defaults = SynthClipSettings()
     names = sorted(f.name for f in dataclasses.fields(SynthClipSettings))
@@ -146,9 +146,9 @@ def synthclip_config(preset: str, seed: int, model: str | None = None, out: str 
     exists (else ``workshop`` with the data under ``cache/synthvad/<preset>``), with the
     SynthCLIP backbone and its checkpoint path."""
     from stprompt_core.config import apply_overrides, available_profiles, load_config
-    from stprompt_core.synthclip import default_checkpoint
+    from stprompt_core.offline.synthclip import default_checkpoint
     from stprompt_core.backbone.configs import model_config
-    from stprompt_core.synthclip.settings import default_model
+    from stprompt_core.offline.synthclip.settings import default_model
 
     name = model or default_model(preset)
     cfg = load_config(preset if preset in available_profiles() else "workshop")

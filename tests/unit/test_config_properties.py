@@ -270,7 +270,7 @@ def test_a_rejected_set_exits_2_naming_the_key_and_writes_nothing(key, text):
 @example(key="lr", text="nan")
 def test_a_synthclip_recipe_set_is_typed_or_refused_naming_it(key, text):
     from stprompt_core.cli.synthclip import parse_recipe
-    from stprompt_core.synthclip.settings import SynthClipSettings
+    from stprompt_core.offline.synthclip.settings import SynthClipSettings
 
     item = f"{key}={text}"
     try:

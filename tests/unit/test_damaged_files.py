@@ -117,7 +117,7 @@ def test_damaged_synthclip_cache_is_retrained_with_a_notice(tmp_path, capsys):
     cfg.backbone.pretrained = str(ckpt)
     cfg.data.data_root, cfg.data.manifest = str(repo / cfg.data.data_root), str(repo / cfg.data.manifest)
     from stprompt_core.io import read_json
-    from stprompt_core.synthclip.cache import load_synthclip, save_checkpoint
+    from stprompt_core.offline.synthclip.cache import load_synthclip, save_checkpoint
 
     meta = {k: v for k, v in read_json(ckpt.with_suffix(".json")).items() if k not in ("weights", "json_sha256")}
     save_checkpoint(load_synthclip(ckpt)[0], ckpt, meta)  # as the current code writes it (a cache may predate records)
@@ -129,7 +129,7 @@ def test_damaged_synthclip_cache_is_retrained_with_a_notice(tmp_path, capsys):
 
 
 def test_damaged_shipped_card_is_refused(tmp_path):
-    from stprompt_core.synthclip.card import PRETRAINED_DIR, ShippedWeightsError, verify_card
+    from stprompt_core.offline.synthclip.card import PRETRAINED_DIR, ShippedWeightsError, verify_card
 
     weights = next(PRETRAINED_DIR.glob("*.safetensors"))
     for f in (weights, weights.with_suffix(".json")):

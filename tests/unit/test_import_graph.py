@@ -23,7 +23,7 @@ run -> scores -> maps -> book); a module may import its own layer and those belo
    evaluation on stored features.
 7. ``localize``: training-free localization, with a bank from ``prompts``.
 8. ``figures``: plotly views of all of the above.
-9. ``synth``, ``synthclip``: the offline world, stand-ins for real videos and OpenAI CLIP. They
+9. ``offline``: the stand-ins for real videos and OpenAI CLIP (SynthVAD, SynthCLIP). They
    use the method's code (SynthCLIP is evaluated with the method's prompt sets), and the
    method never imports them: only ``pipeline`` and ``cli`` do.
 10. ``pipeline``, ``ablate``: cache-or-compute stages chaining the layers below.
@@ -51,7 +51,7 @@ LAYERS: list[list[str]] = [
     ["scoring", "metrics", "train", "evaluate"],
     ["localize"],
     ["figures"],
-    ["synth", "synthclip"],
+    ["offline"],
     ["pipeline", "ablate"],
     ["book", "demo"],
     ["cli"],
@@ -122,6 +122,11 @@ def test_every_unit_has_a_layer(graph):
 def test_no_upward_imports(graph):
     upward = sorted(f"{a} -> {b}" for a, b in graph.edges if LEVEL[unit(b)] > LEVEL[unit(a)])
     assert not upward, "imports that climb to a higher layer:\n" + "\n".join(upward)
+
+
+def test_only_the_pipeline_and_the_cli_reach_the_offline_world(graph):
+    importers = {unit(a) for a, b in graph.edges if unit(b) == "offline"} - {"offline"}
+    assert importers <= {"pipeline", "cli"}, f"the method imports the offline world: {sorted(importers)}"
 
 
 def test_reader_sees_local_relative_and_submodule_imports(tmp_path):

@@ -11,7 +11,7 @@ import pytest
 
 from stprompt_core.classes import class_labels
 from stprompt_core.data.manifest import Manifest, load_manifest
-from stprompt_core.synth import caption_at, generate, get_preset, plan
+from stprompt_core.offline.synthvad import caption_at, generate, get_preset, plan
 
 # Phrases that name each anomaly in captions; none may appear on a normal frame.
 ANOMALY_WORDS = {

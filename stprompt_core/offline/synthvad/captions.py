@@ -29,7 +29,7 @@ def _count_phrase(noun: str, verb: str, n: int) -> str:
 
 
 def frame_caption(place: str, tags: list[str], prefix: str = "") -> str:
-    """Caption of one frame from its actors' tags (see :class:`~stprompt_core.synth.actors.Actor`).
+    """Caption of one frame from its actors' tags (see :class:`~stprompt_core.offline.synthvad.actors.Actor`).
 
     Args:
         place: the layout's phrase, e.g. ``"a park with grass, trees and a footpath next to a road"``.

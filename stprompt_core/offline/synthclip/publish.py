@@ -1,6 +1,6 @@
 """Ship trained SynthCLIP weights: copy them into the package's ``pretrained/`` folder with a card.
 
-The card (:mod:`~stprompt_core.synthclip.card`) records the file's size and SHA-256, the
+The card (:mod:`~stprompt_core.offline.synthclip.card`) records the file's size and SHA-256, the
 command that reproduces it, the device it was trained on, its measured zero-shot figures and
 :func:`held_out_check`: its accuracy on a small render from a seed stream of its own.
 """
@@ -13,10 +13,10 @@ from typing import Any
 
 from stprompt_core.integrity import seal_json
 from stprompt_core.io import atomic_path, file_sha256, read_json, write_json
-from stprompt_core.synthclip.cache import load_synthclip, meta_path
-from stprompt_core.synthclip.card import (HELD_OUT_FRAMES, HELD_OUT_PER_CLASS, HELD_OUT_SEED, HELD_OUT_STRIDE,
+from stprompt_core.offline.synthclip.cache import load_synthclip, meta_path
+from stprompt_core.offline.synthclip.card import (HELD_OUT_FRAMES, HELD_OUT_PER_CLASS, HELD_OUT_SEED, HELD_OUT_STRIDE,
                                           held_out_frames, shipped_checkpoint)
-from stprompt_core.synthclip.evaluate import evaluate_synthclip
+from stprompt_core.offline.synthclip.evaluate import evaluate_synthclip
 
 
 def held_out_check(model, model_name: str, preset: str) -> dict[str, Any]:

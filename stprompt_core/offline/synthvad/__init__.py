@@ -13,14 +13,14 @@ real-footage plates).
 
 Example::
 
-    from stprompt_core.synth import generate
+    from stprompt_core.offline.synthvad import generate
     manifest = generate("tiny", "cache/synthvad/tiny", seed=0)
 """
 
-from stprompt_core.synth.captions import caption_at
-from stprompt_core.synth.generate import ensure_generated, generate, plan, render_entry
-from stprompt_core.synth.presets import PRESETS, SynthPreset, get_preset, with_overrides
-from stprompt_core.synth.render import RenderedVideo, VideoSpec, render_video
+from stprompt_core.offline.synthvad.captions import caption_at
+from stprompt_core.offline.synthvad.generate import ensure_generated, generate, plan, render_entry
+from stprompt_core.offline.synthvad.presets import PRESETS, SynthPreset, get_preset, with_overrides
+from stprompt_core.offline.synthvad.render import RenderedVideo, VideoSpec, render_video
 
 __all__ = ["PRESETS", "RenderedVideo", "SynthPreset", "VideoSpec", "caption_at", "ensure_generated", "generate", "get_preset",
            "plan", "render_entry", "render_video", "with_overrides"]

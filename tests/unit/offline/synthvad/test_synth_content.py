@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from stprompt_core.classes import class_labels
-from stprompt_core.synth import get_preset, plan, render_video, with_overrides
-from stprompt_core.synth.bikes import bikes_path, bikes_plate
-from stprompt_core.synth.draw import fill_rect, fill_segments
-from stprompt_core.synth.presets import ANOMALY_CLASSES
+from stprompt_core.offline.synthvad import get_preset, plan, render_video, with_overrides
+from stprompt_core.offline.synthvad.bikes import bikes_path, bikes_plate
+from stprompt_core.offline.synthvad.draw import fill_rect, fill_segments
+from stprompt_core.offline.synthvad.presets import ANOMALY_CLASSES
 
 
 def _rendered(cls: str, preset_name: str = "tiny", **knobs):

@@ -11,7 +11,7 @@ import torch
 
 from stprompt_core.backbone.clip import load_clip
 from stprompt_core.classes import class_prompts
-from stprompt_core.synthclip import ensure_synthclip, settings_for
+from stprompt_core.offline.synthclip import ensure_synthclip, settings_for
 from tests.cli import run_cli
 
 from synthclip_fixtures import TINY_MODEL, tiny_config
@@ -46,7 +46,7 @@ def test_load_clip_gives_the_trained_weights(model, trained, in_workdir):
     # the frozen MiniLM is left out of the file (its weights are its package's); everything else is saved
     assert set(saved) == {k for k in state if not k.startswith(FROZEN_TEXT_PREFIX)}
     assert any(k.startswith(FROZEN_TEXT_PREFIX) for k in state)
-    from stprompt_core.synthclip import build_model
+    from stprompt_core.offline.synthclip import build_model
 
     fresh = build_model(TINY_MODEL, seed=123).state_dict()  # MiniLM's pretrained weights, any seed
     assert all(torch.equal(fresh[k], state[k]) for k in state if k.startswith(FROZEN_TEXT_PREFIX))

@@ -3,7 +3,7 @@
 :func:`load_frames` decodes every ``stride``-th frame of the chosen videos with PyAV
 (:func:`stprompt_core.video.decode.decode_snippet_frames`, the decoder extraction uses, so
 SynthCLIP sees the same H.264 artefacts as the frozen backbone later does) and attaches to
-each frame its caption (:func:`stprompt_core.synth.caption_at`), its anomaly box and the
+each frame its caption (:func:`stprompt_core.offline.synthvad.caption_at`), its anomaly box and the
 class of its event. :func:`split_videos` holds out a few training videos per class for
 validation; SynthCLIP never trains on the test split.
 
@@ -31,10 +31,10 @@ import torch
 import torch.nn.functional as F
 
 from stprompt_core.classes import class_index
-from stprompt_core.synth.presets import ANOMALY_CLASSES, SynthPreset, get_preset
+from stprompt_core.offline.synthvad.presets import ANOMALY_CLASSES, SynthPreset, get_preset
 from stprompt_core.data.manifest import Manifest, VideoEntry
-from stprompt_core.synth import caption_at
-from stprompt_core.synthclip.captions import context_caption, plain_caption, region_caption
+from stprompt_core.offline.synthvad import caption_at
+from stprompt_core.offline.synthclip.captions import context_caption, plain_caption, region_caption
 
 CORPUS_SEED_OFFSET = 1_000_003  # corpus seeds: CORPUS_SEED_OFFSET + the benchmark's seed
 

@@ -8,9 +8,9 @@ import pytest
 import torch
 
 from stprompt_core.data.manifest import load_manifest
-from stprompt_core.synth.captions import PREFIXES
-from stprompt_core.synthclip import SCRATCH_MODEL, settings_for, train_synthclip
-from stprompt_core.synthclip.data import load_frames, patch_weights, split_videos, training_views
+from stprompt_core.offline.synthvad.captions import PREFIXES
+from stprompt_core.offline.synthclip import SCRATCH_MODEL, settings_for, train_synthclip
+from stprompt_core.offline.synthclip.data import load_frames, patch_weights, split_videos, training_views
 
 from synthclip_fixtures import TINY_MODEL
 
@@ -71,7 +71,7 @@ def test_same_seed_same_weights_other_seed_other_weights(in_workdir, frames):
 
 
 def test_scratch_design_trains_its_text_tower(in_workdir, frames):
-    from stprompt_core.synthclip import build_model
+    from stprompt_core.offline.synthclip import build_model
 
     settings = dataclasses.replace(settings_for("tiny"), steps=2, batch_frames=8, batch_regions=4)
     model = build_model(SCRATCH_MODEL, 0)

@@ -6,7 +6,7 @@ anomalies (two people talking close together, a jogger, someone bending down or 
 bag put down and picked up again, a car that stops and drives on). They keep motion and
 "people close together" from giving the anomalies away.
 
-The path and lane helpers here are shared with :mod:`stprompt_core.synth.anomalies`.
+The path and lane helpers here are shared with :mod:`stprompt_core.offline.synthvad.anomalies`.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from stprompt_core.synth.actors import CARRY, GESTURE, RAISED, RUN_GAIT, Actor, Bag, Person, Vehicle, interpolate_track
-from stprompt_core.synth.scene import LIGHT_PERIOD, Lane, Layout, Walkway
+from stprompt_core.offline.synthvad.actors import CARRY, GESTURE, RAISED, RUN_GAIT, Actor, Bag, Person, Vehicle, interpolate_track
+from stprompt_core.offline.synthvad.scene import LIGHT_PERIOD, Lane, Layout, Walkway
 
 Point = tuple[float, float]
 

@@ -3,7 +3,7 @@
 Every actor holds arrays of length ``T`` (the video's frame count): where it is, how it is
 posed, whether it is part of the anomaly (``anomalous``) and what a caption says about it
 (``tags``). Normal behaviour and anomalies only differ in how those arrays are filled
-(:mod:`stprompt_core.synth.traffic`, :mod:`stprompt_core.synth.anomalies`); drawing is the
+(:mod:`stprompt_core.offline.synthvad.traffic`, :mod:`stprompt_core.offline.synthvad.anomalies`); drawing is the
 same code for both, so appearance alone never reveals a label.
 
 A person is a stick figure of capsules (legs, torso, arms) and a round head, posed in body
@@ -17,8 +17,8 @@ import math
 
 import numpy as np
 
-from stprompt_core.synth.draw import Box, fill_rect, fill_rotated_rect, fill_segments, union
-from stprompt_core.synth.scene import Layout
+from stprompt_core.offline.synthvad.draw import Box, fill_rect, fill_rotated_rect, fill_segments, union
+from stprompt_core.offline.synthvad.scene import Layout
 
 # Arm poses (values of Person.arms).
 SWING, PUNCH_A, PUNCH_B, GESTURE, CARRY, RAISED = 0, 1, 2, 3, 4, 5
@@ -61,7 +61,7 @@ class Actor:
     """Common per-frame state: ``anomalous [T]`` bool and caption ``tags`` (one per frame).
 
     A tag is ``None`` (nothing to say), ``"noun|verb"`` for normal activity (counted and
-    pluralised by :mod:`stprompt_core.synth.captions`: ``"person|walking"``) or, on
+    pluralised by :mod:`stprompt_core.offline.synthvad.captions`: ``"person|walking"``) or, on
     anomalous frames, a whole phrase (``"two people fighting on the pavement"``).
     """
 

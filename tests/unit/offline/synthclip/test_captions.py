@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from stprompt_core.synth import caption_at
-from stprompt_core.synth.captions import frame_caption
-from stprompt_core.synthclip.captions import context_caption, event_caption, parse_caption, region_caption
+from stprompt_core.offline.synthvad import caption_at
+from stprompt_core.offline.synthvad.captions import frame_caption
+from stprompt_core.offline.synthclip.captions import context_caption, event_caption, parse_caption, region_caption
 
 PLACE = "a street with a road, pavements and a brick wall"
 

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from stprompt_core.synthclip import ensure_synthclip, settings_for
-from stprompt_core.synthclip.cache import meta_path
+from stprompt_core.offline.synthclip import ensure_synthclip, settings_for
+from stprompt_core.offline.synthclip.cache import meta_path
 
 from synthclip_fixtures import tiny_config
 
@@ -55,7 +55,7 @@ def test_config_errors_name_the_field(fresh_workdir):
 
 
 def test_backbone_synthclip_steps_sets_the_recipe_the_pipeline_trains():
-    from stprompt_core.synthclip.settings import settings_for_config
+    from stprompt_core.offline.synthclip.settings import settings_for_config
 
     cfg = tiny_config("cache/synthclip/x.safetensors")
     assert settings_for_config(cfg) == settings_for("tiny")  # 0: the preset's recipe

@@ -9,7 +9,7 @@ per-frame effects: contrast, lighting flicker and sensor noise.
 Layouts: ``street`` (wall, pavement, two-lane road, pavement, grass), ``park`` (road
 along the top, a footpath across grass, trees), ``plaza`` (a façade with a door, a paved
 square, a vertical road) and ``crossroad`` (two crossing roads with a traffic-light cycle).
-``real`` uses a still of real footage (see :mod:`stprompt_core.synth.bikes`).
+``real`` uses a still of real footage (see :mod:`stprompt_core.offline.synthvad.bikes`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from stprompt_core.synth.draw import fill_ellipse, fill_rect, fill_segment, smooth_noise
+from stprompt_core.offline.synthvad.draw import fill_ellipse, fill_rect, fill_segment, smooth_noise
 
 WALL, PAVEMENT, ROAD, GRASS = 0, 1, 2, 3
 REGION_NAMES = {WALL: "wall", PAVEMENT: "pavement", ROAD: "road", GRASS: "grass"}

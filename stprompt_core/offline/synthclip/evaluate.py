@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from stprompt_core.classes import class_labels, class_prompts
-from stprompt_core.synthclip.data import FrameSet
+from stprompt_core.offline.synthclip.data import FrameSet
 
 MAP_THRESHOLD = 0.5  # abnormal share of a patch's softmax mass above which it is abnormal
 
@@ -152,8 +152,8 @@ def evaluation_frames(cfg, split: str, settings=None) -> FrameSet:
         ValueError: the split has no anomalous video.
     """
     from stprompt_core.data.manifest import load_manifest
-    from stprompt_core.synthclip.settings import settings_for_config
-    from stprompt_core.synthclip.data import load_frames, split_videos
+    from stprompt_core.offline.synthclip.settings import settings_for_config
+    from stprompt_core.offline.synthclip.data import load_frames, split_videos
 
     settings = settings or settings_for_config(cfg)
     videos = split_videos(load_manifest(cfg.data.manifest), settings.val_per_class)[split]

@@ -15,7 +15,7 @@ import pytest
 @pytest.fixture(scope="session")
 def workdir(tmp_path_factory) -> Path:
     """A directory with ``cache/synthvad/tiny`` (seed 0) and the exported MiniLM files."""
-    from stprompt_core.synth import generate
+    from stprompt_core.offline.synthvad import generate
     from stprompt_core.backbone.text_tower import MINILM_DIR, ensure_minilm
 
     root = tmp_path_factory.mktemp("synthclip")

@@ -6,7 +6,7 @@ backbone: a small open_clip ViT (its patch embedding replaced by a convolutional
 annotated anomalies with their event phrases, and with patch tokens under the boxes pulled
 towards those phrases, against the frozen all-MiniLM-L6-v2 sentence encoder (design b;
 design a, a from-scratch text transformer, is kept as ``SynthCLIP-S`` for comparison). The workshop weights are pretrained once on a corpus of their own and shipped in
-``pretrained/`` with a card (:mod:`~stprompt_core.synthclip.card`); the tiny CI profile trains
+``pretrained/`` with a card (:mod:`~stprompt_core.offline.synthclip.card`); the tiny CI profile trains
 its own in seconds. The result is an ordinary open_clip checkpoint: the backbone interface
 (``load_clip``, ``FrameEncoder``, prompt learners, localization) uses it like ViT-B/16.
 
@@ -21,21 +21,21 @@ trained weights with a card).
 Example::
 
     from stprompt_core.config import load_config
-    from stprompt_core.synthclip import ensure_synthclip
+    from stprompt_core.offline.synthclip import ensure_synthclip
     info = ensure_synthclip(load_config("workshop"))   # {"reused": ..., "checkpoint": ...}
 """
 
-from stprompt_core.synthclip.cache import (
+from stprompt_core.offline.synthclip.cache import (
     default_checkpoint,
     ensure_synthclip,
     load_synthclip,
     save_checkpoint,
     synthvad_fingerprint,
 )
-from stprompt_core.synthclip.evaluate import evaluate_checkpoint, evaluate_synthclip
-from stprompt_core.synthclip.model import build_model
-from stprompt_core.synthclip.settings import DEFAULT_MODEL, SCRATCH_MODEL, SynthClipSettings, settings_for
-from stprompt_core.synthclip.train import TrainResult, train_synthclip
+from stprompt_core.offline.synthclip.evaluate import evaluate_checkpoint, evaluate_synthclip
+from stprompt_core.offline.synthclip.model import build_model
+from stprompt_core.offline.synthclip.settings import DEFAULT_MODEL, SCRATCH_MODEL, SynthClipSettings, settings_for
+from stprompt_core.offline.synthclip.train import TrainResult, train_synthclip
 
 __all__ = ["DEFAULT_MODEL", "SCRATCH_MODEL", "SynthClipSettings", "TrainResult", "build_model",
            "default_checkpoint", "ensure_synthclip", "evaluate_checkpoint", "evaluate_synthclip",

@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from stprompt_core.synth.actors import PUNCH_A, PUNCH_B, RAISED, RUN_GAIT, Actor, Person, Vehicle, interpolate_track
-from stprompt_core.synth.draw import Box, fill_ellipse, fill_rect, union
-from stprompt_core.synth.scene import Layout
-from stprompt_core.synth.traffic import (
+from stprompt_core.offline.synthvad.actors import PUNCH_A, PUNCH_B, RAISED, RUN_GAIT, Actor, Person, Vehicle, interpolate_track
+from stprompt_core.offline.synthvad.draw import Box, fill_ellipse, fill_rect, union
+from stprompt_core.offline.synthvad.scene import Layout
+from stprompt_core.offline.synthvad.traffic import (
     LaneBlock,
     carried_bag,
     ground_point,

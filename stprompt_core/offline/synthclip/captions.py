@@ -1,7 +1,7 @@
 """The texts SynthCLIP learns from, derived from SynthVAD's frame captions.
 
 A SynthVAD frame caption is ``prefix + ", ".join(events + activity) + " in " + place``
-(:func:`stprompt_core.synth.captions.frame_caption`): the anomalous event first (only on
+(:func:`stprompt_core.offline.synthvad.captions.frame_caption`): the anomalous event first (only on
 anomalous frames), then the counted normal activity, then the place. From it we derive
 
 - the **region caption** of an anomalous frame: the event phrase alone (``"two people
@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from stprompt_core.synth.captions import PREFIXES
+from stprompt_core.offline.synthvad.captions import PREFIXES
 
 _WHERE = re.compile(r" (?:on the [a-z]+|in front of the wall)$")  # synth.anomalies._where
 _PLACE_SPLIT = re.compile(r" in (?=an? )")  # parts end where " in a(n) <place>" begins
@@ -30,7 +30,7 @@ _PREFIXES = sorted((p for p in PREFIXES if p), key=len, reverse=True)
 
 @dataclass(frozen=True)
 class ParsedCaption:
-    prefix: str  # one of synth.captions.PREFIXES ("" when none)
+    prefix: str  # one of offline.synthvad.captions.PREFIXES ("" when none)
     parts: tuple[str, ...]  # event phrase(s) first, then counted activity phrases
     place: str  # "a street with a road, pavements and a brick wall" (+ " at dusk")
 

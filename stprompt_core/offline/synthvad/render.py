@@ -15,12 +15,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from stprompt_core.synth.anomalies import BUILDERS
-from stprompt_core.synth.captions import caption_keys, frame_caption
-from stprompt_core.synth.draw import Box, union
-from stprompt_core.synth.presets import SynthPreset
-from stprompt_core.synth.scene import Camera, Vegetation, make_layout, paint_background
-from stprompt_core.synth.traffic import populate
+from stprompt_core.offline.synthvad.anomalies import BUILDERS
+from stprompt_core.offline.synthvad.captions import caption_keys, frame_caption
+from stprompt_core.offline.synthvad.draw import Box, union
+from stprompt_core.offline.synthvad.presets import SynthPreset
+from stprompt_core.offline.synthvad.scene import Camera, Vegetation, make_layout, paint_background
+from stprompt_core.offline.synthvad.traffic import populate
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ def render_video(spec: VideoSpec, preset: SynthPreset) -> RenderedVideo:
     T, H, W = spec.num_frames, preset.height, preset.width
     plate = None
     if spec.layout == "real":
-        from stprompt_core.synth.bikes import BIKES_STILLS, bikes_plate
+        from stprompt_core.offline.synthvad.bikes import BIKES_STILLS, bikes_plate
 
         plate = bikes_plate(int(rng.integers(len(BIKES_STILLS))), W, H)
     layout = make_layout(spec.layout, W, H, rng, preset.object_scale, plate, preset.bag_scale)

