@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -294,9 +295,12 @@ def _prepare_run_dir(cfg: Config, run_dir: Path, overwrite: bool, store: Feature
             return int(prog["epoch"]), prog["best"]
     for stale in ("train_log.jsonl", "train_summary.json", "metrics.json", "scores.json"):
         (run_dir / stale).unlink(missing_ok=True)
-    if (run_dir / "checkpoints").exists():
-        for f in (run_dir / "checkpoints").iterdir():
-            f.unlink()
+    if (run_dir / "checkpoints").exists():  # a fresh start: nothing of an earlier or killed run is kept,
+        for f in (run_dir / "checkpoints").iterdir():  # an atomic write's temporary folder included
+            if f.is_dir():
+                shutil.rmtree(f)
+            else:
+                f.unlink()
     run_dir.mkdir(parents=True, exist_ok=True)
     write_json(cfg_path, json.loads(cfg.to_json()))
     inputs = hash_inputs([store.root / "store.json"] + [store.root / s for s in sorted({plan.train_split, plan.val_split or plan.train_split})])

@@ -55,6 +55,7 @@ def test_killed_stage_recovers_with_equal_outputs(harness, name):
 # ``stprompt train`` in-process, dying (exit 137: what SIGKILL leaves on disk) at a chosen point of
 # its checkpointing, windows of milliseconds that random kills rarely hit:
 TRAIN_POINTS = {
+    "first_state": "inside epoch 1's torch.save of the optimizer state (no progress.json yet: the rerun starts afresh)",
     "state": "inside epoch 2's torch.save of the optimizer state (its weights file already written)",
     "progress": "before progress.json of epoch 2 (its weights and state files both written)",
     "drop": "after progress.json of the last epoch, before the older checkpoint files are removed",
@@ -69,6 +70,8 @@ point, sys.argv = sys.argv[1], sys.argv[2:]  # the command line the harness runs
 saves, write_json, save = [], T.write_json, torch.save
 def dying_save(obj, f, *a, **k):
     saves.append(f)
+    if point == "first_state" and len(saves) == 1:
+        os._exit(137)
     if point == "state" and len(saves) == 2:
         os._exit(137)
     return save(obj, f, *a, **k)
