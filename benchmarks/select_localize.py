@@ -51,7 +51,7 @@ def main() -> None:
 
     cfg = load_config(args.profile)
     s = cfg.localize
-    val = [v for v in split_videos(load_manifest(cfg.data.manifest), settings_for(cfg.synth.preset).val_per_class)["val"]
+    val = [v for v in split_videos(load_manifest(cfg.manifest()), settings_for(cfg.synth.preset).val_per_class)["val"]
            if v.label]
     frames = load_frames(val, cfg.data_root(), STRIDE, cfg.data.dataset, anomalous_only=True)
     model = load_clip(cfg.backbone)

@@ -167,7 +167,7 @@ def export() -> None:
         return real(m, name, prompts, batch_size)
 
     prompt_set.encode_prompts = recording
-    val = [v for v in split_videos(load_manifest(cfg.data.manifest), settings.val_per_class)["val"] if v.label]
+    val = [v for v in split_videos(load_manifest(cfg.manifest()), settings.val_per_class)["val"] if v.label]
     evaluate_synthclip(model, MODEL, load_frames(val[:2], cfg.data_root(), 8, anomalous_only=True))
     prompt_set.encode_prompts = real
     ordered = sorted(texts | recorded)

@@ -31,6 +31,7 @@ import yaml
 
 CONFIG_DIR = Path(__file__).parent / "configs"
 DATA_ROOT_ENV = "STPROMPT_DATA_ROOT"
+MANIFEST_NAME = "manifest.json"  # the manifest's name inside a data root (the default data.manifest)
 
 
 class ConfigError(ValueError):
@@ -40,10 +41,14 @@ class ConfigError(ValueError):
 @dataclass
 class DataConfig:
     dataset: str = "synthvad"  # key into stprompt_core.classes.DATASET_CLASSES
-    manifest: str = ""  # manifest JSON (path relative to the working directory); its video paths resolve against data_root
+    # manifest JSON (path relative to the working directory); its video paths resolve against
+    # data_root. Empty: <data_root>/manifest.json, where SynthVAD writes it
+    manifest: str = ""
     data_root: str = ""  # videos root; empty -> $STPROMPT_DATA_ROOT
     feature_store: str = "cache/features/synthvad"  # feature store directory
-    snippet_len: int = 16  # frames per snippet, one feature each (VadCLIP)
+    # frames per snippet, one feature each (VadCLIP); extraction samples one frame per snippet, so
+    # this is also its frame stride
+    snippet_len: int = 16
     max_len: int = 256  # snippets per video in training; longer ones pooled (VadCLIP)
     long_video: str = "pool"  # "pool" (VadCLIP's average pooling) or "sample" (uniform)
     # share of *training* videos held out for model selection (project choice: VadCLIP selects
@@ -76,7 +81,6 @@ class BackboneConfig:
 @dataclass
 class ExtractConfig:
     top_k_patches: int = 16  # K in SA2: patches kept per frame by motion (project default)
-    frame_stride: int = 16  # one sampled frame per snippet (VadCLIP: 16-frame snippets)
     # views per sampled frame: 1 = the backbone's own transform (resize + centre crop); 2, 5 or
     # 10 = torchvision's FiveCrop/TenCrop order as in VadCLIP's released features (issue 2 of
     # nwpu-zxr/VadCLIP: 0 centre, 1-4 corners, then their mirrors); 2 = centre and its mirror
@@ -228,6 +232,10 @@ class Config:
             raise ConfigError(f"data.data_root is empty and ${DATA_ROOT_ENV} is not set")
         return Path(root)
 
+    def manifest(self) -> Path:
+        """``data.manifest``, or ``<data root>/manifest.json`` when it is empty."""
+        return Path(self.data.manifest) if self.data.manifest else self.data_root() / MANIFEST_NAME
+
 
 # Values checked against a closed set; the message lists them.
 CHOICES: dict[str, tuple[Any, ...]] = {
@@ -245,6 +253,14 @@ CHOICES: dict[str, tuple[Any, ...]] = {
     "localize.dense_attention": ("vv", "qq", "kk", "qk"),
     "localize.view": ("stored", "squash", "pad", "tiles"),
     "prompts.backend": ("static", "hf_local", "openai"),
+}
+
+
+# Keys that are no longer settings because their value follows from another; setting one is an
+# error naming what to set instead. Stored configs (a run's config.json) may still hold them:
+# config_from_dict drops them.
+DERIVED_KEYS: dict[str, str] = {
+    "extract.frame_stride": "extraction samples one frame per snippet: set data.snippet_len",
 }
 
 
@@ -292,7 +308,8 @@ def _exists(path: Path) -> bool:
 def config_from_dict(values: Mapping[str, Any]) -> Config:
     """Rebuild a :class:`Config` from :meth:`Config.to_dict` output (e.g. a run's config.json)."""
     cfg = Config()
-    apply_overrides(cfg, dict(values), source="config dict")
+    values = {k: v for k, v in _flatten(dict(values)).items() if k not in DERIVED_KEYS}
+    apply_overrides(cfg, values, source="config dict")
     return cfg
 
 
@@ -371,6 +388,8 @@ def _flatten(d: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 def _check(cfg: Config, key: str, value: Any, source: str) -> tuple[Any, str, Any]:
     """``(object, attribute, coerced value)`` that setting ``key`` to ``value`` would assign."""
     keys = valid_keys(cfg)
+    if key in DERIVED_KEYS:
+        raise ConfigError(f"{source}: {key} is not a setting: {DERIVED_KEYS[key]}")
     if key in _sections():
         names = [k.split(".", 1)[1] for k in keys if k.startswith(f"{key}.")]
         raise ConfigError(f"{source}: {key} is a section: give {key}.KEY=VALUE or a mapping "

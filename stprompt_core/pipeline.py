@@ -29,10 +29,10 @@ def ensure_synth(cfg: Config, progress: bool = True) -> dict[str, Any]:
     """Render SynthVAD into ``data.data_root`` unless the same preset and seed are already there."""
     from stprompt_core.offline.synthvad import ensure_generated
 
-    root = Path(cfg.data.data_root)
-    if Path(cfg.data.manifest).resolve() != (root / "manifest.json").resolve():
+    root = cfg.data_root()
+    if cfg.manifest().resolve() != (root / "manifest.json").resolve():
         raise ValueError(f"data.manifest={cfg.data.manifest!r} is not the manifest SynthVAD writes "
-                         f"({root / 'manifest.json'}); point data.manifest there")
+                         f"({root / 'manifest.json'}); leave data.manifest empty to use it")
     return ensure_generated(cfg.synth.preset, root, seed=cfg.synth.seed, progress=progress)
 
 

@@ -145,7 +145,7 @@ NOTEBOOKS: dict[str, tuple[str, list[tuple[str, str]]]] = {
         ("code", "from stprompt_core.data.manifest import load_manifest\n"
                  "from stprompt_core.figures import sa2_patches_from_video\n\n"
                  "backbone = store.meta.backbone\n"
-                 "entry = next(v for v in load_manifest(cfg.data.manifest).split(cfg.data.test_split) if v.label == 1)\n"
+                 "entry = next(v for v in load_manifest(cfg.manifest()).split(cfg.data.test_split) if v.label == 1)\n"
                  "sa2_patches_from_video(cfg.data_root() / entry.path, backbone[\"input_size\"], backbone[\"patch_size\"],\n"
                  "                       store.meta.top_k, backbone.get(\"resize_mode\", \"shortest\"), "
                  "cfg.data.snippet_len,\n"
@@ -248,7 +248,7 @@ NOTEBOOKS: dict[str, tuple[str, list[tuple[str, str]]]] = {
                  "from stprompt_core.figures import example_videos, score_curves_figure\n"
                  "from stprompt_core.io import read_json\n\n"
                  "scores = read_json(run_dir / \"scores.json\")\n"
-                 "manifest = load_manifest(cfg.data.manifest)\n"
+                 "manifest = load_manifest(cfg.manifest())\n"
                  "score_curves_figure(scores, manifest, example_videos(scores), threshold=cfg.eval.far_threshold)"),
         ("md", "**What to look for.** In the workshop build of this book: scores move in steps of one "
                "snippet (16 frames), since the detector scores snippets. Crash and fire jump to about 1.0 "

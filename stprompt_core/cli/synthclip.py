@@ -155,7 +155,7 @@ def synthclip_config(preset: str, seed: int, model: str | None = None, out: str 
     overrides = {"synth.preset": preset, "synth.seed": seed, "backbone.model_name": name,
                  "backbone.embed_dim": model_config(name)["embed_dim"]}
     if cfg.synth.preset != preset:
-        overrides |= {"data.data_root": f"cache/synthvad/{preset}", "data.manifest": f"cache/synthvad/{preset}/manifest.json"}
+        overrides |= {"data.data_root": f"cache/synthvad/{preset}"}
     checkpoint = default_checkpoint(name, preset, seed)
     if out:
         checkpoint = Path(out) / checkpoint.name

@@ -54,9 +54,9 @@ def extract_features(cfg: Config, *, manifest: Manifest | None = None, video_ids
     """Extract the feature store of ``cfg`` (resumable; distributed when launched so).
 
     Args:
-        cfg: uses ``data.manifest``, ``data.data_root``, ``data.feature_store``,
+        cfg: uses ``data.manifest`` (:meth:`Config.manifest`), ``data.data_root``, ``data.feature_store``,
             ``data.snippet_len``, ``backbone.*`` and ``extract.*``.
-        manifest: use this manifest instead of reading ``cfg.data.manifest``.
+        manifest: use this manifest instead of reading ``cfg.manifest()``.
         video_ids: extract only these videos of the manifest.
         num_workers: decoding processes per rank; ``None`` picks from the CPU count.
         precision: backbone precision (``auto``: fp16 on CUDA, bf16 on CPUs with native
@@ -73,11 +73,7 @@ def extract_features(cfg: Config, *, manifest: Manifest | None = None, video_ids
         ConfigError, FileNotFoundError, ManifestError, BackboneError, FeatureStoreError:
             before any video is decoded, naming the cause.
     """
-    stride = cfg.extract.frame_stride
-    if stride != cfg.data.snippet_len:
-        raise ConfigError(f"extract.frame_stride={stride} differs from data.snippet_len={cfg.data.snippet_len}; "
-                          f"one sampled frame represents one snippet, so set both to the same value")
-    manifest = manifest if manifest is not None else load_manifest(cfg.data.manifest)
+    manifest = manifest if manifest is not None else load_manifest(cfg.manifest())
     if manifest.dataset != cfg.data.dataset:
         raise ConfigError(f"manifest dataset {manifest.dataset!r} differs from data.dataset={cfg.data.dataset!r}")
     data_root = cfg.data_root()
@@ -147,7 +143,7 @@ def _extract(cfg: Config, manifest: Manifest, entries: list[VideoEntry], data_ro
         raise ConfigError(f"extract.crop_resize={cfg.extract.crop_resize} is smaller than the backbone input "
                           f"{encoder.input_hw}; use 0 or at least {min(encoder.input_hw)}")
     meta = StoreMeta(dataset=manifest.dataset, embed_dim=encoder.embed_dim, top_k=K,
-                     patch_grid=list(encoder.patch_grid), snippet_len=cfg.extract.frame_stride,
+                     patch_grid=list(encoder.patch_grid), snippet_len=cfg.data.snippet_len,
                      backbone=encoder.describe(), crops=crops,
                      crop_resize=cfg.extract.crop_resize if crops > 1 else 0,
                      crop_splits=sorted(set(cfg.extract.crop_splits)) if crops > 1 else [])
@@ -164,12 +160,12 @@ def _extract(cfg: Config, manifest: Manifest, entries: list[VideoEntry], data_ro
     workers = _auto_workers(dist) if num_workers is None else num_workers
     jobs = [DecodeJob(e.id, str(data_root / e.path)) for e in todo]
     known = [e.num_frames for e in todo]
-    total = sum(num_snippets(e.num_frames, cfg.extract.frame_stride) * meta.views_of(e.split) for e in todo) \
+    total = sum(num_snippets(e.num_frames, cfg.data.snippet_len) * meta.views_of(e.split) for e in todo) \
         if None not in known else None
     start = time.perf_counter()
     with _progress_bar(total, enabled=progress and dist.rank == 0 and bool(jobs)) as bar:
         run.bar = bar
-        stream = decode_videos(jobs, cfg.extract.frame_stride, cfg.extract.batch_size, workers,
+        stream = decode_videos(jobs, cfg.data.snippet_len, cfg.extract.batch_size, workers,
                                pin_memory=dist.device.type == "cuda")
         for item in stream:
             if isinstance(item, DecodeFailure):

@@ -225,7 +225,7 @@ class VideoRun:
                 part = self.partial[vid]
                 part.parts.append((view, start, {k: v.numpy() for k, v in tensors.items()}))
                 part.received += n
-                if part.complete(self.cfg.extract.frame_stride):
+                if part.complete(self.cfg.data.snippet_len):
                     self._write(self.partial.pop(vid))
             if self.bar is not None:
                 self.bar.update(sum(r[3] for r in results))

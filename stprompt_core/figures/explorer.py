@@ -64,7 +64,7 @@ def load_views(run_dir: str | Path, video_ids: list[str] | None = None, max_vide
     saved = load_localized(run_dir)
     cfg = config_from_dict(read_json(run_dir / "config.json"))
     frame_size, snippet_len = saved.frame_size, saved.snippet_len
-    entries = load_manifest(cfg.data.manifest).by_id()
+    entries = load_manifest(cfg.manifest()).by_id()
     ids = video_ids or (_spread(sorted(saved.maps), entries) if spread_classes else sorted(saved.maps))[:max_videos]
     views = []
     for vid in ids:

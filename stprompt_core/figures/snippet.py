@@ -79,7 +79,7 @@ def load_snippet_trace(run_dir: str | Path, video_id: str = "", checkpoint: str 
         raise ValueError(f"video {video_id!r} is not in the {split!r} split of {store.root} "
                          f"(e.g. {', '.join(ids[:3])})")
     video = store.videos(split, [ids.index(video_id)])[0]
-    entry = load_manifest(cfg.data.manifest).by_id()[video_id]
+    entry = load_manifest(cfg.manifest()).by_id()[video_id]
     meta = store.meta
     chunk = decode_snippet_frames(cfg.data_root() / entry.path, meta.snippet_len, video_id)
     backbone = meta.backbone

@@ -145,12 +145,10 @@ def load_context(run_dir: str | Path, split: str = "", frame_size: tuple[int, in
     scores = read_json(scores_path)
     split = split or cfg.data.test_split
     store = FeatureStore(cfg.data.feature_store)
-    if not cfg.data.manifest:
-        raise LocalizationError(f"{run_dir}/config.json: data.manifest is empty; localization needs the boxes")
-    manifest = load_manifest(cfg.data.manifest)
+    manifest = load_manifest(cfg.manifest())
     videos = [v for v in manifest.split(split) if v.boxes and any(v.boxes.values())]
     if not videos:
-        raise LocalizationError(f"manifest {cfg.data.manifest}: no {split!r} video has boxes; nothing to localize")
+        raise LocalizationError(f"manifest {cfg.manifest()}: no {split!r} video has boxes; nothing to localize")
     missing = [v.id for v in videos if v.id not in scores]
     if missing:
         raise LocalizationError(f"{scores_path}: no temporal scores for boxed videos {missing[:5]} "

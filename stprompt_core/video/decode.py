@@ -1,7 +1,7 @@
 """Decode the frames STPrompt looks at: one per snippet, plus its neighbour for motion.
 
 A video of ``N`` frames is cut into ``T = ceil(N / stride)`` snippets of ``stride`` frames
-(``extract.frame_stride``, 16 after VadCLIP). Snippet ``t`` is represented by its first
+(``data.snippet_len``, 16 after VadCLIP). Snippet ``t`` is represented by its first
 frame ``t * stride``; its *partner* is the next frame, whose difference gives the motion
 map of SA2 (the previous frame when the sampled frame is the video's last, the frame
 itself when the video has one frame).
@@ -146,7 +146,7 @@ def iter_snippet_frames(path: str | Path, stride: int = 16, chunk_size: int = 64
 
     Args:
         path: video file (any container/codec FFmpeg reads) or frame folder.
-        stride: frames per snippet (``extract.frame_stride``).
+        stride: frames per snippet (``data.snippet_len``).
         chunk_size: most sampled frames per chunk; lowered for large frames so that one
             chunk stays under ``max_chunk_bytes``.
         video_id: copied into each chunk (the file stem, or the folder name, when empty).

@@ -58,7 +58,7 @@ def rehearse(profile: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caps
 
     # index + check: every video found, in the right split with the right label
     assert run_cli(["data", "index", profile, "--root", str(release.root)]) == 0
-    manifest = load_manifest(cfg.data.manifest)
+    manifest = load_manifest(cfg.manifest())
     for split, labels in release.splits.items():
         assert {v.id: v.label for v in manifest.split(split)} == labels, split
         for v in manifest.split(split):

@@ -48,6 +48,24 @@ def test_wrong_type_and_choice_rejected():
         load_config("tiny", {"model.sa2_mode": "maxpool"})
 
 
+def test_a_derived_key_is_refused_naming_what_to_set():
+    for given in ({"extract.frame_stride": 8}, ["extract.frame_stride=8"], {"extract": {"frame_stride": 8}}):
+        with pytest.raises(ConfigError, match="extract.frame_stride is not a setting: .*set data.snippet_len"):
+            load_config("tiny", given)
+    stored = load_config("tiny").to_dict()
+    stored["extract"]["frame_stride"] = 16  # a run's config.json written when it was a setting
+    assert config_from_dict(stored) == load_config("tiny")
+
+
+def test_manifest_defaults_to_the_data_roots(monkeypatch, tmp_path):
+    cfg = load_config("tiny", {"data.data_root": str(tmp_path)})
+    assert cfg.data.manifest == "" and cfg.manifest() == tmp_path / "manifest.json"
+    assert load_config("tiny", {"data.manifest": "m.json"}).manifest().name == "m.json"
+    monkeypatch.setenv("STPROMPT_DATA_ROOT", str(tmp_path / "env"))
+    assert load_config("tiny", {"data.data_root": ""}).manifest() == tmp_path / "env" / "manifest.json"
+    assert load_config("ucf_crime").manifest().as_posix() == "cache/manifests/ucf_crime.json"
+
+
 def test_unknown_profile_suggests():
     with pytest.raises(ConfigError, match="did you mean 'tiny'"):
         load_config("tinny")

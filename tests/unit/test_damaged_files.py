@@ -115,7 +115,7 @@ def test_damaged_synthclip_cache_is_retrained_with_a_notice(tmp_path, capsys):
     shutil.copyfile(src, ckpt)
     shutil.copyfile(src.with_suffix(".json"), ckpt.with_suffix(".json"))
     cfg.backbone.pretrained = str(ckpt)
-    cfg.data.data_root, cfg.data.manifest = str(repo / cfg.data.data_root), str(repo / cfg.data.manifest)
+    cfg.data.data_root = str(repo / cfg.data.data_root)  # the manifest follows: <data_root>/manifest.json
     from stprompt_core.io import read_json
     from stprompt_core.offline.synthclip.cache import load_synthclip, save_checkpoint
 

@@ -211,7 +211,7 @@ def training_frames(cfg: Config, settings: SynthClipSettings, corpus_root: str |
     ensure_generated(cfg.synth.preset, cfg.data_root(), seed=cfg.synth.seed, progress=progress)
     corpus = ensure_corpus(cfg.synth.preset, cfg.synth.seed, settings, corpus_root, progress)
     corpus_s = time.perf_counter() - start
-    splits = split_videos(load_manifest(cfg.data.manifest), settings.val_per_class)
+    splits = split_videos(load_manifest(cfg.manifest()), settings.val_per_class)
     t0 = time.perf_counter()
     sets = [load_frames(splits["train"], cfg.data_root(), settings.frame_stride, cfg.data.dataset, progress=progress)]
     if corpus is not None:

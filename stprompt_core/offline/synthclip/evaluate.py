@@ -156,7 +156,7 @@ def evaluation_frames(cfg, split: str, settings=None) -> FrameSet:
     from stprompt_core.offline.synthclip.data import load_frames, split_videos
 
     settings = settings or settings_for_config(cfg)
-    videos = split_videos(load_manifest(cfg.data.manifest), settings.val_per_class)[split]
+    videos = split_videos(load_manifest(cfg.manifest()), settings.val_per_class)[split]
     videos = [v for v in videos if v.label]
     if not videos:
         raise ValueError(f"no anomalous videos in split {split!r}")

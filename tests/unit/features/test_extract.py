@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from extract_fixtures import VIDEOS, assert_same_stores, square_frames, tiny_config, write_dataset
 
-from stprompt_core.config import load_config
+from stprompt_core.config import ConfigError, load_config
 from stprompt_core.features.extract import extract_features
 from stprompt_core.features.store import FeatureStore
 from stprompt_core.video.decode import num_snippets
@@ -117,8 +117,8 @@ def test_resume_skips_finished_videos_and_matches_a_full_run(tmp_path):
 
 def test_unknown_manifest_dataset_or_stride_fails_before_work(tmp_path):
     write_dataset(tmp_path)
-    with pytest.raises(ValueError, match="frame_stride"):
-        extract_features(tiny_config(tmp_path, **{"extract.frame_stride": 8}), progress=False)
+    with pytest.raises(ConfigError, match="extract.frame_stride is not a setting: .*set data.snippet_len"):
+        tiny_config(tmp_path, **{"extract.frame_stride": 8})  # the stride is the snippet length
     with pytest.raises(ValueError, match="data.dataset"):
         extract_features(tiny_config(tmp_path, **{"data.dataset": "ucf_crime"}), progress=False)
 
