@@ -41,6 +41,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # device_report
 
+from stprompt_core.backbone.configs import embed_dim  # noqa: E402
 from stprompt_core.backbone.encoder import FrameEncoder, cpu_has_native_bf16  # noqa: E402
 from stprompt_core.classes import DATASET_CLASSES  # noqa: E402
 from stprompt_core.config import ExtractConfig, load_config  # noqa: E402
@@ -141,7 +142,7 @@ def bench_model(name: str, dim: int, batch: int, sampled: int, seconds: float, d
     ``profile`` and ``overrides`` give every other setting (``extract.crops`` among them);
     ``views`` is what the store recorded, so a crop setting that extraction ignored shows.
     """
-    cfg = load_config(profile, {"backbone.model_name": name, "backbone.embed_dim": dim, "backbone.pretrained": "",
+    cfg = load_config(profile, {"backbone.model_name": name, "backbone.pretrained": "",
                                 "extract.batch_size": batch, "extract.device": device, "extract.keep_tokens": "none",
                                 "data.data_root": str(work / "videos"), "data.feature_store": str(work / f"store_{name}"),
                                 **(overrides or {})})
@@ -201,7 +202,7 @@ def cpu_time_breakdown(name: str, dim: int, batch: int = 16) -> dict:
         chunks = [c for e in manifest.videos for c in iter_snippet_frames(WORK / "videos" / e.path, STRIDE, batch, threads=1)]
         n = sum(len(c) for c in chunks)
         decode = (clock() - t) / n
-        cfg = load_config("tiny", {"backbone.model_name": name, "backbone.embed_dim": dim}).backbone
+        cfg = load_config("tiny", {"backbone.model_name": name}).backbone
         enc = FrameEncoder.from_config(cfg)
         frames, partners = torch.cat([c.frames for c in chunks]), torch.cat([c.partners for c in chunks])
         t = clock()
@@ -245,7 +246,6 @@ def main(argv: list[str] | None = None) -> None:
     check.add_argument("--device", default="cuda", help="cuda, or cpu for the smoke run")
     check.add_argument("--profile", default="ucf_crime", help="profile whose extract settings are measured")
     check.add_argument("--model", default=None, help="open_clip model (default: the profile's; random init)")
-    check.add_argument("--embed-dim", type=int, default=None, help="its joint dimension (default: the profile's)")
     check.add_argument("--precisions", default="fp16,bf16",
                        help="comma-separated; the first is the target's row (CUDA: fp16 = precision auto)")
     check.add_argument("--crops", type=int, default=None,
@@ -321,7 +321,7 @@ def device_check(args: argparse.Namespace) -> dict:
     work = Path(args.work)
     profile = load_config(args.profile)
     model = args.model or profile.backbone.model_name
-    dim = args.embed_dim or profile.backbone.embed_dim
+    dim = embed_dim(model)
     precisions = [p.strip() for p in args.precisions.split(",") if p.strip()]
     has_crops = "crops" in {f.name for f in dataclasses.fields(ExtractConfig)}
     profile_crops = int(getattr(profile.extract, "crops", 1))

@@ -31,6 +31,7 @@ CORPUS = Path("cache/synthclip/corpus")
 
 
 def run_design(preset: str, seed: int, model: str) -> dict:
+    from stprompt_core.backbone.configs import embed_dim
     from stprompt_core.cli.synthclip import synthclip_config
     from stprompt_core.offline.synthclip import ensure_synthclip, evaluate_checkpoint, settings_for
     from stprompt_core.offline.synthclip.cache import machine_facts, meta_path
@@ -47,7 +48,7 @@ def run_design(preset: str, seed: int, model: str) -> dict:
     meta = json.loads(meta_path(ckpt).read_text())
     figures = {split: evaluate_checkpoint(cfg, split=split, settings=settings) for split in ("val", "test")}
     return {
-        "model_name": model, "embed_dim": cfg.backbone.embed_dim, "settings": meta["settings"],
+        "model_name": model, "embed_dim": embed_dim(model), "settings": meta["settings"],
         "model_config": meta["model_config"],
         "train": {**meta["train"], "wall_seconds": round(wall, 1), "process_cpu_seconds": round(cpu, 1),
                   "load_average_1m_before": load_before, "load_average_1m_after": os.getloadavg()[0]},

@@ -23,7 +23,7 @@ step time (each view is one more sample per epoch), marked as a projection.
 
     python benchmarks/bench_train_epoch.py --device cuda
     python benchmarks/bench_train_epoch.py --device cpu --videos 12 --snippets 16 --model STP-Tiny \\
-        --embed-dim 64 --grid 8 --batch-size 4 --out /tmp/gpu_train_epoch.json   # smoke
+        --grid 8 --batch-size 4 --out /tmp/gpu_train_epoch.json   # smoke
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench_temporal, devi
 
 from bench_temporal import write_store  # noqa: E402
 from device_report import RESULTS, StageTimer, check_out, machine, save  # noqa: E402
+from stprompt_core.backbone.configs import embed_dim  # noqa: E402
 from stprompt_core.config import load_config  # noqa: E402
 from stprompt_core.model.stprompt import STPrompt  # noqa: E402
 
@@ -114,7 +115,6 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--videos", type=int, default=1610, help="training videos (UCF-Crime: 800 normal + 810 abnormal)")
     ap.add_argument("--snippets", type=int, default=256, help="snippets per video (the profile's data.max_len)")
     ap.add_argument("--model", default=None, help="backbone whose text tower trains (default: the profile's)")
-    ap.add_argument("--embed-dim", type=int, default=None, help="D (default: the profile's)")
     ap.add_argument("--grid", type=int, default=14, help="patches per side (ViT-B/16 at 224: 14)")
     ap.add_argument("--batch-size", type=int, default=None, help="videos per step (default: the profile's)")
     ap.add_argument("--val-fraction", type=float, default=0.0,
@@ -135,8 +135,6 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                                  "data.val_fraction": args.val_fraction, "train.epochs": 1, "train.device": args.device}
     if args.model:
         overrides["backbone.model_name"] = args.model
-    if args.embed_dim:
-        overrides["backbone.embed_dim"] = args.embed_dim
     if args.batch_size:
         overrides["train.batch_size"] = args.batch_size
     profile_crops = int(getattr(profile.extract, "crops", 1))
@@ -150,7 +148,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 "(planted random features, fixed length)",
         "complete": False,
         "settings": {"profile": args.profile, "model": cfg.backbone.model_name, "weights": "random init",
-                     "videos": args.videos, "snippets_per_video": args.snippets, "embed_dim": cfg.backbone.embed_dim,
+                     "videos": args.videos, "snippets_per_video": args.snippets, "embed_dim": embed_dim(cfg.backbone.model_name),
                      "top_k": top_k, "patch_grid": [args.grid, args.grid], "batch_size": cfg.train.batch_size,
                      "sampling": getattr(cfg.train, "sampling", "balanced"), "max_len": cfg.data.max_len,
                      "val_fraction": args.val_fraction, "store_views": 1, "profile_crops": profile_crops,
@@ -163,7 +161,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     }
     save(out, result, timer)
 
-    result["store"] = write_store(work / "store", args.videos, snippets=args.snippets, dim=cfg.backbone.embed_dim,
+    result["store"] = write_store(work / "store", args.videos, snippets=args.snippets, dim=embed_dim(cfg.backbone.model_name),
                                   top_k=top_k, grid=(args.grid, args.grid), workers=args.store_workers)
     result["store"]["train_split_gib"] = round(
         sum(f.stat().st_size for f in (work / "store" / "train").rglob("*") if f.is_file()) / 2**30, 3)

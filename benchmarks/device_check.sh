@@ -60,9 +60,9 @@ command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi --query-gpu=name,memory.used
 echo "cpus: $(nproc) | /dev/shm: $(df -h /dev/shm 2>/dev/null | awk 'NR==2{print $2}') (decoding workers pass frames through it)"
 
 if [ "$DEVICE" = cpu ]; then  # tiny scale, same entry points; bf16/fp32 because fp16 needs a GPU
-  EXTRACT=(--model STP-Tiny --embed-dim 64 --precisions fp32,bf16 --crops "${CROPS:-2}" --batch 8 --sampled 16
+  EXTRACT=(--model STP-Tiny --precisions fp32,bf16 --crops "${CROPS:-2}" --batch 8 --sampled 16
            --per-video 16 --unique 1 --forward-seconds 0.05 --target-fps 0)
-  TRAIN=(--model STP-Tiny --embed-dim 64 --grid 8 --videos 12 --snippets 16 --batch-size 4)
+  TRAIN=(--model STP-Tiny --grid 8 --videos 12 --snippets 16 --batch-size 4)
 else
   EXTRACT=(--precisions "${PRECISIONS:-fp16,bf16}" --batch "${BATCH:-256}" --sampled "${SAMPLED:-16384}"
            --target-fps "${TARGET_FPS:-2000}" ${CROPS:+--crops "$CROPS"})

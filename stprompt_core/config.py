@@ -67,7 +67,6 @@ class SynthConfig:
 class BackboneConfig:
     model_name: str = "ViT-B-16-quickgelu"  # open_clip name; QuickGELU for OpenAI weights
     pretrained: str = "openai"  # open_clip tag, local checkpoint path, or "" for random init
-    embed_dim: int = 512  # joint image-text space of ViT-B/16
     init_seed: int = 0  # seeds random-init backbones so text features are reproducible
     # True: the weights are SynthCLIP's, trained on SynthVAD `synth.preset` by the pipeline
     # (`stprompt synthclip train`) when `pretrained` does not hold them yet (cache-or-compute).
@@ -261,6 +260,7 @@ CHOICES: dict[str, tuple[Any, ...]] = {
 # config_from_dict drops them.
 DERIVED_KEYS: dict[str, str] = {
     "extract.frame_stride": "extraction samples one frame per snippet: set data.snippet_len",
+    "backbone.embed_dim": "the joint-space width is read from the model config of backbone.model_name",
 }
 
 

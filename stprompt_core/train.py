@@ -34,6 +34,7 @@ from sklearn.metrics import roc_auc_score
 from tqdm.auto import tqdm
 
 from stprompt_core.backbone.clip import load_clip
+from stprompt_core.backbone.configs import embed_dim
 from stprompt_core.classes import class_labels
 from stprompt_core.config import Config, config_from_dict
 from stprompt_core.features.batching import Sequence, collate, fit_length, to_sequence
@@ -69,9 +70,10 @@ class SplitPlan:
 def check_store(cfg: Config, store: FeatureStore, splits: list[str]) -> None:
     """Fail before training on a store that cannot serve this config; messages name the field/video."""
     meta = store.meta
-    if meta.embed_dim != cfg.backbone.embed_dim:
+    dim = embed_dim(cfg.backbone.model_name)
+    if meta.embed_dim != dim:
         raise FeatureStoreError(f"{store.root}: features have D={meta.embed_dim} but backbone "
-                                f"{cfg.backbone.model_name!r} has backbone.embed_dim={cfg.backbone.embed_dim}")
+                                f"{cfg.backbone.model_name!r} projects to {dim}")
     if meta.dataset != cfg.data.dataset:
         raise FeatureStoreError(f"{store.root}: store holds dataset {meta.dataset!r}, config data.dataset "
                                 f"is {cfg.data.dataset!r}")

@@ -13,7 +13,7 @@ from stprompt_core.features.store import FeatureStoreWriter, StoreMeta, VideoFea
 # Feature-level tests plant 64-d features: they run the temporal model with the random-init
 # STP-Tiny backbone (its open_clip text tower gives the alignment branch its class texts)
 # instead of the tiny profile's SynthCLIP-T (384-d).
-PLANTED_BACKBONE = {"backbone.model_name": "STP-Tiny", "backbone.pretrained": "", "backbone.embed_dim": 64,
+PLANTED_BACKBONE = {"backbone.model_name": "STP-Tiny", "backbone.pretrained": "",
                     "backbone.synthclip": False}
 
 

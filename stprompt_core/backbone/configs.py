@@ -41,3 +41,8 @@ def model_config(model_name: str) -> dict:
         raise KeyError(f"unknown open_clip model {model_name!r}")
     channels = conv_stem_channels(model_name)
     return {**cfg, "conv_stem": channels} if channels is not None else cfg
+
+
+def embed_dim(model_name: str) -> int:
+    """Width ``D`` of ``model_name``'s joint image-text space (its config's ``embed_dim``)."""
+    return int(model_config(model_name)["embed_dim"])

@@ -130,16 +130,12 @@ class FrameEncoder:
         """Load ``cfg``'s backbone with :func:`load_clip` and wrap it.
 
         Raises:
-            BackboneError: unknown model, weights that cannot be loaded offline, or an
-                ``embed_dim`` that disagrees with the model's projection.
+            BackboneError: unknown model, or weights that cannot be loaded offline.
         """
         model = load_clip(cfg, device="cpu")
         enc = cls(model, device=device, precision=precision,
                   describe={"model_name": cfg.model_name, "pretrained": cfg.pretrained, "init_seed": cfg.init_seed,
                             "weights_sha256": weights_sha256(cfg.pretrained)})
-        if enc.embed_dim != cfg.embed_dim:
-            raise BackboneError(f"backbone.embed_dim={cfg.embed_dim} but {cfg.model_name} projects to "
-                                f"{enc.embed_dim}; set backbone.embed_dim={enc.embed_dim}")
         return enc
 
     @property

@@ -147,13 +147,11 @@ def synthclip_config(preset: str, seed: int, model: str | None = None, out: str 
     SynthCLIP backbone and its checkpoint path."""
     from stprompt_core.config import apply_overrides, available_profiles, load_config
     from stprompt_core.offline.synthclip import default_checkpoint
-    from stprompt_core.backbone.configs import model_config
     from stprompt_core.offline.synthclip.settings import default_model
 
     name = model or default_model(preset)
     cfg = load_config(preset if preset in available_profiles() else "workshop")
-    overrides = {"synth.preset": preset, "synth.seed": seed, "backbone.model_name": name,
-                 "backbone.embed_dim": model_config(name)["embed_dim"]}
+    overrides = {"synth.preset": preset, "synth.seed": seed, "backbone.model_name": name}
     if cfg.synth.preset != preset:
         overrides |= {"data.data_root": f"cache/synthvad/{preset}"}
     checkpoint = default_checkpoint(name, preset, seed)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from stprompt_core.backbone.configs import embed_dim
 from stprompt_core.classes import class_prompts
 from stprompt_core.config import Config
 from stprompt_core.model.adapter import TemporalAdapter
@@ -44,7 +45,7 @@ def build_prompt_learner(clip_model: nn.Module, model_name: str, class_names: li
 class STPrompt(nn.Module):
     def __init__(self, cfg: Config, clip_model: nn.Module):
         super().__init__()
-        m, dim = cfg.model, cfg.backbone.embed_dim
+        m, dim = cfg.model, embed_dim(cfg.backbone.model_name)
         self.sa2 = SpatialAttentionAggregation(dim, m.sa2_mode, m.sa2_motion_temperature)
         self.adapter = TemporalAdapter(dim, m.adapter_kind, m.adapter_depth, m.sigma, m.adapter_heads,
                                        m.ffn_ratio, m.dropout)

@@ -18,7 +18,7 @@ import torch
 from stprompt_core.config import load_config
 
 BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
-TINY = ["--model", "STP-Tiny", "--embed-dim", "64"]
+TINY = ["--model", "STP-Tiny"]  # D = 64, from its model config
 
 
 @pytest.fixture()

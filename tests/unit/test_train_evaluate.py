@@ -87,7 +87,7 @@ def test_run_dir_of_another_config_is_refused(planted, trained):
 
 def test_wrong_dimension_fails_before_training(planted, tmp_path):
     cfg = load_config("workshop", {"data.dataset": "planted", "data.feature_store": str(planted)})
-    with pytest.raises(FeatureStoreError, match="D=64 .*backbone.embed_dim=384"):
+    with pytest.raises(FeatureStoreError, match="D=64 .*projects to 384"):
         train(cfg, tmp_path / "run", progress=False)
     assert not (tmp_path / "run").exists()
 

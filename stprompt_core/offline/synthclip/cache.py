@@ -96,7 +96,7 @@ def ensure_synthclip(cfg: Config, progress: bool = True, settings: SynthClipSett
     """Train SynthCLIP for ``cfg`` unless matching weights are already at ``backbone.pretrained``.
 
     Uses ``backbone.model_name`` (a project open_clip config, e.g. ``SynthCLIP-S-MiniLM``),
-    ``backbone.embed_dim`` (checked), ``backbone.pretrained`` (where the ``.safetensors``
+    ``backbone.pretrained`` (where the ``.safetensors``
     goes), ``synth.preset`` / ``synth.seed`` and the dataset paths; renders SynthVAD first
     when it is missing (:func:`stprompt_core.offline.synthvad.ensure_generated`). Trains on the training
     split less ``settings.val_per_class`` videos per class, plus the recipe's extra corpus
@@ -113,8 +113,7 @@ def ensure_synthclip(cfg: Config, progress: bool = True, settings: SynthClipSett
         facts when it trained).
 
     Raises:
-        ValueError: ``backbone.pretrained`` is not a ``.safetensors`` path, or
-            ``backbone.embed_dim`` disagrees with the model config.
+        ValueError: ``backbone.pretrained`` is not a ``.safetensors`` path.
     """
     b = cfg.backbone
     settings = settings or settings_for_config(cfg)
@@ -123,8 +122,6 @@ def ensure_synthclip(cfg: Config, progress: bool = True, settings: SynthClipSett
         raise ValueError(f"backbone.pretrained={b.pretrained!r}: SynthCLIP weights need a .safetensors path, e.g. "
                          f"{default_checkpoint(b.model_name, cfg.synth.preset, cfg.synth.seed)}")
     mcfg = model_config(b.model_name)
-    if mcfg["embed_dim"] != b.embed_dim:
-        raise ValueError(f"backbone.embed_dim={b.embed_dim} but {b.model_name} has embed_dim {mcfg['embed_dim']}")
     synthvad = synthvad_fingerprint(cfg.synth.preset, cfg.synth.seed)
     key = cache_key(b.model_name, settings, synthvad)
     meta = meta_path(checkpoint)
@@ -249,7 +246,7 @@ def load_synthclip(checkpoint: str | Path) -> tuple[nn.Module, str]:
 
     meta = read_json(meta_path(checkpoint))
     name = meta["model_name"]
-    return load_clip(BackboneConfig(model_name=name, pretrained=str(checkpoint), embed_dim=meta["model_config"]["embed_dim"])), name
+    return load_clip(BackboneConfig(model_name=name, pretrained=str(checkpoint))), name
 
 
 def machine_facts() -> dict[str, Any]:

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from stprompt_core.backbone.clip import BackboneError, load_clip
+from stprompt_core.backbone.clip import load_clip
+from stprompt_core.backbone.configs import embed_dim
 from stprompt_core.backbone.encoder import FrameEncoder, cpu_has_native_bf16, resolve_precision
-from stprompt_core.config import load_config
+from stprompt_core.config import ConfigError, load_config
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +40,7 @@ def test_patch_tokens_are_ln_post_tokens_times_proj(model, frames):
     with torch.no_grad():
         x = v.transformer(v._embeds(pixels))  # [B, 1 + P, width]
         ref = v.ln_post(x)[:, 1:] @ v.proj  # [B, P, D]
-    D = load_config("tiny").backbone.embed_dim
+    D = embed_dim(load_config("tiny").backbone.model_name)
     assert enc.patch_grid == (8, 8) and enc.embed_dim == D and out.tokens.shape == (5, 64, D)
     torch.testing.assert_close(out.tokens, ref, rtol=0, atol=1e-5)
 
@@ -76,10 +77,10 @@ def test_precision_rules():
         resolve_precision("int8", torch.device("cpu"))
 
 
-def test_from_config_checks_embed_dim():
-    cfg = load_config("tiny", {"backbone.embed_dim": 32}).backbone
-    with pytest.raises(BackboneError, match="embed_dim=384"):
-        FrameEncoder.from_config(cfg)
+def test_embed_dim_is_the_model_configs():
+    assert embed_dim("SynthCLIP-T-MiniLM") == 384 and embed_dim("STP-Tiny") == 64 and embed_dim("ViT-B-16-quickgelu") == 512
+    with pytest.raises(ConfigError, match="backbone.embed_dim is not a setting: .*backbone.model_name"):
+        load_config("tiny", {"backbone.embed_dim": 32})
 
 
 def test_describe_records_what_made_the_features():

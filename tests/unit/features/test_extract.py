@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from extract_fixtures import VIDEOS, assert_same_stores, square_frames, tiny_config, write_dataset
 
+from stprompt_core.backbone.configs import embed_dim
 from stprompt_core.config import ConfigError, load_config
 from stprompt_core.features.extract import extract_features
 from stprompt_core.features.store import FeatureStore
@@ -56,7 +57,7 @@ def test_store_contents_follow_the_contract(extracted):
     root, _ = extracted
     store = FeatureStore(root / "store")
     meta = store.meta
-    D = load_config("tiny").backbone.embed_dim  # SynthCLIP-T: 384
+    D = embed_dim(load_config("tiny").backbone.model_name)  # SynthCLIP-T: 384
     assert (meta.embed_dim, meta.top_k, meta.patch_grid, meta.snippet_len) == (D, 4, [8, 8], 16)
     assert meta.frame_size == [64, 48]
     assert meta.backbone["model_name"] == "SynthCLIP-T-MiniLM" and len(meta.backbone["weights_sha256"]) == 64
