@@ -222,12 +222,26 @@ def parameters_for(notebook: str | Path, parameters: Mapping[str, Any]) -> dict[
 
 
 def ensure_kernel() -> str:
-    """Register this interpreter as the ``stprompt`` kernel inside its environment (idempotent)."""
-    from jupyter_client.kernelspec import KernelSpecManager
+    """Register this interpreter as the ``stprompt`` kernel inside its environment (idempotent).
 
-    if KERNEL_NAME not in KernelSpecManager().find_kernel_specs():
+    The kernelspec names the interpreter by the path it was registered from; when that is not
+    this process's (the environment was reached through another path, e.g. a symlink that
+    has since gone, or was moved), it is registered again, so notebooks never run in an
+    interpreter other than the one building the book.
+    """
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        registered = KernelSpecManager().get_kernel_spec(KERNEL_NAME).argv[0]
+    except NoSuchKernel:
+        registered = None
+    if registered != sys.executable:
         subprocess.run([sys.executable, "-m", "ipykernel", "install", "--sys-prefix", "--name", KERNEL_NAME,
                         "--display-name", "stprompt (venv)"], check=True, capture_output=True)
+        spec = KernelSpecManager().get_kernel_spec(KERNEL_NAME)
+        if spec.argv[0] != sys.executable:  # another kernelspec of that name is found first
+            raise RuntimeError(f"the Jupyter kernel {KERNEL_NAME!r} at {spec.resource_dir} runs {spec.argv[0]}, not "
+                               f"{sys.executable}; remove it (`jupyter kernelspec remove {KERNEL_NAME}`)")
     return KERNEL_NAME
 
 
