@@ -33,14 +33,14 @@ CORPUS = Path("cache/synthclip/corpus")
 def run_design(preset: str, seed: int, model: str) -> dict:
     from stprompt_core.backbone.configs import embed_dim
     from stprompt_core.cli.synthclip import synthclip_config
-    from stprompt_core.offline.synthclip import ensure_synthclip, evaluate_checkpoint, settings_for
+    from stprompt_core.offline.synthclip import ensure_synthclip, evaluate_checkpoint
     from stprompt_core.offline.synthclip.cache import machine_facts, meta_path
 
     cfg = synthclip_config(preset, seed, model, out=str(WORK / model))
     ckpt = Path(cfg.backbone.pretrained)
     ckpt.unlink(missing_ok=True)
     meta_path(ckpt).unlink(missing_ok=True)
-    settings = settings_for(preset)
+    settings = cfg.synthclip  # the recipe of the preset's profile
     load_before = os.getloadavg()[0]
     t0, c0 = time.perf_counter(), time.process_time()
     info = ensure_synthclip(cfg, progress=False, settings=settings, corpus_root=CORPUS)

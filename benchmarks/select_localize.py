@@ -47,11 +47,10 @@ def main() -> None:
     from stprompt_core.localize.tiou import region_iou
     from stprompt_core.prompts.bank import load_curated_bank
     from stprompt_core.offline.synthclip.data import load_frames, split_videos
-    from stprompt_core.offline.synthclip.settings import settings_for
 
     cfg = load_config(args.profile)
     s = cfg.localize
-    val = [v for v in split_videos(load_manifest(cfg.manifest()), settings_for(cfg.synth.preset).val_per_class)["val"]
+    val = [v for v in split_videos(load_manifest(cfg.manifest()), cfg.synthclip.val_per_class)["val"]
            if v.label]
     frames = load_frames(val, cfg.data_root(), STRIDE, cfg.data.dataset, anomalous_only=True)
     model = load_clip(cfg.backbone)

@@ -30,6 +30,7 @@ reported.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
 import json
 import sys
@@ -45,8 +46,11 @@ RESULTS = ROOT / "benchmarks" / "results" / "synthclip_study.json"
 MODEL = "SynthCLIP-S-MiniLM"
 PRESET = "workshop_v1"  # the first workshop design, which these results describe
 BASE_STEPS = 850
+# The recipe of the first workshop design, trained inside the demo: the config's synthclip
+# section with these values (its steps and corpus were demo-sized)
+V1_RECIPE = {"steps": BASE_STEPS, "warmup_steps": 100, "corpus_per_class": 160, "corpus_normal": 240}
 
-# variant -> overrides of the workshop recipe
+# variant -> overrides of the V1 recipe
 VARIANTS: dict[str, dict] = {
     "base": {},
     "steps4x": {"steps": 4 * BASE_STEPS, "warmup_steps": 400},
@@ -58,10 +62,13 @@ VARIANTS: dict[str, dict] = {
 }
 
 
-def _config():
+def _config(overrides: dict | None = None):
+    """The study's config; its synthclip section is the V1 recipe with ``overrides``."""
     from stprompt_core.cli.synthclip import synthclip_config
+    from stprompt_core.config import apply_overrides
 
-    return synthclip_config(PRESET, 0, MODEL, out="benchmarks/_work/study")
+    cfg = synthclip_config(PRESET, 0, MODEL, out="benchmarks/_work/study")
+    return apply_overrides(cfg, {f"synthclip.{k}": v for k, v in {**V1_RECIPE, **(overrides or {})}.items()})
 
 
 class _Lookup:
@@ -133,10 +140,8 @@ def render(corpus_per_class: int = 0) -> None:
 
 
 def _corpus_settings(corpus_per_class: int):
-    """The workshop recipe, with ``corpus_per_class`` corpus videos per class when > 0."""
-    from stprompt_core.offline.synthclip import settings_for
-
-    return settings_for(PRESET, {"corpus_per_class": corpus_per_class} if corpus_per_class > 0 else None)
+    """The V1 recipe, with ``corpus_per_class`` corpus videos per class when > 0."""
+    return _config({"corpus_per_class": corpus_per_class} if corpus_per_class > 0 else None).synthclip
 
 
 def export() -> None:
@@ -146,7 +151,6 @@ def export() -> None:
 
     import stprompt_core.localize.prompt_set as prompt_set
     from stprompt_core.data.manifest import load_manifest
-    from stprompt_core.offline.synthclip import settings_for
     from stprompt_core.offline.synthclip.cache import training_frames
     from stprompt_core.offline.synthclip.data import load_frames, split_videos
     from stprompt_core.offline.synthclip.evaluate import evaluate_synthclip
@@ -155,7 +159,7 @@ def export() -> None:
     from stprompt_core.offline.synthclip.train import TextBank
 
     cfg = _config()
-    settings = settings_for(PRESET)
+    settings = cfg.synthclip
     frames, _ = training_frames(cfg, settings, "cache/synthclip/corpus", progress=True)
     texts = set(frames.texts()) | set(event_captions(frames.regions))
     model = build_model(MODEL, 0)
@@ -179,7 +183,6 @@ def export() -> None:
 
 
 def run(variant: str, device: str, out: Path, threads: int) -> None:
-    from stprompt_core.offline.synthclip import settings_for
     from stprompt_core.offline.synthclip.cache import machine_facts, training_frames
     from stprompt_core.offline.synthclip.evaluate import evaluate_synthclip, evaluation_frames
     from stprompt_core.offline.synthclip.train import train_synthclip
@@ -187,14 +190,14 @@ def run(variant: str, device: str, out: Path, threads: int) -> None:
     if threads:
         torch.set_num_threads(threads)
     _use_lookup(_Lookup(TEXT_DIR))
-    cfg = _config()
-    settings = settings_for(PRESET, VARIANTS[variant])
+    cfg = _config(VARIANTS[variant])
+    settings = cfg.synthclip
     frames, data_log = training_frames(cfg, settings, "cache/synthclip/corpus")
     model = _build_without_text_weights(settings.seed)
     result = train_synthclip(MODEL, frames, settings, model=model, device=device)
     figures = {split: evaluate_synthclip(result.model, MODEL, evaluation_frames(cfg, split, settings), cfg.data.dataset)
                for split in ("val", "test")}
-    record = {"variant": variant, "overrides": VARIANTS[variant], "settings": settings.to_dict(), "device": device,
+    record = {"variant": variant, "overrides": VARIANTS[variant], "settings": dataclasses.asdict(settings), "device": device,
               "device_name": torch.cuda.get_device_name() if device.startswith("cuda") else "cpu",
               "seconds_train": round(result.seconds, 1), **{k: data_log[k] for k in ("frames", "anomalous_frames")},
               "loss_first": round(result.losses[0], 4), "loss_last_50": round(sum(result.losses[-50:]) / 50, 4),
@@ -354,7 +357,6 @@ def diagnose(checkpoint: str | None) -> None:
     from stprompt_core.backbone.clip import load_clip
     from stprompt_core.classes import class_prompts
     from stprompt_core.localize.prompt_set import DEFAULT_TEMPLATE, encode_prompts
-    from stprompt_core.offline.synthclip import settings_for
     from stprompt_core.offline.synthclip.data import region_views
     from stprompt_core.offline.synthclip.evaluate import embed_frames, evaluation_frames
 
@@ -365,7 +367,7 @@ def diagnose(checkpoint: str | None) -> None:
         from stprompt_core.offline.synthclip import default_checkpoint
 
         cfg.backbone.pretrained = str(default_checkpoint(MODEL, PRESET, 0))
-    settings = settings_for(PRESET)
+    settings = cfg.synthclip
     model = load_clip(cfg.backbone)
     data = {s: evaluation_frames(cfg, s, settings) for s in ("train", "test")}
     canonical = encode_prompts(model, MODEL, [DEFAULT_TEMPLATE.format(n) for n in class_prompts(cfg.data.dataset)[1:]])

@@ -68,13 +68,47 @@ class BackboneConfig:
     model_name: str = "ViT-B-16-quickgelu"  # open_clip name; QuickGELU for OpenAI weights
     pretrained: str = "openai"  # open_clip tag, local checkpoint path, or "" for random init
     init_seed: int = 0  # seeds random-init backbones so text features are reproducible
-    # True: the weights are SynthCLIP's, trained on SynthVAD `synth.preset` by the pipeline
-    # (`stprompt synthclip train`) when `pretrained` does not hold them yet (cache-or-compute).
+    # True: the weights are SynthCLIP's, trained on SynthVAD `synth.preset` with the recipe of the
+    # `synthclip` section by the pipeline (`stprompt synthclip train`) when `pretrained` does not
+    # hold them yet (cache-or-compute).
     synthclip: bool = False
-    # SynthCLIP's optimizer steps; 0 keeps the preset's recipe (workshop: 850, ~4 min on 2 cores).
-    # More steps give a better backbone, slowly (benchmarks/results/synthclip_study.json: 3400 steps,
-    # ~15 min, test zero-shot accuracy 0.43-0.48 instead of ~0.38-0.40).
-    synthclip_steps: int = 0
+
+
+@dataclass
+class SynthClipConfig:
+    """How SynthCLIP, the offline backbone (``backbone.synthclip``), is trained: everything but the
+    model config (``backbone.model_name``) and the data (``synth``). The defaults are the recipe of
+    the shipped workshop weights (stprompt_core/offline/synthclip/pretrained/, recorded in their
+    card); the recipe is part of the weights' cache key, so changing a value here retrains."""
+
+    # optimizer steps: 6000 (~34 min on 2 CPU cores with the conv stem). The first workshop design
+    # trained 850 inside the demo (~4 min); more steps help, slowly (results/synthclip_study.json:
+    # 3400 steps gave test zero-shot 0.43-0.48 instead of ~0.38-0.40)
+    steps: int = 6000
+    batch_frames: int = 40  # whole frames per step, half of them anomalous, distinct captions
+    batch_regions: int = 24  # region crops per step, distinct event phrases (the cleanest event signal)
+    frame_stride: int = 4  # decode every 4th frame of each training video
+    lr: float = 1e-3  # AdamW peak (small ViT from scratch; CLIP recipes use 5e-4 at batch 32k)
+    weight_decay: float = 0.05  # on matrices only
+    warmup_steps: int = 300  # linear warmup, then cosine to zero
+    patch_loss_weight: float = 1.0  # weight of the patch-token contrastive loss (tokens under the box)
+    event_loss_weight: float = 1.0  # weight of anomalous frames' embeddings vs their event phrase alone
+    # "clip": InfoNCE of anomalous frames against their located event phrases, distinct in the batch
+    # ("... on the grass" and "... on the road" are negatives of each other); "anchored": frames and
+    # region crops classified over all event captions without location (one text per kind of event)
+    event_loss: str = "clip"
+    region_margin: float = 0.3  # region crop = box grown by this share of its size on each side
+    region_min_side: float = 28.0  # region crops cover at least this many frame pixels
+    # extra short SynthVAD videos per anomaly class rendered for SynthCLIP only: with 160 per class
+    # the model overfits (train 0.95-0.997 against test 0.35-0.49, results/synthclip_supervised.json)
+    corpus_per_class: int = 1000
+    corpus_normal: int = 1500  # extra normal videos (13 training videos per class overfit: measured)
+    corpus_frames: int = 48  # length of a corpus video (SynthVAD's minimum is 32)
+    # [min, max] event length in corpus videos
+    corpus_anomaly_frames: list[int] = field(default_factory=lambda: [16, 32])
+    corpus_stride: int = 3  # decode every 3rd corpus frame
+    val_per_class: int = 2  # training videos per class held out for validation (never trained on)
+    seed: int = 0  # initialisation, sampling and augmentation
 
 
 @dataclass
@@ -210,6 +244,7 @@ class Config:
     data: DataConfig = field(default_factory=DataConfig)
     synth: SynthConfig = field(default_factory=SynthConfig)
     backbone: BackboneConfig = field(default_factory=BackboneConfig)
+    synthclip: SynthClipConfig = field(default_factory=SynthClipConfig)
     extract: ExtractConfig = field(default_factory=ExtractConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     loss: LossConfig = field(default_factory=LossConfig)
@@ -252,6 +287,14 @@ CHOICES: dict[str, tuple[Any, ...]] = {
     "localize.dense_attention": ("vv", "qq", "kk", "qk"),
     "localize.view": ("stored", "squash", "pad", "tiles"),
     "prompts.backend": ("static", "hf_local", "openai"),
+    "synthclip.event_loss": ("clip", "anchored"),
+}
+
+# Values checked by a rule; the message says what the rule asks for.
+RULES: dict[str, tuple[typing.Callable[[Any], bool], str]] = {
+    "synthclip.steps": (lambda v: v >= 1, "a positive number of optimizer steps"),
+    "synthclip.corpus_anomaly_frames": (lambda v: len(v) == 2 and 0 < v[0] <= v[1],
+                                        "[min, max] event frames with 0 < min <= max"),
 }
 
 
@@ -262,6 +305,14 @@ DERIVED_KEYS: dict[str, str] = {
     "extract.frame_stride": "extraction samples one frame per snippet: set data.snippet_len",
     "backbone.embed_dim": "the joint-space width is read from the model config of backbone.model_name",
 }
+
+# Keys that moved; setting the old one is an error naming the new one. A stored config holding
+# the old key loads with its value under the new key (config_from_dict), except a value in
+# MOVED_UNSET, which meant "not set" under the old key.
+MOVED_KEYS: dict[str, str] = {
+    "backbone.synthclip_steps": "synthclip.steps",
+}
+MOVED_UNSET: dict[str, Any] = {"backbone.synthclip_steps": 0}  # 0 kept the recipe's steps
 
 
 def available_profiles() -> list[str]:
@@ -309,6 +360,11 @@ def config_from_dict(values: Mapping[str, Any]) -> Config:
     """Rebuild a :class:`Config` from :meth:`Config.to_dict` output (e.g. a run's config.json)."""
     cfg = Config()
     values = {k: v for k, v in _flatten(dict(values)).items() if k not in DERIVED_KEYS}
+    for old, new in MOVED_KEYS.items():
+        if old in values:
+            value = values.pop(old)
+            if not (old in MOVED_UNSET and value == MOVED_UNSET[old]):
+                values.setdefault(new, value)
     apply_overrides(cfg, values, source="config dict")
     return cfg
 
@@ -390,6 +446,8 @@ def _check(cfg: Config, key: str, value: Any, source: str) -> tuple[Any, str, An
     keys = valid_keys(cfg)
     if key in DERIVED_KEYS:
         raise ConfigError(f"{source}: {key} is not a setting: {DERIVED_KEYS[key]}")
+    if key in MOVED_KEYS:
+        raise ConfigError(f"{source}: {key} is not a setting: it moved to {MOVED_KEYS[key]}")
     if key in _sections():
         names = [k.split(".", 1)[1] for k in keys if k.startswith(f"{key}.")]
         raise ConfigError(f"{source}: {key} is a section: give {key}.KEY=VALUE or a mapping "
@@ -411,6 +469,8 @@ def _check(cfg: Config, key: str, value: Any, source: str) -> tuple[Any, str, An
     coerced = _coerce(value, hints[name], key, source)
     if key in CHOICES and coerced not in CHOICES[key]:
         raise ConfigError(f"{source}: {key}={coerced!r} is not one of {list(CHOICES[key])}")
+    if key in RULES and not RULES[key][0](coerced):
+        raise ConfigError(f"{source}: {key}={coerced!r}: expected {RULES[key][1]}")
     return target, name, coerced
 
 

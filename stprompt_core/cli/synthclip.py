@@ -1,6 +1,6 @@
 """``stprompt synthclip``: train and evaluate SynthCLIP, the offline CLIP-style backbone.
 
-    stprompt synthclip train --preset workshop [--seed 0] [--out DIR] [--model NAME] [--steps N]
+    stprompt synthclip train --preset workshop [--seed 0] [--out DIR] [--model NAME] [--steps N] [--set KEY=VALUE]
     stprompt synthclip evaluate --preset workshop [--seed 0] [--out DIR] [--split test] [--json PATH]
     stprompt synthclip publish --preset workshop [--device TEXT]
 
@@ -10,19 +10,21 @@ figures on the validation and test videos and on the card's own check render.
 
 ``train`` renders SynthVAD when needed and trains unless matching weights are cached
 (``DIR/<preset>-seed<seed>.safetensors``, default ``DIR`` = ``cache/synthclip/<model>``).
+The recipe is the ``synthclip`` section of the profile named like the preset (``tiny``,
+``workshop``; the ``workshop`` profile for a preset without one), with ``--set`` and ``--steps``
+applied by the project's one override parser (:func:`stprompt_core.config.apply_overrides`).
 ``evaluate`` prints zero-shot, paraphrase and localization figures on held-out anomalous frames.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
-import math
 import sys
 from pathlib import Path
 
 SPLITS = ("val", "test")
+RECIPE = "synthclip"  # the config section --set writes to
 
 
 def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None:
@@ -32,13 +34,19 @@ def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None
                          ("evaluate", "zero-shot, paraphrase and localization figures of trained weights"),
                          ("publish", "ship trained weights in the package with their card (hash, command, figures)")):
         a = actions.add_parser(action, help=text, description=text)
-        a.add_argument("--preset", default="workshop", help="SynthVAD preset (tiny, workshop)")
+        a.add_argument("--preset", default="workshop",
+                       help="SynthVAD preset (tiny, workshop); the recipe is the synthclip section of the profile "
+                            "of that name (the workshop profile for a preset without one)")
         a.add_argument("--seed", type=int, default=0, help="SynthVAD seed")
         a.add_argument("--out", default=None, help="checkpoint folder (default cache/synthclip/<model>)")
         a.add_argument("--model", default=None, help="open_clip model config (default: SynthCLIP's chosen design at the preset's size)")
-        a.add_argument("--steps", type=int, default=None, help="optimizer steps (default: the preset's recipe)")
-        a.add_argument("--set", dest="recipe", action="append", default=[], metavar="FIELD=VALUE",
-                       help="override a field of the recipe (SynthClipSettings), e.g. --set corpus_per_class=480")
+        a.add_argument("--steps", type=int, default=None,
+                       help="optimizer steps, short for --set synthclip.steps=N (default: the profile's recipe)")
+        a.add_argument("--set", dest="recipe", action="append", default=[], metavar="KEY=VALUE",
+                       help="override a value of the recipe, the config's synthclip section, parsed as --set is "
+                            "everywhere: --set synthclip.corpus_per_class=480, or the bare name "
+                            "--set corpus_per_class=480; lists as YAML: --set corpus_anomaly_frames=[16,32] "
+                            "(repeatable; other sections follow --preset, --seed, --model and --out)")
         if action == "train":
             a.add_argument("--eval-every", type=int, default=0, metavar="N",
                            help="record validation zero-shot accuracy every N steps")
@@ -54,14 +62,13 @@ def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None
 
 
 def run(args: argparse.Namespace) -> int:
-    from stprompt_core.offline.synthclip import ensure_synthclip, settings_for
+    from stprompt_core.offline.synthclip import ensure_synthclip
 
     cfg = synthclip_config(args.preset, args.seed, args.model, args.out)
+    apply_recipe(cfg, args.recipe, args.steps)
     if getattr(args, "checkpoint", None):
         cfg.backbone.pretrained = args.checkpoint
-    settings = settings_for(args.preset, parse_recipe(args.recipe))
-    if args.steps is not None:
-        settings = dataclasses.replace(settings, steps=args.steps)
+    settings = cfg.synthclip
     info = ensure_synthclip(cfg, progress=sys.stderr.isatty(), settings=settings,
                             eval_every=getattr(args, "eval_every", 0))
     if args.synthclip_command == "publish":
@@ -100,54 +107,40 @@ def publish_weights(args: argparse.Namespace, cfg, settings, info: dict) -> int:
     return 0
 
 
-def parse_recipe(items: list[str]) -> dict[str, object]:
-    """``["steps=100", "corpus_anomaly_frames=16,32"]`` -> recipe overrides typed like the fields.
+def apply_recipe(cfg, items: list[str], steps: int | None = None):
+    """Apply ``--set`` items (``synthclip.KEY=VALUE``, or a bare ``KEY=VALUE`` read as
+    ``synthclip.KEY``) and ``--steps`` to ``cfg``'s recipe with :func:`~stprompt_core.config.apply_overrides`.
 
     Raises:
-        ValueError: an item is not FIELD=VALUE, names no field, or does not parse.
+        ConfigError: an item is not KEY=VALUE, names a key outside the synthclip section or no
+            key at all, or its value does not fit the field (the message names the key).
     """
-    from stprompt_core.offline.synthclip.settings import SynthClipSettings
+    from stprompt_core.config import ConfigError, apply_overrides
 
-    defaults = SynthClipSettings()
-    names = sorted(f.name for f in dataclasses.fields(SynthClipSettings))
-    out: dict[str, object] = {}
+    keyed = []
     for item in items:
         key, sep, text = item.partition("=")
         key = key.strip()
-        if not sep or key not in names:  # (hasattr also let methods and dunders through)
-            raise ValueError(f"--set {item!r}: expected FIELD=VALUE with FIELD one of {names}")
-        current = getattr(defaults, key)
-        if isinstance(current, tuple):
-            expected = f"{len(current)} comma-separated {type(current[0]).__name__}s"
-        else:
-            expected = f"a {type(current).__name__}"
-        try:
-            out[key] = _recipe_value(current, text)
-        except ValueError:
-            raise ValueError(f"--set {item!r}: {key} takes {expected}") from None
-    return out
-
-
-def _recipe_value(current: object, text: str) -> object:
-    """``text`` read as the type of ``current`` (a tuple: comma-separated, as many); ValueError otherwise."""
-    if isinstance(current, tuple):
-        value = tuple(type(current[0])(v) for v in text.split(","))
-        if len(value) != len(current):
-            raise ValueError(text)
-    else:
-        value = type(current)(text)
-    if any(isinstance(v, float) and not math.isfinite(v) for v in (value if isinstance(value, tuple) else (value,))):
-        raise ValueError(text)
-    return value
+        if not sep or not key:
+            raise ConfigError(f"--set {item!r}: expected KEY=VALUE, KEY a field of the {RECIPE} section")
+        if "." not in key:
+            key = f"{RECIPE}.{key}"
+        elif key.split(".", 1)[0] != RECIPE:
+            raise ConfigError(f"--set {item!r}: only the recipe ({RECIPE}.KEY) is set here; "
+                              f"--preset, --seed, --model and --out choose the rest")
+        keyed.append(f"{key}={text}")
+    if steps is not None:
+        keyed.append(f"{RECIPE}.steps={steps}")
+    return apply_overrides(cfg, keyed, source="--set")
 
 
 def synthclip_config(preset: str, seed: int, model: str | None = None, out: str | None = None):
     """The project config SynthCLIP trains under: the profile named like the preset when one
     exists (else ``workshop`` with the data under ``cache/synthvad/<preset>``), with the
-    SynthCLIP backbone and its checkpoint path."""
+    SynthCLIP backbone and its checkpoint path. Its ``synthclip`` section is the recipe."""
     from stprompt_core.config import apply_overrides, available_profiles, load_config
     from stprompt_core.offline.synthclip import default_checkpoint
-    from stprompt_core.offline.synthclip.settings import default_model
+    from stprompt_core.offline.synthclip.model import default_model
 
     name = model or default_model(preset)
     cfg = load_config(preset if preset in available_profiles() else "workshop")

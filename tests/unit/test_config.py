@@ -57,6 +57,20 @@ def test_a_derived_key_is_refused_naming_what_to_set():
     assert config_from_dict(stored) == load_config("tiny")
 
 
+def test_a_moved_key_is_refused_naming_its_new_place():
+    for given in ({"backbone.synthclip_steps": 3400}, ["backbone.synthclip_steps=3400"],
+                  {"backbone": {"synthclip_steps": 3400}}):
+        with pytest.raises(ConfigError, match="backbone.synthclip_steps is not a setting: it moved to synthclip.steps"):
+            load_config("workshop", given)
+    assert load_config("workshop", ["synthclip.steps=3400"]).synthclip.steps == 3400
+    stored = load_config("tiny").to_dict()  # a run's config.json written when it was a setting
+    del stored["synthclip"]
+    stored["backbone"]["synthclip_steps"] = 7
+    assert config_from_dict(stored).synthclip.steps == 7
+    stored["backbone"]["synthclip_steps"] = 0  # 0 kept the recipe's steps
+    assert config_from_dict(stored).synthclip.steps == load_config("workshop").synthclip.steps
+
+
 def test_manifest_defaults_to_the_data_roots(monkeypatch, tmp_path):
     cfg = load_config("tiny", {"data.data_root": str(tmp_path)})
     assert cfg.data.manifest == "" and cfg.manifest() == tmp_path / "manifest.json"

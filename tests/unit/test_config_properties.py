@@ -24,8 +24,8 @@ from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from stprompt_core.cli import main
-from stprompt_core.config import (CHOICES, Config, ConfigError, apply_overrides, available_profiles, load_config,
-                                  valid_keys)
+from stprompt_core.config import (CHOICES, RULES, Config, ConfigError, apply_overrides, available_profiles,
+                                  load_config, valid_keys)
 
 KEYS = valid_keys()
 SECTIONS = sorted({k.split(".")[0] for k in KEYS if "." in k})
@@ -62,7 +62,15 @@ def valid_value(key: str) -> st.SearchStrategy:
     """Values the config accepts for ``key``, of the field's own type."""
     if key in CHOICES:
         return st.sampled_from(CHOICES[key])
+    if key == "synthclip.corpus_anomaly_frames":  # [min, max]
+        return st.tuples(st.integers(1, 10**6), st.integers(0, 10**6)).map(lambda t: [t[0], t[0] + t[1]])
     typ = field_type(key)
+    if key in RULES:
+        return _of_type(key, typ).filter(RULES[key][0])
+    return _of_type(key, typ)
+
+
+def _of_type(key: str, typ: typing.Any) -> st.SearchStrategy:
     if typ is bool:
         return st.booleans()
     if typ is int:
@@ -263,38 +271,50 @@ def test_a_rejected_set_exits_2_naming_the_key_and_writes_nothing(key, text):
             os.chdir(cwd)
 
 
-@given(key=st.sampled_from(["steps", "lr", "event_loss", "corpus_anomaly_frames", "__init__", "__doc__", "replace"])
-       | typed_text, text=typed_text)
-@example(key="__init__", text="x")  # hasattr let a method through: TypeError
-@example(key="corpus_anomaly_frames", text="16")  # a 1-tuple for a (min, max) range
+RECIPE_FIELDS = [k.split(".", 1)[1] for k in KEYS if k.startswith("synthclip.")]
+
+
+@given(key=st.sampled_from(RECIPE_FIELDS + [f"synthclip.{f}" for f in RECIPE_FIELDS]
+                           + ["__init__", "__doc__", "replace", "data.data_root"])
+       | typed_text.filter(lambda k: "=" not in k), text=typed_text)
+@example(key="__init__", text="x")  # not a field
+@example(key="corpus_anomaly_frames", text="16")  # not a [min, max] range
+@example(key="corpus_anomaly_frames", text="[32, 16]")
 @example(key="lr", text="nan")
+@example(key="steps", text="0")
 def test_a_synthclip_recipe_set_is_typed_or_refused_naming_it(key, text):
-    from stprompt_core.cli.synthclip import parse_recipe
-    from stprompt_core.offline.synthclip.settings import SynthClipSettings
+    """``stprompt synthclip train --set`` goes through the config's one override parser: a bare
+    name is read as synthclip.NAME, and a value is held with the field's type or refused with
+    a ConfigError naming the key."""
+    from stprompt_core.cli.synthclip import apply_recipe
 
     item = f"{key}={text}"
+    full = key.strip() if "." in key else f"synthclip.{key.strip()}"
+    cfg = load_config("workshop")
     try:
-        got = parse_recipe([item])
-    except ValueError as exc:
-        assert str(exc).startswith(f"--set {item!r}: ")
+        apply_recipe(cfg, [item])
+    except ConfigError as exc:
+        assert names_key(str(exc), full) or names_key(str(exc), item), str(exc)
+        assert cfg == load_config("workshop")  # a refused --set changes nothing
         return
-    (name, value), = got.items()
-    default = getattr(SynthClipSettings(), name)
-    assert type(value) is type(default)
-    if isinstance(default, tuple):
-        assert len(value) == len(default) and all(type(v) is type(default[0]) for v in value)
+    assert full.startswith("synthclip.")
+    value = held(cfg, full)
+    typ = field_type(full)
+    assert isinstance(value, typing.get_origin(typ) or typ) and not isinstance(value, bool)
+    if key.strip().endswith("corpus_anomaly_frames"):
+        assert len(value) == 2 and 0 < value[0] <= value[1]
 
 
 @settings(max_examples=10)
 @given(text=typed_text)
 @example(text="nan")
 def test_a_rejected_synthclip_set_exits_2_and_writes_nothing(text):
-    from stprompt_core.cli.synthclip import parse_recipe
+    from stprompt_core.cli.synthclip import apply_recipe
 
     item = f"lr={text}"
     try:
-        parse_recipe([item])
-    except ValueError:
+        apply_recipe(load_config("tiny"), [item])
+    except ConfigError:
         pass
     else:
         assume(False)  # an accepted recipe would train
@@ -305,7 +325,7 @@ def test_a_rejected_synthclip_set_exits_2_and_writes_nothing(text):
             err = io.StringIO()
             with contextlib.redirect_stderr(err):
                 rc = main(["synthclip", "train", "--preset", "tiny", "--set", item])
-            assert rc == 2 and "lr takes a float" in err.getvalue(), err.getvalue()
+            assert rc == 2 and "synthclip.lr expects a" in err.getvalue(), err.getvalue()
             assert os.listdir(tmp) == []
         finally:
             os.chdir(cwd)

@@ -11,12 +11,13 @@ its own in seconds. The result is an ordinary open_clip checkpoint: the backbone
 (``load_clip``, ``FrameEncoder``, prompt learners, localization) uses it like ViT-B/16.
 
 Modules, one concern each, each importing only those listed before it: ``captions`` (texts
-derived from frame captions), ``data`` (decoded frames, boxes, training views), ``settings``
-(the recipe), ``model`` (building models to train; the MiniLM files are the backbone's,
+derived from frame captions), ``data`` (decoded frames, boxes, training views), ``model``
+(the model configs and building models to train; the MiniLM files are the backbone's,
 :mod:`stprompt_core.backbone.text_tower`), ``card`` (the shipped weights: where they live,
 their card, how they are checked), ``train`` (the loop and losses), ``evaluate`` (zero-shot,
 paraphrases, localization), ``cache`` (cache-or-compute of the weights), ``publish`` (shipping
-trained weights with a card).
+trained weights with a card). The training recipe is the project config's ``synthclip``
+section (:class:`stprompt_core.config.SynthClipConfig`), set by the profiles like any other.
 
 Example::
 
@@ -33,10 +34,9 @@ from stprompt_core.offline.synthclip.cache import (
     synthvad_fingerprint,
 )
 from stprompt_core.offline.synthclip.evaluate import evaluate_checkpoint, evaluate_synthclip
-from stprompt_core.offline.synthclip.model import build_model
-from stprompt_core.offline.synthclip.settings import DEFAULT_MODEL, SCRATCH_MODEL, SynthClipSettings, settings_for
+from stprompt_core.offline.synthclip.model import DEFAULT_MODEL, SCRATCH_MODEL, build_model
 from stprompt_core.offline.synthclip.train import TrainResult, train_synthclip
 
-__all__ = ["DEFAULT_MODEL", "SCRATCH_MODEL", "SynthClipSettings", "TrainResult", "build_model",
+__all__ = ["DEFAULT_MODEL", "SCRATCH_MODEL", "TrainResult", "build_model",
            "default_checkpoint", "ensure_synthclip", "evaluate_checkpoint", "evaluate_synthclip",
-           "load_synthclip", "save_checkpoint", "settings_for", "synthvad_fingerprint", "train_synthclip"]
+           "load_synthclip", "save_checkpoint", "synthvad_fingerprint", "train_synthclip"]

@@ -5,7 +5,7 @@ A checkpoint is two files (the safetensors name is ``backbone.pretrained``)::
     cache/synthclip/SynthCLIP-S-MiniLM/workshop-seed0.safetensors   # state dict less a frozen HF text tower
     cache/synthclip/SynthCLIP-S-MiniLM/workshop-seed0.json          # config, hashes, training log
 
-The JSON holds the open_clip model config, the recipe (:class:`SynthClipSettings`), the
+The JSON holds the open_clip model config, the recipe (the config's ``synthclip`` section), the
 SynthVAD preset's knobs and seed with their SHA-256 (``synthvad_sha256``) and ``key``: the
 SHA-256 of all of them. :func:`ensure_synthclip` reuses the weights when the key matches
 and trains otherwise, so a changed preset, seed, recipe or architecture retrains. The
@@ -33,12 +33,11 @@ import torch
 from torch import nn
 
 from stprompt_core.backbone.configs import model_config
-from stprompt_core.config import Config
+from stprompt_core.config import Config, SynthClipConfig
 from stprompt_core.io import read_json, write_json
 from stprompt_core.integrity import DamagedFileError, check_record, file_record, read_sealed_json, save_verified, seal_json
 from stprompt_core.locks import exclusive
 from stprompt_core.offline.synthclip.card import ShippedWeightsError, is_shipped, verify_card
-from stprompt_core.offline.synthclip.settings import SynthClipSettings, settings_for_config
 
 if TYPE_CHECKING:
     from stprompt_core.offline.synthclip.data import FrameSet
@@ -64,13 +63,13 @@ def synthvad_fingerprint(preset: str, seed: int) -> dict[str, Any]:
     return {**data, "sha256": _sha256(data)}
 
 
-def cache_key(model_name: str, settings: SynthClipSettings, synthvad: dict[str, Any]) -> str:
+def cache_key(model_name: str, settings: SynthClipConfig, synthvad: dict[str, Any]) -> str:
     """SHA-256 of everything that decides the weights."""
     return _sha256({"model_name": model_name, "model_config": model_config(model_name),
-                    "settings": settings.to_dict(), "synthvad_sha256": synthvad["sha256"]})
+                    "settings": asdict(settings), "synthvad_sha256": synthvad["sha256"]})
 
 
-def ensure_corpus(preset: str, seed: int, settings: SynthClipSettings, root: str | Path, progress: bool = False) -> Path | None:
+def ensure_corpus(preset: str, seed: int, settings: SynthClipConfig, root: str | Path, progress: bool = False) -> Path | None:
     """Render SynthCLIP's extra SynthVAD corpus of ``preset``/``seed`` under ``root`` unless it
     is there (the folder name carries the hash of its preset and seed); None when the recipe
     asks for no corpus."""
@@ -91,7 +90,7 @@ def ensure_corpus(preset: str, seed: int, settings: SynthClipSettings, root: str
     return out
 
 
-def ensure_synthclip(cfg: Config, progress: bool = True, settings: SynthClipSettings | None = None,
+def ensure_synthclip(cfg: Config, progress: bool = True, settings: SynthClipConfig | None = None,
                      corpus_root: str | Path | None = None, eval_every: int = 0) -> dict[str, Any]:
     """Train SynthCLIP for ``cfg`` unless matching weights are already at ``backbone.pretrained``.
 
@@ -103,7 +102,7 @@ def ensure_synthclip(cfg: Config, progress: bool = True, settings: SynthClipSett
     (:func:`ensure_corpus`).
 
     Args:
-        settings: the recipe; default :func:`settings_for_config` (the preset's, ``backbone.synthclip_steps``).
+        settings: the recipe; default ``cfg.synthclip``.
         corpus_root: where the corpus is rendered (default: ``corpus/`` beside the checkpoint).
         eval_every: every this many steps, measure zero-shot accuracy on the validation videos
             (recorded as ``train.val_curve`` in the JSON; does not change the weights).
@@ -116,7 +115,7 @@ def ensure_synthclip(cfg: Config, progress: bool = True, settings: SynthClipSett
         ValueError: ``backbone.pretrained`` is not a ``.safetensors`` path.
     """
     b = cfg.backbone
-    settings = settings or settings_for_config(cfg)
+    settings = settings or cfg.synthclip
     checkpoint = Path(b.pretrained)
     if checkpoint.suffix != ".safetensors":
         raise ValueError(f"backbone.pretrained={b.pretrained!r}: SynthCLIP weights need a .safetensors path, e.g. "
@@ -153,7 +152,7 @@ def _intact(checkpoint: Path, meta: Path) -> dict[str, Any]:
         return {}
 
 
-def _train_and_save(cfg: Config, settings: SynthClipSettings, checkpoint: Path, key: str, synthvad: dict[str, Any],
+def _train_and_save(cfg: Config, settings: SynthClipConfig, checkpoint: Path, key: str, synthvad: dict[str, Any],
                     mcfg: dict[str, Any], corpus_root: str | Path | None, eval_every: int,
                     progress: bool) -> dict[str, Any]:
     from stprompt_core.offline.synthclip.train import train_synthclip
@@ -171,13 +170,13 @@ def _train_and_save(cfg: Config, settings: SynthClipSettings, checkpoint: Path, 
                  "loss_every_50": [round(x, 4) for x in result.losses[::50]],
                  **({"val_curve": curve} if curve else {}), **machine_facts()}
     save_checkpoint(result.model, checkpoint, {
-        "key": key, "model_name": b.model_name, "model_config": mcfg, "settings": settings.to_dict(),
+        "key": key, "model_name": b.model_name, "model_config": mcfg, "settings": asdict(settings),
         "synthvad": synthvad, "train": train_log})
     return {"reused": False, "checkpoint": str(checkpoint), "key": key, "seconds": train_log["seconds_total"],
             "loss_first": train_log["loss_first"], "loss_last": train_log["loss_last"]}
 
 
-def _val_curve(cfg: Config, settings: SynthClipSettings, curve: list[dict[str, Any]]):
+def _val_curve(cfg: Config, settings: SynthClipConfig, curve: list[dict[str, Any]]):
     """A training callback appending zero-shot figures on the validation videos to ``curve``."""
     from stprompt_core.offline.synthclip.evaluate import evaluate_synthclip, evaluation_frames
 
@@ -192,7 +191,7 @@ def _val_curve(cfg: Config, settings: SynthClipSettings, curve: list[dict[str, A
     return on_every
 
 
-def training_frames(cfg: Config, settings: SynthClipSettings, corpus_root: str | Path, progress: bool = False
+def training_frames(cfg: Config, settings: SynthClipConfig, corpus_root: str | Path, progress: bool = False
                     ) -> tuple[FrameSet, dict[str, Any]]:
     """SynthCLIP's training frames for ``cfg``: SynthVAD's training split less the validation
     videos, plus the recipe's corpus (both rendered first when missing).

@@ -152,10 +152,9 @@ def evaluation_frames(cfg, split: str, settings=None) -> FrameSet:
         ValueError: the split has no anomalous video.
     """
     from stprompt_core.data.manifest import load_manifest
-    from stprompt_core.offline.synthclip.settings import settings_for_config
     from stprompt_core.offline.synthclip.data import load_frames, split_videos
 
-    settings = settings or settings_for_config(cfg)
+    settings = settings or cfg.synthclip
     videos = split_videos(load_manifest(cfg.manifest()), settings.val_per_class)[split]
     videos = [v for v in videos if v.label]
     if not videos:

@@ -23,6 +23,18 @@ from torch import nn
 
 from stprompt_core.backbone.text_tower import ensure_minilm, hf_text_dir
 
+# Design (b), the better of the two in benchmarks/bench_synthclip.py (results/synthclip.json):
+# a small ViT trained against the frozen all-MiniLM-L6-v2 sentence encoder.
+DEFAULT_MODEL = "SynthCLIP-S-MiniLM"
+SCRATCH_MODEL = "SynthCLIP-S"  # design (a): text transformer from scratch, open_clip tokenizer
+# Smaller model of the same design for a preset (tiny: 64 px, 8x8 grid, as STP-Tiny).
+PRESET_MODELS: dict[str, str] = {"tiny": "SynthCLIP-T-MiniLM"}
+
+
+def default_model(preset: str) -> str:
+    """The SynthCLIP model config a SynthVAD preset's profile uses."""
+    return PRESET_MODELS.get(preset, DEFAULT_MODEL)
+
 
 def build_model(model_name: str, seed: int) -> nn.Module:
     """A fresh model for training: random init seeded by ``seed``; an HF text tower gets its

@@ -41,10 +41,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from stprompt_core.backbone.text_tower import is_locked_hf_text
+from stprompt_core.config import CHOICES, ConfigError, SynthClipConfig
 from stprompt_core.offline.synthclip.captions import event_caption, event_captions
 from stprompt_core.offline.synthclip.data import FrameSet, patch_weights, region_views, training_views
 from stprompt_core.offline.synthclip.model import build_model
-from stprompt_core.offline.synthclip.settings import SynthClipSettings
 
 
 class TextBank:
@@ -105,7 +105,7 @@ class TrainResult:
     seconds: float = 0.0  # optimisation only (text features of a locked tower included)
 
 
-def train_synthclip(model_name: str, frames: FrameSet, settings: SynthClipSettings, progress: bool = False,
+def train_synthclip(model_name: str, frames: FrameSet, settings: SynthClipConfig, progress: bool = False,
                     model: nn.Module | None = None, device: str | torch.device = "cpu",
                     every: int = 0, on_every: Callable[[int, nn.Module], None] | None = None) -> TrainResult:
     """Train ``model_name`` (a fresh model from :func:`build_model`, or ``model``) on ``frames``.
@@ -121,10 +121,17 @@ def train_synthclip(model_name: str, frames: FrameSet, settings: SynthClipSettin
 
     Returns:
         :class:`TrainResult` with the model in eval mode, on the CPU.
+
+    Raises:
+        ConfigError: ``settings.event_loss`` is not one of the losses (a recipe built around
+            :func:`~stprompt_core.config.apply_overrides`, e.g. with ``dataclasses.replace``).
     """
     import open_clip
 
     s = settings
+    losses = CHOICES["synthclip.event_loss"]
+    if s.event_loss not in losses:
+        raise ConfigError(f"synthclip.event_loss={s.event_loss!r} is not one of {list(losses)}")
     start = time.perf_counter()
     device = torch.device(device)
     model = (model if model is not None else build_model(model_name, s.seed)).cpu()
@@ -270,7 +277,7 @@ def _distinct(pool: np.ndarray, texts: list[str], k: int, rng: np.random.Generat
     return np.asarray(out, dtype=np.int64)
 
 
-def make_optimizer(params: list[nn.Parameter], settings: SynthClipSettings, steps: int | None = None
+def make_optimizer(params: list[nn.Parameter], settings: SynthClipConfig, steps: int | None = None
                    ) -> tuple[torch.optim.AdamW, torch.optim.lr_scheduler.LambdaLR]:
     """The recipe's optimizer: AdamW at ``settings.lr``, weight decay on matrices only, and a
     per-step schedule of linear warmup then cosine to zero over ``steps`` (default ``settings.steps``)."""

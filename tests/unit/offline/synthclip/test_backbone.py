@@ -11,7 +11,8 @@ import torch
 
 from stprompt_core.backbone.clip import load_clip
 from stprompt_core.classes import class_prompts
-from stprompt_core.offline.synthclip import ensure_synthclip, settings_for
+from stprompt_core.config import load_config
+from stprompt_core.offline.synthclip import ensure_synthclip
 from tests.cli import run_cli
 
 from synthclip_fixtures import TINY_MODEL, tiny_config
@@ -25,7 +26,7 @@ def trained(workdir):
     os.chdir(workdir)
     try:
         cfg = tiny_config(str(workdir / "cache/synthclip/iface/tiny.safetensors"))
-        ensure_synthclip(cfg, progress=False, settings=dataclasses.replace(settings_for("tiny"), steps=4))
+        ensure_synthclip(cfg, progress=False, settings=dataclasses.replace(load_config("tiny").synthclip, steps=4))
     finally:
         os.chdir(before)
     return cfg

@@ -7,12 +7,13 @@ import json
 
 import pytest
 
-from stprompt_core.offline.synthclip import ensure_synthclip, settings_for
+from stprompt_core.config import ConfigError, load_config
+from stprompt_core.offline.synthclip import ensure_synthclip
 from stprompt_core.offline.synthclip.cache import meta_path
 
 from synthclip_fixtures import tiny_config
 
-FAST = dataclasses.replace(settings_for("tiny"), steps=2, corpus_per_class=0, corpus_normal=0)  # no corpus: fast
+FAST = dataclasses.replace(load_config("tiny").synthclip, steps=2, corpus_per_class=0, corpus_normal=0)  # no corpus: fast
 
 
 def test_second_call_reuses_and_changes_retrain(fresh_workdir):
@@ -50,24 +51,56 @@ def test_config_errors_name_the_field(fresh_workdir):
         ensure_synthclip(tiny_config("cache/synthclip/x.pt"), progress=False, settings=FAST)
 
 
-def test_backbone_synthclip_steps_sets_the_recipe_the_pipeline_trains():
-    from stprompt_core.offline.synthclip.settings import settings_for_config
+# The recipes the profiles trained before the recipe became the config's synthclip section
+# (SynthClipSettings/RECIPES): the cache keys of trained weights and the shipped card hold them.
+TINY_RECIPE = {"steps": 30, "batch_frames": 16, "batch_regions": 8, "frame_stride": 4, "lr": 2e-3,
+               "weight_decay": 0.05, "warmup_steps": 5, "patch_loss_weight": 1.0, "event_loss_weight": 1.0,
+               "event_loss": "clip", "region_margin": 0.3, "region_min_side": 28.0, "corpus_per_class": 1,
+               "corpus_normal": 1, "corpus_frames": 32, "corpus_anomaly_frames": [12, 16], "corpus_stride": 3,
+               "val_per_class": 0, "seed": 0}
+WORKSHOP_RECIPE = {**TINY_RECIPE, "steps": 6000, "batch_frames": 40, "batch_regions": 24, "lr": 1e-3,
+                   "warmup_steps": 300, "corpus_per_class": 1000, "corpus_normal": 1500, "corpus_frames": 48,
+                   "corpus_anomaly_frames": [16, 32], "val_per_class": 2}
+# cache keys of the tiny profile and of the workshop profile (the shipped card's)
+KEYS = {"tiny": "c83235995a07", "workshop": "93da51ae16d6"}
 
-    cfg = tiny_config("cache/synthclip/x.safetensors")
-    assert settings_for_config(cfg) == settings_for("tiny")  # 0: the preset's recipe
-    cfg.backbone.synthclip_steps = 7
-    assert settings_for_config(cfg) == dataclasses.replace(settings_for("tiny"), steps=7)
-    cfg.backbone.synthclip_steps = -1
-    with pytest.raises(ValueError, match="backbone.synthclip_steps"):
-        settings_for_config(cfg)
+
+@pytest.mark.parametrize("profile", ["tiny", "workshop", "ucf_crime"])
+def test_each_profile_trains_the_recipe_it_trained_before(profile):
+    from stprompt_core.offline.synthclip.cache import cache_key, synthvad_fingerprint
+
+    cfg = load_config(profile)
+    assert dataclasses.asdict(cfg.synthclip) == (TINY_RECIPE if profile == "tiny" else WORKSHOP_RECIPE)
+    if profile in KEYS:
+        key = cache_key(cfg.backbone.model_name, cfg.synthclip, synthvad_fingerprint(cfg.synth.preset, cfg.synth.seed))
+        assert key.startswith(KEYS[profile])
+    if profile == "workshop":  # the shipped weights' card records this recipe and key
+        from stprompt_core.offline.synthclip.card import shipped_checkpoint
+
+        card = json.loads(meta_path(shipped_checkpoint(cfg.backbone.model_name, "workshop")).read_text())
+        assert card["settings"] == WORKSHOP_RECIPE and card["key"] == key
 
 
-def test_recipe_overrides_parse_by_field_type_and_name_the_fields():
-    from stprompt_core.cli.synthclip import parse_recipe
+def test_synthclip_steps_sets_the_recipe_the_pipeline_trains():
+    tiny = load_config("tiny").synthclip
+    assert load_config("tiny", ["synthclip.steps=7"]).synthclip == dataclasses.replace(tiny, steps=7)
+    for bad in ("-1", "0"):
+        with pytest.raises(ConfigError, match="synthclip.steps"):
+            load_config("tiny", [f"synthclip.steps={bad}"])
 
-    got = parse_recipe(["corpus_per_class=480", "lr=0.002", "corpus_anomaly_frames=16,32", "event_loss=anchored"])
-    assert got == {"corpus_per_class": 480, "lr": 0.002, "corpus_anomaly_frames": (16, 32), "event_loss": "anchored"}
-    with pytest.raises(ValueError, match="corpus_per_class"):
-        parse_recipe(["corpus_size=3"])
-    with pytest.raises(ValueError, match="takes a int"):
-        parse_recipe(["steps=many"])
+
+def test_recipe_overrides_go_through_the_config_and_name_the_key():
+    from stprompt_core.cli.synthclip import apply_recipe
+
+    cfg = apply_recipe(load_config("workshop"), ["corpus_per_class=480", "synthclip.lr=0.002",
+                                                 "corpus_anomaly_frames=[16, 24]", "event_loss=anchored"], steps=9)
+    assert cfg.synthclip == dataclasses.replace(load_config("workshop").synthclip, corpus_per_class=480, lr=0.002,
+                                                corpus_anomaly_frames=[16, 24], event_loss="anchored", steps=9)
+    with pytest.raises(ConfigError, match="synthclip.corpus_size.*did you mean"):
+        apply_recipe(load_config("workshop"), ["corpus_size=3"])
+    with pytest.raises(ConfigError, match="synthclip.steps expects an integer"):
+        apply_recipe(load_config("workshop"), ["steps=many"])
+    with pytest.raises(ConfigError, match="synthclip.event_loss"):
+        apply_recipe(load_config("workshop"), ["event_loss=triplet"])
+    with pytest.raises(ConfigError, match="only the recipe"):
+        apply_recipe(load_config("workshop"), ["train.lr=0.1"])

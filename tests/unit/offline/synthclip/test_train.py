@@ -7,9 +7,10 @@ import dataclasses
 import pytest
 import torch
 
+from stprompt_core.config import ConfigError, load_config
 from stprompt_core.data.manifest import load_manifest
 from stprompt_core.offline.synthvad.captions import PREFIXES
-from stprompt_core.offline.synthclip import SCRATCH_MODEL, settings_for, train_synthclip
+from stprompt_core.offline.synthclip import SCRATCH_MODEL, train_synthclip
 from stprompt_core.offline.synthclip.data import load_frames, patch_weights, split_videos, training_views
 
 from synthclip_fixtures import TINY_MODEL
@@ -44,7 +45,7 @@ def test_views_keep_the_box_on_its_pixels():
 
 
 def test_loss_decreases_on_tiny(in_workdir, frames):
-    settings = dataclasses.replace(settings_for("tiny"), steps=30)
+    settings = dataclasses.replace(load_config("tiny").synthclip, steps=30)
     result = train_synthclip(TINY_MODEL, frames, settings)
     first, last = sum(result.losses[:5]) / 5, sum(result.losses[-5:]) / 5
     assert last < 0.8 * first, result.losses
@@ -53,16 +54,18 @@ def test_loss_decreases_on_tiny(in_workdir, frames):
 
 
 def test_anchored_event_loss_trains_and_rejects_unknown_losses(in_workdir, frames):
-    settings = dataclasses.replace(settings_for("tiny"), steps=30, event_loss="anchored")
+    settings = dataclasses.replace(load_config("tiny").synthclip, steps=30, event_loss="anchored")
     result = train_synthclip(TINY_MODEL, frames, settings)
     first, last = sum(result.losses[:5]) / 5, sum(result.losses[-5:]) / 5
     assert last < 0.8 * first, result.losses
-    with pytest.raises(ValueError, match="event_loss"):
-        dataclasses.replace(settings, event_loss="supcon")
+    with pytest.raises(ConfigError, match="synthclip.event_loss"):
+        load_config("tiny", ["synthclip.event_loss=supcon"])
+    with pytest.raises(ConfigError, match="synthclip.event_loss"):  # a recipe built around the config
+        train_synthclip(TINY_MODEL, frames, dataclasses.replace(settings, event_loss="supcon"))
 
 
 def test_same_seed_same_weights_other_seed_other_weights(in_workdir, frames):
-    settings = dataclasses.replace(settings_for("tiny"), steps=3)
+    settings = dataclasses.replace(load_config("tiny").synthclip, steps=3)
     a = train_synthclip(TINY_MODEL, frames, settings).model.visual.state_dict()
     b = train_synthclip(TINY_MODEL, frames, settings).model.visual.state_dict()
     c = train_synthclip(TINY_MODEL, frames, dataclasses.replace(settings, seed=1)).model.visual.state_dict()
@@ -73,7 +76,7 @@ def test_same_seed_same_weights_other_seed_other_weights(in_workdir, frames):
 def test_scratch_design_trains_its_text_tower(in_workdir, frames):
     from stprompt_core.offline.synthclip import build_model
 
-    settings = dataclasses.replace(settings_for("tiny"), steps=2, batch_frames=8, batch_regions=4)
+    settings = dataclasses.replace(load_config("tiny").synthclip, steps=2, batch_frames=8, batch_regions=4)
     model = build_model(SCRATCH_MODEL, 0)
     before = model.token_embedding.weight.detach().clone()
     train_synthclip(SCRATCH_MODEL, frames, settings, model=model)
@@ -83,7 +86,7 @@ def test_scratch_design_trains_its_text_tower(in_workdir, frames):
 def test_periodic_callback_sees_eval_mode_and_leaves_weights_unchanged(in_workdir, frames):
     """``on_every`` (the validation curve) runs in eval mode every ``every`` steps and, even when
     it draws random numbers and runs the model, the trained weights equal a run without it."""
-    settings = dataclasses.replace(settings_for("tiny"), steps=4)
+    settings = dataclasses.replace(load_config("tiny").synthclip, steps=4)
     calls = []
 
     def on_every(step, model):
