@@ -36,7 +36,7 @@ from tqdm.auto import tqdm
 from stprompt_core.backbone.clip import load_clip
 from stprompt_core.backbone.configs import embed_dim
 from stprompt_core.classes import class_labels
-from stprompt_core.config import Config, config_from_dict
+from stprompt_core.config import Config, ConfigError, config_from_dict
 from stprompt_core.features.batching import Sequence, collate, fit_length, to_sequence
 from stprompt_core.features.store import FeatureStore, FeatureStoreError
 from stprompt_core.integrity import check_record, file_record, load_verified, save_verified
@@ -283,7 +283,7 @@ def _prepare_run_dir(cfg: Config, run_dir: Path, overwrite: bool, store: Feature
     cfg_path = run_dir / "config.json"
     progress_path = run_dir / "checkpoints" / "progress.json"
     if cfg_path.exists() and not overwrite:
-        old = read_json(cfg_path)
+        old = _as_current_keys(read_json(cfg_path))
         new = json.loads(cfg.to_json())
         diff = [k for k in _diff(old, new) if k.split(".")[0] in TRAINING_SECTIONS]
         if diff:
@@ -351,6 +351,15 @@ def _truncate_log(path: Path, epochs: int) -> None:
 def _checkpoint_files(progress: dict[str, Any]) -> tuple[str, str]:
     """(weights, optimizer state) file names that ``progress.json`` names (older runs: last.*)."""
     return progress.get("weights", "last.safetensors"), progress.get("state", "last_state.pt")
+
+
+def _as_current_keys(stored: dict[str, Any]) -> dict[str, Any]:
+    """A run's stored config with keys since derived or moved read as today's config reads them
+    (so a run written before such a change resumes instead of looking like another config)."""
+    try:
+        return json.loads(config_from_dict(stored).to_json())
+    except ConfigError:
+        return stored  # compared as stored: the differences it shows are named in the error
 
 
 def _drop_unnamed_checkpoints(ckpt: Path, progress: dict[str, Any]) -> None:

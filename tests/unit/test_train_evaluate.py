@@ -1,6 +1,7 @@
 """Training and evaluation end to end on the planted feature-level dataset."""
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -164,3 +165,17 @@ def test_run_dir_of_other_features_is_refused_and_the_demo_retrains_it(planted, 
         ensure_trained(cfg, tmp_path / "run", progress=False)
     assert ensure_trained(cfg, tmp_path / "run", progress=False, fresh=True)["epochs"] == 2
     assert ensure_trained(cfg, tmp_path / "run", progress=False)["epochs"] == 2  # now it resumes (finished)
+
+
+def test_a_run_written_before_keys_were_derived_or_moved_resumes(planted, trained, tmp_path):
+    run, summary, _ = trained
+    old = tmp_path / "old_run"
+    shutil.copytree(run, old)
+    stored = json.loads((old / "config.json").read_text())
+    stored["backbone"].update(embed_dim=64, synthclip_steps=0)  # keys of earlier versions
+    stored["extract"]["frame_stride"] = stored["data"]["snippet_len"]
+    (old / "config.json").write_text(json.dumps(stored))
+    resumed = train(_cfg(planted), old, progress=False)  # finished: nothing to train, nothing refused
+    assert resumed["best"] == summary["best"]
+    with pytest.raises(RunDirError, match="train.lr"):  # a real difference is still refused
+        train(_cfg(planted, **{"train.lr": 0.5}), old, progress=False)
