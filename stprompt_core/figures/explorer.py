@@ -110,7 +110,8 @@ def heatmap_examples_figure(views: list[SnippetView], per_video: int = 2, cols: 
         raise ValueError("no annotated snippets in these videos (localization draws boxes only where they exist)")
     return heatmap_boxes_figure([v.frames[t] for v, t in shown], [v.heats[t] for v, t in shown],
                                 [v.pred_boxes[t] for v, t in shown], [v.gt_boxes[t] for v, t in shown],
-                                [heatmap_title(v.video_id, t, float(v.scores[t])) for v, t in shown], cols=cols)
+                                [heatmap_title(v.video_id, t, float(v.scores[t])) for v, t in shown], cols=cols,
+                                title="Heatmaps: box red, truth green (video, snippet t · score)")
 
 
 def _image(view: SnippetView, t: int, scale: int) -> np.ndarray:

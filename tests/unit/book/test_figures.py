@@ -162,7 +162,7 @@ def test_heatmap_examples_pick_the_highest_and_lowest_scored_annotated_snippets(
         v.scores = np.array([0.99, 0.2, 0.9, 0.5], np.float32)
     fig = heatmap_examples_figure(views)
     titles = [a.text for a in fig.layout.annotations]
-    assert titles == ["v0<br>t=2, score 0.90", "v0<br>t=1, score 0.20", "v1<br>t=2, score 0.90", "v1<br>t=1, score 0.20"]
+    assert titles == ["v0<br>t=2 · 0.90", "v0<br>t=1 · 0.20", "v1<br>t=2 · 0.90", "v1<br>t=1 · 0.20"]
     assert len(fig.data) == 4
 
 
