@@ -133,10 +133,11 @@ def snippet_slider_figure(trace: SnippetTrace, image_px: int = 300) -> go.Figure
     if T == 0:
         raise ValueError(f"video {trace.video_id!r} has no snippets")
     scale = max(1, image_px // trace.frames.shape[2])
-    ranks = [f"#{k + 1}" for k in range(K)]
+    ranks = [str(k + 1) for k in range(K)]  # category labels; short, so eight fit a phone's half column
+    # two-line titles: each fits half of a 390 px phone column without running into its neighbour
     fig = make_subplots(rows=2, cols=2, horizontal_spacing=0.12, vertical_spacing=0.2,
-                        subplot_titles=["frame · SA2's top-K patches", "SA2 weight per patch",
-                                        "adapter attention, row t", "anomaly score"])
+                        subplot_titles=["frame t,<br>SA2's top-K patches", "SA2 weight<br>per patch",
+                                        "adapter attention,<br>row t", "anomaly score<br>p_t"])
 
     def sa2_y(t: int) -> list[float]:
         return (trace.sa2_weights[t] if trace.sa2_weights is not None else np.zeros(K)).tolist()
@@ -178,7 +179,7 @@ def snippet_slider_figure(trace: SnippetTrace, image_px: int = 300) -> go.Figure
     fig.frames = frames
     height = 700
     fig.update_layout(
-        height=height, showlegend=False, margin=dict(l=50, r=20, t=90, b=30),
+        height=height, showlegend=False, margin=dict(l=50, r=20, t=100, b=30),
         sliders=[dict(active=0, steps=steps, currentvalue=dict(prefix="snippet t = "), pad=dict(t=50), x=0.0,
                       len=1.0)])
     set_title(fig, f"{trace.video_id} ({trace.class_name})", height)
