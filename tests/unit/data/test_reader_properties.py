@@ -69,6 +69,17 @@ def assert_names_file_and_line(message: str, path: Path, content: bytes) -> None
         assert 1 <= int(line.group(1)) <= editor_lines(content), message
 
 
+def assert_bad_line_named(parse, lines: list[str], bad: str, k: int) -> None:
+    """``bad`` inserted before line ``k`` of a valid file is refused, naming the file and line ``k + 1``."""
+    with written("\n".join(lines[:k] + [bad] + lines[k:]).encode()) as path:
+        try:
+            parse(path)
+        except AnnotationError as exc:
+            assert str(exc).startswith(f"{path}:{k + 1}: "), str(exc)
+        else:
+            raise AssertionError(f"line {k + 1} {bad!r} was accepted")
+
+
 @given(parser=st.sampled_from(sorted(LINE_PARSERS)), content=file_bytes)
 @example(parser="ucf_crime.parse_temporal_annotations",
          content=b"Arson001_x264.mp4 Arson 1 2 -1 -1\x0c\nbad")  # named line 3 (a form feed split line 1)
@@ -129,14 +140,7 @@ def test_ucf_annotation_parses_and_a_bad_line_is_named(lines_want, bad, data):
     with written("\n".join(lines).encode()) as path:
         got = ucf_crime.parse_temporal_annotations(path)
     assert {k: a.intervals for k, a in got.items()} == want
-    k = data.draw(st.integers(0, len(lines)))
-    with written("\n".join(lines[:k] + [bad] + lines[k:]).encode()) as path:
-        try:
-            ucf_crime.parse_temporal_annotations(path)
-        except AnnotationError as exc:
-            assert str(exc).startswith(f"{path}:{k + 1}: "), str(exc)
-        else:
-            raise AssertionError(f"line {k + 1} {bad!r} was accepted")
+    assert_bad_line_named(ucf_crime.parse_temporal_annotations, lines, bad, data.draw(st.integers(0, len(lines))))
 
 
 @st.composite
@@ -175,14 +179,7 @@ def test_ubnormal_tracks_parse_and_a_bad_line_is_named(rows, fmt, data):
     frames = set().union(*(range(s, e + 1) for _, s, e in rows))
     assert set().union(*(range(s, e) for s, e in got)) == frames
     bad = data.draw(st.sampled_from(["1, 9, 3", "1, 2", "1, x, 3", "1, 2.5, 3", "1, -4, 3"]))
-    k = data.draw(st.integers(0, len(lines)))
-    with written("\n".join(lines[:k] + [bad] + lines[k:]).encode()) as path:
-        try:
-            ubnormal.parse_tracks(path)
-        except AnnotationError as exc:
-            assert str(exc).startswith(f"{path}:{k + 1}: "), str(exc)
-        else:
-            raise AssertionError(f"line {k + 1} {bad!r} was accepted")
+    assert_bad_line_named(ubnormal.parse_tracks, lines, bad, data.draw(st.integers(0, len(lines))))
 
 
 # ------------------------------------------------------------ boxes, masks, pickles
