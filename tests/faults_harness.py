@@ -38,7 +38,6 @@ and :data:`COMMON_RULES`.
 from __future__ import annotations
 
 import fnmatch
-import hashlib
 import importlib.util
 import json
 import os
@@ -363,14 +362,6 @@ def field_values(obj: Any, keys: list[str], bound: str = "") -> Iterator[tuple[s
             yield from field_values(obj[k], rest, k if head == "*" else bound)
 
 
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 22):
-            h.update(block)
-    return h.hexdigest()
-
-
 def first_difference(a: Any, b: Any, path: str = "") -> str | None:
     """The dotted path of the first place ``a`` and ``b`` differ, with both values; None when equal."""
     if isinstance(a, dict) and isinstance(b, dict):
@@ -426,11 +417,13 @@ def compare_file(rule: Rule, ref: Path, trial: Path) -> str | None:
             at = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
             return f"bytes differ ({len(a)} vs {len(b)} bytes, first at offset {at})"
         if rule.kind == "json":
+            from stprompt_core import io  # here, not at import: a sweep puts its snapshot first on sys.path
+
             a, b = json.loads(ref.read_text()), json.loads(trial.read_text())
             for field_path, target in rule.digests:
                 for key, value in field_values(b, field_path.split(".")):
                     path = trial.parent / target.format(key=key)
-                    if not path.is_file() or file_sha256(path) != value:
+                    if not path.is_file() or io.file_sha256(path) != value:
                         return f"{field_path} ({key or target}): {str(value)[:12]}… is not the SHA-256 of {path.name}"
             drop = rule.ignore + tuple(f for f, _ in rule.digests)
             return first_difference(drop_fields(a, drop), drop_fields(b, drop))
