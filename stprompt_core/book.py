@@ -41,6 +41,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ["01_feature_extraction", "02_training", "03_evaluation", "04_prompt_generation", "05_localization"]
 KERNEL_NAME = "stprompt"
 VENDOR_DIR = REPO_ROOT / "tools" / "book_js" / "node_modules"
+BOOK_CONFIG = ("_config.yml", "_toc.yml")
+BOOK_SOURCES = ("notebooks", "book", *BOOK_CONFIG)  # what the book is built from: a clone has them, a wheel not
 VENDOR_FILES = {  # npm file -> book _static/vendor name (the names _config.yml loads)
     "requirejs/require.js": "require.js",
     "@jupyter-widgets/html-manager/dist/embed-amd.js": "embed-amd.js",
@@ -326,7 +328,7 @@ def stage_book(out_dir: Path) -> Path:
     if src.exists():
         shutil.rmtree(src)
     src.mkdir(parents=True)
-    for name in ("_config.yml", "_toc.yml"):
+    for name in BOOK_CONFIG:
         shutil.copy2(REPO_ROOT / name, src / name)
     shutil.copytree(REPO_ROOT / "book", src / "book", ignore=shutil.ignore_patterns("_build"))
     vendor_js(src / "book" / "_static")
@@ -416,9 +418,6 @@ def jupyter_book_build(src: Path, log=print) -> Path:
         raise RuntimeError(f"jupyter-book build failed (log: {src / 'build.log'}):\n{tail}")
     log(f"[book] built {src / '_build' / 'html'}")
     return src / "_build" / "html"
-
-
-BOOK_SOURCES = ("notebooks", "book", "_config.yml", "_toc.yml")  # what the book is built from
 
 
 class CheckoutError(FileNotFoundError):
