@@ -24,6 +24,9 @@ from it a store whose ``patch_feats`` are K patches drawn per frame without repl
 alike. The rest of the store (frame features, motion) is unchanged. Once the config has
 ``extract.patch_selection`` this becomes a plain override.
 
+Every row but ``full`` also holds ``minus_full``: its frame AUC minus the full model's, with
+a paired bootstrap 95 % interval over the test videos (:mod:`stprompt_core.compare`).
+
 Each variant's run folder is cache-or-compute (:mod:`stprompt_core.pipeline`): re-running
 reuses finished runs and metrics.
 """
@@ -139,14 +142,39 @@ def run_ablation(cfg: Config, out_dir: str | Path, variants: list[str] | None = 
                      "per_class_auc": m.get("per_class_auc"),
                      "best_epoch": trained["best"].get("epoch"), "seconds": round(time.perf_counter() - t0, 2)})
         log(f"[ablate] {name}: AUC {m['auc']:.4f}  AP {m['ap']:.4f}  ({rows[-1]['seconds']:.1f} s)")
+    add_paired_differences(rows)
     table = {"profile": cfg.profile, "seed": cfg.train.seed, "epochs": cfg.train.epochs,
              "feature_store": cfg.data.feature_store, "rows": rows}
     write_json(out_dir / ABLATION_FILE, table)
     return table
 
 
+def add_paired_differences(rows: list[dict[str, Any]], reference: str = "full") -> None:
+    """Give every row but the reference its ``minus_full``: ``AUC(variant) - AUC(full)`` with a
+    paired bootstrap 95 % interval over test videos (:func:`stprompt_core.compare.paired_difference`,
+    the same resamples for every variant)."""
+    from stprompt_core.compare import paired_difference, run_video_scores
+
+    ref = next((r for r in rows if r["variant"] == reference), None)
+    if ref is None:
+        return
+    ref_scores = run_video_scores(ref["run_dir"])
+    for r in rows:
+        if r is not ref:
+            d = paired_difference(run_video_scores(r["run_dir"]), ref_scores)
+            r["minus_full"] = {k: round(d[k], 4) for k in ("diff", "low", "high", "half_width")}
+            r["minus_full"]["n_videos"] = d["n_videos"]
+
+
 def ablation_frame(table: dict[str, Any]):
-    """The table as a pandas DataFrame indexed by variant."""
+    """The table as a pandas DataFrame indexed by variant; ``minus full`` and its interval
+    (``low``, ``high``) where the table has them."""
     import pandas as pd
 
-    return pd.DataFrame(table["rows"]).set_index("variant")[["auc", "ap", "auc_abnormal", "far", "best_epoch"]]
+    frame = pd.DataFrame(table["rows"]).set_index("variant")[["auc", "ap", "auc_abnormal", "far", "best_epoch"]]
+    diffs = {r["variant"]: r["minus_full"] for r in table["rows"] if r.get("minus_full")}
+    if diffs:
+        frame["minus full"] = [diffs.get(v, {}).get("diff") for v in frame.index]
+        frame["low"] = [diffs.get(v, {}).get("low") for v in frame.index]
+        frame["high"] = [diffs.get(v, {}).get("high") for v in frame.index]
+    return frame

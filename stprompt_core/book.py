@@ -337,6 +337,7 @@ def stage_book(out_dir: Path) -> Path:
     workshop = REPO_ROOT / "benchmarks" / "results" / "workshop.json"
     (src / "_generated" / "workshop.md").write_text(workshop_markdown(workshop))
     (src / "_generated" / "ablation.md").write_text(ablation_markdown(workshop))
+    (src / "_generated" / "findings.md").write_text(findings_markdown(workshop))
     (src / "_generated" / "parameters.md").write_text(parameters_markdown())
     return src
 
@@ -349,32 +350,47 @@ def parameters_markdown() -> str:
 
 
 def ablation_markdown(path: Path) -> str:
-    """The seeded ablation table of ``workshop.json`` as markdown (the Ablations page)."""
-    from stprompt_core.figures.gates import ablation_seeds_table
+    """The seeded ablation of ``workshop.json`` as markdown (the Ablations page): each variant's
+    effect with its paired intervals, then the means ± std over the seeds."""
+    from stprompt_core.figures.gates import ablation_seeds_table, effects_table
 
     if not Path(path).is_file():
         return "No workshop ablation results yet (`python benchmarks/workshop_gates.py`).\n"
     result = read_json(path)
-    return (f"From `benchmarks/results/{Path(path).name}` ({result['date']}; `{result['command']}`): frame AUC, AP "
-            f"and false alarm rate on the workshop test split, mean ± std over training seeds {result['seeds']}, "
-            f"and the AUC of the static anomaly class.\n\n" + _markdown_table(ablation_seeds_table(result)) + "\n")
+    return (f"From `benchmarks/results/{Path(path).name}` ({result['date']}; `{result['command']}`), "
+            f"training seeds {result['seeds']}, the workshop test split.\n\n"
+            "**Effects**: the full model's frame AUC minus the variant's (positive: the removed part helps), "
+            "mean ± std over the seeds, and each seed's paired bootstrap 95 % interval over test videos.\n\n"
+            + _markdown_table(effects_table(result))
+            + "\n\n**Each variant** (frame AUC, AP and false alarm rate, mean ± std over the seeds)\n\n"
+            + _markdown_table(ablation_seeds_table(result)) + "\n")
+
+
+def findings_markdown(path: Path) -> str:
+    """The Results page's findings: the world's regime and one generated sentence per component."""
+    from stprompt_core.figures.gates import findings_markdown as sentences, per_class_table, world_markdown
+
+    if not Path(path).is_file():
+        return "No workshop results yet (`python benchmarks/workshop_gates.py`).\n"
+    result = read_json(path)
+    loc = result["localization"]
+    return (f"From `benchmarks/results/{Path(path).name}` ({result['date']}; `{result['command']}`), "
+            f"training seeds {result['seeds']}.\n\n" + world_markdown(result) + "\n" + sentences(result)
+            + f"\nLocalization with each seed's full model: TIoU {loc['tiou']['mean']:.3f} ± {loc['tiou']['std']:.3f}, "
+            f"against a ceiling (the best union of patches on the frames the temporal model passes) of "
+            f"{loc['tiou_ceiling']['mean']:.3f}.\n\n**Per class** (frame AUC, mean over the seeds; localization of "
+            "the full model)\n\n" + _markdown_table(per_class_table(result)) + "\n")
 
 
 def workshop_markdown(path: Path) -> str:
-    """The gates, the seeded ablation and the per-class table of ``workshop.json`` as markdown."""
-    from stprompt_core.figures.gates import ablation_seeds_table, gates_table, per_class_table
+    """The workshop gates of ``workshop.json`` as markdown (the Performance page)."""
+    from stprompt_core.figures.gates import gates_table
 
     if not Path(path).is_file():
         return "No workshop gate results yet (`python benchmarks/workshop_gates.py`).\n"
     result = read_json(path)
-    out = [f"From `benchmarks/results/{Path(path).name}` ({result['date']}; `{result['command']}`), "
-           f"training seeds {result['seeds']}, test split.\n",
-           "**Gates**\n", _markdown_table(gates_table(result)),
-           "\n**Ablation** (frame AUC, AP and false alarm rate on the test split, mean ± std over the seeds)\n",
-           _markdown_table(ablation_seeds_table(result)),
-           "\n**Per class** (frame AUC, mean over the seeds; localization of the full model)\n",
-           _markdown_table(per_class_table(result))]
-    return "\n".join(out) + "\n"
+    return (f"From `benchmarks/results/{Path(path).name}` ({result['date']}; `{result['command']}`), "
+            f"training seeds {result['seeds']}, test split.\n\n" + _markdown_table(gates_table(result)) + "\n")
 
 
 def _markdown_table(frame) -> str:

@@ -109,6 +109,9 @@ class SynthClipConfig:
     corpus_stride: int = 3  # decode every 3rd corpus frame
     val_per_class: int = 2  # training videos per class held out for validation (never trained on)
     seed: int = 0  # initialisation, sampling and augmentation
+    # a SynthCLIP checkpoint to start from instead of a random init (its position embeddings resized
+    # to this model's patch grid, e.g. 112-px weights fine-tuned at 224 px); empty: from scratch
+    init: str = ""
 
 
 @dataclass

@@ -81,7 +81,8 @@ FROZEN_TEXT_PREFIX = "text.transformer."  # a locked HF text tower: its weights 
 
 def create_model(model_name: str, pretrained: str | None = None, device: str | torch.device = "cpu") -> nn.Module:
     """``open_clip.create_model`` with the model's conv stem (if it has one) installed before
-    its weights are loaded (``pretrained``: a local checkpoint, strict). A checkpoint that
+    its weights are loaded (``pretrained``: a local checkpoint, strict; its position embeddings
+    are resized when the model's patch grid differs from the checkpoint's). A checkpoint that
     leaves out a frozen HF text tower (keys ``text.transformer.*``, as SynthCLIP ships its
     weights) gets that tower's base weights and must hold every other key."""
     import open_clip
@@ -101,6 +102,9 @@ def create_model(model_name: str, pretrained: str | None = None, device: str | t
 
         state = load_verified(pretrained, "pt", remedy="delete it: the pipeline trains it again "
                               "(`stprompt synthclip train`)")[0]
+        # weights trained at another input size: the position embeddings' grid is resized
+        # (bicubic, open_clip's own rule), e.g. a 7x7 grid of 112-px weights to 14x14 at 224 px
+        open_clip.model.resize_pos_embed(state, model)
         missing, unexpected = model.load_state_dict(state, strict=False)
         bad = [k for k in missing if not k.startswith(FROZEN_TEXT_PREFIX)] + list(unexpected)
         if bad:

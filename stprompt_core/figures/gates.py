@@ -39,6 +39,79 @@ def _measured(g: dict[str, Any]) -> str:
     return text + "".join(f", {k.replace('_', ' ')} {v:.3f}" for k, v in extra.items() if isinstance(v, float))
 
 
+# what each variant takes away, for the findings' sentences
+REMOVES: dict[str, str] = {
+    "no SA2": "SA2 (the [CLS] feature alone)",
+    "random patches": "the motion prior (K random patches instead of the K highest-motion ones)",
+    "no adapter": "the distance adapter",
+    "self-attention adapter": "relative-distance attention (feature-similarity self-attention instead)",
+    "no alignment branch": "the vision-language alignment branch",
+    "baseline": "everything but the [CLS] feature and a linear MIL head (the baseline)",
+}
+
+
+def verdict(effect: dict[str, Any]) -> str:
+    """``"helps"`` when every seed's interval of ``full - variant`` is above 0, ``"hurts"`` when
+    every one is below, ``"not resolved"`` otherwise."""
+    intervals = [(-e["high"], -e["low"]) for e in effect["each"]]
+    if all(lo > 0 for lo, _ in intervals):
+        return "helps"
+    if all(hi < 0 for _, hi in intervals):
+        return "hurts"
+    return "not resolved"
+
+
+def effects_table(result: dict[str, Any]) -> pd.DataFrame:
+    """What each component is worth: ``full - variant`` frame AUC, mean ± std over the seeds,
+    each seed's paired bootstrap 95 % interval, and the verdict of :func:`verdict`."""
+    rows = []
+    for name, v in result["variants"].items():
+        effect = v.get("minus_full")
+        if not effect:
+            continue
+        seeds = ", ".join(f"[{-e['high']:+.3f}, {-e['low']:+.3f}]" for e in effect["each"])
+        rows.append({"variant": name, "full minus variant": f"{-effect['mean']:+.3f} ± {effect['std']:.3f}",
+                     "95 % interval per seed": seeds, "the component": verdict(effect)})
+    columns = ["full minus variant", "95 % interval per seed", "the component"]
+    return pd.DataFrame(rows, columns=["variant", *columns]).set_index("variant")
+
+
+def findings_markdown(result: dict[str, Any]) -> str:
+    """One sentence per component from its effect (mean over seeds, intervals, verdict)."""
+    lines = []
+    for name, v in result["variants"].items():
+        effect = v.get("minus_full")
+        if not effect or name not in REMOVES:
+            continue
+        word = verdict(effect)
+        gain = -effect["mean"]
+        width = max(e["half_width"] for e in effect["each"])
+        what = {"helps": f"the full model is ahead by {gain:.3f} AUC on average, and every seed's interval excludes 0",
+                "hurts": f"the variant is ahead by {-gain:.3f} AUC on average, and every seed's interval excludes 0",
+                "not resolved": f"the difference ({gain:+.3f} on average) is inside at least one seed's interval "
+                                f"around 0 (half-width up to {width:.3f})"}[word]
+        lines.append(f"- **{REMOVES[name][0].upper() + REMOVES[name][1:]}**: {word}; {what}.")
+    return "\n".join(lines) + "\n"
+
+
+def world_markdown(result: dict[str, Any]) -> str:
+    """The regime the world puts the method in: event share of the frame, and what the backbone
+    recognises of a small event from the whole frame and from the event alone."""
+    w, zs = result.get("world"), result["synthclip_test"]["zero_shot"]
+    if not w:
+        return ""
+    event = zs.get("event", {})
+    text = (f"On the test videos an event's box covers a median {100 * w['median']:.1f} % of the frame "
+            f"({w['median_patches']:.1f} of the {w['grid_patches']} patches; 10th-90th percentile "
+            f"{100 * w['p10']:.1f}-{100 * w['p90']:.1f} %). SynthCLIP names the event (6-way zero-shot, "
+            f"{result['synthclip_test']['frames']} anomalous test frames) in {zs['canonical']:.2f} of frames "
+            f"from the whole-frame [CLS] embedding")
+    if event:
+        text += (f", in {event['box_tokens']:.2f} from the mean of the patch tokens under its box, and in "
+                 f"{event['region_crop']:.2f} from the [CLS] of a crop of the box")
+    return text + ".\n"
+
+
 def ablation_seeds_table(result: dict[str, Any], static_class: str = "abandoned") -> pd.DataFrame:
     """Frame AUC, AP and false alarm rate of every variant as mean ± std over the seeds, and the
     static anomaly's per-class AUC."""

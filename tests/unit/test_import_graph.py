@@ -19,8 +19,8 @@ run -> scores -> maps -> book); a module may import its own layer and those belo
    belongs to SA2's own file (``model/sa2.py``).
 5. ``features``, ``prompts``: the stored frozen features (and batches of them) and the text
    prompt banks; both read the backbone only.
-6. ``scoring``, ``metrics``, ``train``, ``evaluate``: the temporal detector's training and
-   evaluation on stored features.
+6. ``scoring``, ``metrics``, ``train``, ``evaluate``, ``compare``: the temporal detector's
+   training and evaluation on stored features, and paired comparisons of evaluated runs.
 7. ``localize``: training-free localization, with a bank from ``prompts``.
 8. ``figures``: plotly views of all of the above.
 9. ``offline``: the stand-ins for real videos and OpenAI CLIP (SynthVAD, SynthCLIP). They
@@ -48,7 +48,7 @@ LAYERS: list[list[str]] = [
     ["data"],
     ["backbone", "model", "losses"],
     ["features", "prompts"],
-    ["scoring", "metrics", "train", "evaluate"],
+    ["scoring", "metrics", "train", "evaluate", "compare"],
     ["localize"],
     ["figures"],
     ["offline"],

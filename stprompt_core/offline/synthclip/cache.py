@@ -34,10 +34,11 @@ from torch import nn
 
 from stprompt_core.backbone.configs import model_config
 from stprompt_core.config import Config, SynthClipConfig
-from stprompt_core.io import read_json, write_json
+from stprompt_core.io import file_sha256, read_json, write_json
 from stprompt_core.integrity import DamagedFileError, check_record, file_record, read_sealed_json, save_verified, seal_json
 from stprompt_core.locks import exclusive
 from stprompt_core.offline.synthclip.card import ShippedWeightsError, is_shipped, verify_card
+from stprompt_core.offline.synthclip.model import warm_start
 
 if TYPE_CHECKING:
     from stprompt_core.offline.synthclip.data import FrameSet
@@ -64,9 +65,15 @@ def synthvad_fingerprint(preset: str, seed: int) -> dict[str, Any]:
 
 
 def cache_key(model_name: str, settings: SynthClipConfig, synthvad: dict[str, Any]) -> str:
-    """SHA-256 of everything that decides the weights."""
+    """SHA-256 of everything that decides the weights (a warm start: its checkpoint's SHA-256;
+    a recipe without one hashes as it did before ``init`` existed)."""
+    recipe = asdict(settings)
+    if recipe["init"]:
+        recipe["init"] = file_sha256(recipe["init"])
+    else:
+        del recipe["init"]
     return _sha256({"model_name": model_name, "model_config": model_config(model_name),
-                    "settings": asdict(settings), "synthvad_sha256": synthvad["sha256"]})
+                    "settings": recipe, "synthvad_sha256": synthvad["sha256"]})
 
 
 def ensure_corpus(preset: str, seed: int, settings: SynthClipConfig, root: str | Path, progress: bool = False) -> Path | None:
@@ -163,7 +170,9 @@ def _train_and_save(cfg: Config, settings: SynthClipConfig, checkpoint: Path, ke
                                        else checkpoint.parent / "corpus", progress)
     curve: list[dict[str, Any]] = []
     on_every = _val_curve(cfg, settings, curve) if eval_every > 0 and settings.val_per_class > 0 else None
-    result = train_synthclip(b.model_name, frames, settings, progress=progress, every=eval_every, on_every=on_every)
+    model = warm_start(b.model_name, settings.init) if settings.init else None
+    result = train_synthclip(b.model_name, frames, settings, progress=progress, model=model, every=eval_every,
+                             on_every=on_every)
     train_log = {"seconds_total": round(time.perf_counter() - start, 1), **data_log,
                  "seconds_train": round(result.seconds, 1), "steps": settings.steps,
                  "loss_first": round(result.losses[0], 4), "loss_last": round(result.losses[-1], 4),

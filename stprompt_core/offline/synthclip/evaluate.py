@@ -11,7 +11,13 @@ On anomalous frames of held-out videos (boxes known), through the same
    (``descriptions``: one classifier per description index, averaged);
 2. **pointing game**: the patch most similar to the true class prompt overlaps the
    annotated box, against the hit rate of a uniformly random patch (``pointing_chance``);
-3. **mean IoU of the thresholded patch map**: each patch is abnormal when the softmax of
+3. **the event alone** (``event``, 6-way as in 1): the mean of the patch tokens under the box
+   (each patch weighted by the share of it the box covers: ``box_tokens``), and the [CLS]
+   embedding of a square crop of the box grown by ``REGION_MARGIN`` of its size on each side
+   (at least ``REGION_MIN_SIDE`` pixels), resized to the model's input (``region_crop``).
+   Beside the whole-frame [CLS] of 1, they say whether the model knows a small event that
+   the frame embedding has lost among the rest of the scene;
+4. **mean IoU of the thresholded patch map**: each patch is abnormal when the softmax of
    its similarities to the localization prompts (:func:`stprompt_core.localize.prompt_set.build_prompt_set`
    of the curated bank: backgrounds + class names + event descriptions, temperature = the
    model's) puts more than half its mass on abnormal prompts; IoU of the union of abnormal
@@ -28,6 +34,8 @@ from torch import nn
 from stprompt_core.classes import class_labels, class_prompts
 from stprompt_core.offline.synthclip.data import FrameSet
 
+REGION_MARGIN = 0.3  # region crops: the box grown by this share of its size on each side (the recipe's)
+REGION_MIN_SIDE = 28.0  # ... and at least this many frame pixels on a side (the recipe's)
 MAP_THRESHOLD = 0.5  # abnormal share of a patch's softmax mass above which it is abnormal
 
 
@@ -101,7 +109,17 @@ def evaluate_synthclip(model: nn.Module, model_name: str, frames: FrameSet, data
     sims = sims.masked_fill(area[None] <= 0, -2.0)
     hits = inside[torch.arange(len(frames)), sims.argmax(dim=1)]
     chance = inside.float().sum(dim=1) / (area > 0).sum()
-    # 3. thresholded patch map vs box
+    # 3. the event alone: tokens under the box, and a crop of the box
+    cover = (ix * iy) / area.clamp(min=1e-6)[None]  # [N, P] share of each patch inside the box
+    box_tok = F.normalize(torch.einsum("np,npd->nd", cover, tokens), dim=-1)  # [N, D]
+    crops = _region_crops(frames, model)
+    crop_cls, _, _ = embed_frames(model, crops, precision=precision)
+    event = {"box_tokens": (box_tok @ canonical.T).argmax(dim=1), "region_crop": (crop_cls @ canonical.T).argmax(dim=1)}
+    out["zero_shot"]["event"] = {k: float((p[visible] == y[visible]).float().mean()) for k, p in event.items()}
+    out["zero_shot"]["event_per_class"] = {k: {l: float((p[visible & (y == c)] == c).float().mean())
+                                               for c, l in enumerate(labels) if bool((visible & (y == c)).any())}
+                                           for k, p in event.items()}
+    # 4. thresholded patch map vs box
     pset = build_prompt_set(bank)
     ptext = encode(pset.texts)  # [M, D]
     scale = float(model.logit_scale.exp())
@@ -117,6 +135,23 @@ def evaluate_synthclip(model: nn.Module, model_name: str, frames: FrameSet, data
         "box_patch_share": float(inside[v].float().sum(dim=1).div((area > 0).sum()).mean()),
     }
     return out
+
+
+def _region_crops(frames: FrameSet, model: nn.Module) -> torch.Tensor:
+    """``[N, S, S, 3]`` uint8 square crops of the boxes (``REGION_MARGIN``, ``REGION_MIN_SIDE``)
+    at the model's input size ``S``."""
+    import open_clip
+
+    from stprompt_core.offline.synthclip.data import crop_resize
+
+    size = open_clip.get_model_preprocess_cfg(model).get("size", model.visual.image_size)
+    S = size if isinstance(size, int) else int(size[0])
+    b = frames.boxes
+    cx, cy = (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2
+    side = torch.clamp((b[:, 2:] - b[:, :2]).amax(dim=1) * (1 + 2 * REGION_MARGIN), min=REGION_MIN_SIDE)
+    windows = torch.stack([cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2], dim=1)
+    pixels = crop_resize(frames.frames, windows, (S, S), torch.zeros(len(b), dtype=torch.bool))  # [N, 3, S, S]
+    return (pixels * 255.0).round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).contiguous()
 
 
 def _box_ious(mask: torch.Tensor, pboxes: torch.Tensor, boxes: torch.Tensor, frame_size: tuple[int, int]) -> torch.Tensor:

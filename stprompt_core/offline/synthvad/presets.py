@@ -110,6 +110,16 @@ PRESETS: dict[str, SynthPreset] = {
         test_counts=_counts(normal=50, per_class=10),
         anomaly_frames=(24, 80), clutter=0.6, distractors=1.2, object_scale=2.0, bag_scale=1.6,
     ),
+    # The paper's regime (the workshop profile's world): 224x224 frames, the input of a ViT-B/16-geometry
+    # backbone (14x14 grid of 16-px patches). People keep the workshop preset's pixel size (13-45 px),
+    # so a person covers about 1 % of the frame (1-3 patches) while walkers, cars and hard negatives
+    # fill a frame four times as large. Measured in benchmarks/results/workshop.json (event_share).
+    "surveillance": SynthPreset(
+        name="surveillance", width=224, height=224, frames=(128, 160, 192),
+        train_counts=_counts(normal=150, per_class=25),
+        test_counts=_counts(normal=150, per_class=25),
+        anomaly_frames=(24, 80), clutter=1.5, distractors=2.5, object_scale=1.0, bag_scale=1.6,
+    ),
     # The first workshop design (160x120, people 13-24 px): kept renderable so the SynthCLIP
     # studies of benchmarks/results/synthclip*.json can be reproduced.
     "workshop_v1": SynthPreset(

@@ -159,6 +159,7 @@ def test_ablation_markdown_is_a_table_of_the_seeded_rows(tmp_path):
     (tmp_path / "workshop.json").write_text(json.dumps(result))
     md = ablation_markdown(tmp_path / "workshop.json")
     assert "| variant | frame AUC |" in md and "| full | 0.850 ± 0.010 |" in md and "seeds [0, 1, 2]" in md
+    assert "| variant | full minus variant | 95 % interval per seed | the component |" in md
     assert "No workshop ablation results" in ablation_markdown(tmp_path / "missing.json")
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from stprompt_core.book import workshop_markdown
-from stprompt_core.figures.gates import ablation_seeds_table, gates_table, per_class_table
+from stprompt_core.figures.gates import (ablation_seeds_table, effects_table, findings_markdown, gates_table,
+                                        per_class_table, verdict, world_markdown)
 
 
 def _stat(*values):
@@ -49,5 +50,41 @@ def test_per_class_table_and_markdown(tmp_path):
     path.write_text(json.dumps(RESULT))
     md = workshop_markdown(path)
     assert "| full | >= 0.92 | 0.850, margin over baseline 0.030 | no |" in md
-    assert "| full | 0.850 ± 0.010 |" in md
     assert "No workshop gate results" in workshop_markdown(tmp_path / "missing.json")
+
+
+def _effect(*intervals):
+    """``minus_full`` (variant - full) from per-seed intervals of full - variant."""
+    each = [{"diff": -(lo + hi) / 2, "low": -hi, "high": -lo, "half_width": (hi - lo) / 2} for lo, hi in intervals]
+    diffs = [e["diff"] for e in each]
+    return {"mean": sum(diffs) / len(diffs), "std": 0.0, "each": each}
+
+
+def test_verdict_needs_every_seed_interval_on_one_side_of_zero():
+    assert verdict(_effect((0.01, 0.05), (0.02, 0.04))) == "helps"
+    assert verdict(_effect((-0.05, -0.01), (-0.03, -0.02))) == "hurts"
+    assert verdict(_effect((0.01, 0.05), (-0.01, 0.04))) == "not resolved"
+
+
+def test_effects_table_and_findings_sentences():
+    result = {"variants": {"full": RESULT["variants"]["full"],
+                           "no SA2": {**RESULT["variants"]["full"], "minus_full": _effect((0.01, 0.05), (0.02, 0.04))},
+                           "baseline": {**RESULT["variants"]["baseline"], "minus_full": _effect((-0.02, 0.04), (0.0, 0.06))}}}
+    t = effects_table(result)
+    assert list(t.index) == ["no SA2", "baseline"]
+    assert t.loc["no SA2", "full minus variant"] == "+0.030 ± 0.000"
+    assert t.loc["no SA2", "95 % interval per seed"] == "[+0.010, +0.050], [+0.020, +0.040]"
+    assert t.loc["no SA2", "the component"] == "helps" and t.loc["baseline", "the component"] == "not resolved"
+    md = findings_markdown(result)
+    assert "**SA2 (the [CLS] feature alone)**: helps; the full model is ahead by 0.030 AUC" in md
+    assert "(the baseline)**: not resolved; the difference (+0.020 on average)" in md
+    assert effects_table({"variants": {"full": RESULT["variants"]["full"]}}).empty
+
+
+def test_world_markdown_states_event_share_and_zero_shot():
+    result = {"world": {"median": 0.0164, "p10": 0.005, "p90": 0.08, "grid_patches": 196, "median_patches": 3.21},
+              "synthclip_test": {"frames": 100, "zero_shot": {"canonical": 0.53,
+                                                              "event": {"box_tokens": 0.71, "region_crop": 0.6}}}}
+    md = world_markdown(result)
+    assert "a median 1.6 % of the frame (3.2 of the 196 patches" in md
+    assert "in 0.53 of frames from the whole-frame [CLS]" in md and "0.71 from the mean of the patch tokens" in md
