@@ -10,8 +10,10 @@ fuses the result with the frame's [CLS] feature::
     x     = f_cls + W_fuse s                 # residual fusion, [D]
 
 ``mode`` picks the score: ``attention`` (learned, default: q·p_k / sqrt(D) with a query
-computed from the frame feature), ``mean`` (uniform), ``motion_softmax`` (softmax of the
-patches' motion / temperature), ``none`` (no spatial branch: x = f_cls).
+computed from the frame feature), ``query`` (learned: one query vector q shared by all
+frames, attention pooling that does not depend on what the [CLS] feature has seen), ``mean``
+(uniform), ``motion_softmax`` (softmax of the patches' motion / temperature), ``none`` (no
+spatial branch: x = f_cls).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ class SpatialAttentionAggregation(nn.Module):
         self.mode = mode
         self.motion_temperature = motion_temperature
         self.query = nn.Linear(dim, dim) if mode == "attention" else None
+        self.static_query = nn.Parameter(torch.zeros(dim)) if mode == "query" else None  # starts uniform
         self.fuse = nn.Linear(dim, dim) if mode != "none" else None
         if self.fuse is not None:
             nn.init.zeros_(self.fuse.weight)  # starts as the frame feature alone
@@ -56,6 +59,8 @@ class SpatialAttentionAggregation(nn.Module):
         if self.mode == "attention":
             q = self.query(frame)  # [B, T, D]
             scores = torch.einsum("btd,btkd->btk", q, patches) / math.sqrt(frame.shape[-1])
+        elif self.mode == "query":
+            scores = torch.einsum("d,btkd->btk", self.static_query, patches) / math.sqrt(frame.shape[-1])
         elif self.mode == "mean":
             scores = torch.zeros(patches.shape[:-1], dtype=patches.dtype, device=patches.device)
         elif self.mode == "motion_softmax":
