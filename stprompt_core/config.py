@@ -133,7 +133,7 @@ class ExtractConfig:
 
 @dataclass
 class ModelConfig:
-    sa2_mode: str = "attention"  # "attention" (query from the frame), "query" (one learned query), "mean", "motion_softmax", "none"
+    sa2_mode: str = "attention"  # "attention" (query from the frame), "query" (one learned query), "text" (prompt-guided), "mean", "motion_softmax", "none"
     sa2_motion_temperature: float = 1.0  # softmax temperature of motion_softmax weights
     adapter_kind: str = "distance"  # "distance" (paper), "self_attention", "none" (ablations)
     adapter_depth: int = 1  # residual blocks in the temporal adapter (project default)
@@ -282,7 +282,7 @@ CHOICES: dict[str, tuple[Any, ...]] = {
     "loss.align_targets": ("soft", "first"),
     "train.sampling": ("balanced", "shuffle"),
     "extract.keep_tokens": ("none", "boxed_test", "test", "all"),
-    "model.sa2_mode": ("attention", "query", "mean", "motion_softmax", "none"),
+    "model.sa2_mode": ("attention", "query", "text", "mean", "motion_softmax", "none"),
     "model.adapter_kind": ("distance", "self_attention", "none"),
     "localize.map_normalize": ("none", "minmax"),
     "localize.box_mode": ("largest", "all"),

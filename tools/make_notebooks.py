@@ -41,9 +41,9 @@ PARAMETER_LINES = {
     "epochs": 'epochs = 0  # training epochs; 0 keeps the profile\'s',
     "seed": 'seed = -1  # training seed; -1 keeps the profile\'s',
     "overrides": 'overrides = {}  # any other config value, e.g. {"model.sigma": 2.0}',
-    "ablation_variants": ('ablation_variants = ["full", "no SA2", "random patches", "no adapter", '
-                          '"self-attention adapter",\n                     "no alignment branch", "baseline"]'
-                          '  # [] skips the ablation'),
+    "ablation_variants": ('ablation_variants = ["full", "no SA2", "no adapter", "self-attention adapter",\n'
+                          '                     "no alignment branch", "baseline"]'
+                          '  # [] skips it; "random patches" re-extracts every patch token'),
     "slider_video": 'slider_video = ""  # test video of the snippet slider; "" picks the first abnormal one',
     "explorer_videos": "explorer_videos = 3  # test videos in the explorer, one class after another",
     "prompt_study": "prompt_study = True  # localize under each prompt variant",
@@ -150,9 +150,9 @@ NOTEBOOKS: dict[str, tuple[str, list[tuple[str, str]]]] = {
                  "                       store.meta.top_k, backbone.get(\"resize_mode\", \"shortest\"), "
                  "cfg.data.snippet_len,\n"
                  "                       title=f\"SA2 on {entry.id} ({entry.cls})\")"),
-        ("md", "**What to look for.** The $K$ = 8 outlines follow the people: in the workshop build "
-               "(`test_fighting_000`) they sit on the two people fighting in the lower middle of the frame, "
-               "with one or two on a passer-by at the top while they walk. The road, the tree, the lamp post"
+        ("md", "**What to look for.** The $K$ outlines follow what moves: the people involved in the event, "
+               "and in a busy scene passers-by and cars as well. "
+               "The road, the tree, the lamp post"
                " and the building are not selected unless someone moves in front of them: their pixels do "
                "not change between adjacent frames. "
                "That is SA2's prior, that the anomaly is where things move. A person who stands still, or a "
@@ -165,7 +165,7 @@ NOTEBOOKS: dict[str, tuple[str, list[tuple[str, str]]]] = {
                  "(sa2_patches_from_video(bikes, backbone[\"input_size\"], backbone[\"patch_size\"], store.meta.top_k,\n"
                  "                        backbone.get(\"resize_mode\", \"shortest\"), cfg.data.snippet_len)\n"
                  " if bikes else print(f\"bikes.mp4 not found: {INSTALL_HINT}\"))"),
-        ("md", "**What to look for.** Two things the synthetic world hides. First, the 7×7 grid covers only "
+        ("md", "**What to look for.** Two things the synthetic world hides. First, the patch grid covers only "
                "the centre square of this wide frame (tinted red): CLIP's test transform resizes the short "
                "side and crops the centre, so the left and right of the picture are never scored (the paper "
                "profiles can localize over the whole frame, see the method's section on which part of the "
@@ -196,28 +196,29 @@ NOTEBOOKS: dict[str, tuple[str, list[tuple[str, str]]]] = {
                "mean)."),
         ("code", "from stprompt_core.figures import training_curves_figure\n\n"
                  "training_curves_figure(run_dir)"),
-        ("md", "**What to look for.** In the workshop build of this book the total loss falls from about 2.0"
-               " to 0.5 in 10 epochs, most of it in the alignment term (the class prompts are learned fast);"
-               " the MIL BCE halves. Validation tells a coarser story: its video AUC moves in steps between "
-               "0.58 and 0.66 and its BCE does not fall, because 19 validation videos give few pairs to rank"
-               " and the model grows confident on its training videos. The best epoch (6) is the first with "
-               "the highest validation AUC; a bigger validation split would choose more reliably."),
+        ("md", "**What to look for.** The training losses should fall steadily, most of it in the alignment "
+               "term at first (the class prompts are learned fast), while the MIL BCE falls more slowly. "
+               "Validation tells a coarser story: a few dozen validation videos give few pairs to rank, so "
+               "its video AUC moves in steps, and once the model grows confident on its training videos its "
+               "BCE stops falling or rises. The best epoch is the first with the highest validation AUC; "
+               "`train_summary.json` in the run folder records which one it was."),
         ("md", "## Ablations\n\nEach variant changes one thing and keeps the seed and the data "
                "(`stprompt ablate`); frame AUC and AP on the test split. The variants are described on the "
-               "[Ablations](../book/ablations.md) page, which also has every row over three seeds."),
+               "[Ablations](../book/ablations.md) page, which also has every row over three seeds, the "
+               "random-patch variant included (it extracts every patch token of every video again, so this "
+               "notebook leaves it out by default: add `\"random patches\"` to `ablation_variants`)."),
         ("code", "from pathlib import Path\n\n"
                  "from stprompt_core.ablate import ablation_frame, run_ablation\n\n"
                  "ablation = run_ablation(cfg, Path(f\"{run_dir}_ablation\"), ablation_variants, progress=False) "
                  "if ablation_variants else None\n"
                  "ablation_frame(ablation).round(3) if ablation else \"ablation skipped (ablation_variants = [])\""),
-        ("md", "**What to look for.** One seed: a difference of 0.01-0.02 AUC between variants is within "
-               "what another seed would change (the [Ablations](../book/ablations.md) page has the spread "
-               "over three seeds). In the workshop build of this book the baseline is clearly lowest (0.78 "
-               "against 0.84); without SA2, or with random patches in place of the motion top-$K$, the "
-               "detector scores slightly *higher* (0.85): SynthVAD's events are large enough for the [CLS] "
-               "feature to carry them. Without the adapter it is level with the full model, without the "
-               "alignment branch 0.01 lower; over three seeds each of the two adds 0.01-0.02. `best_epoch` "
-               "shows how early some variants peak on validation."),
+        ("md", "**What to look for.** One seed, one machine: the columns `minus full`, `low` and `high` give "
+               "each variant's frame AUC minus the full model's with a paired bootstrap 95 % interval over the "
+               "test videos. An interval that contains 0 means this test split cannot tell the two apart; "
+               "another training seed moves every row by about the spreads on the "
+               "[Ablations](../book/ablations.md) page, which repeats the table over three seeds and says "
+               "which components the measurements resolve. `best_epoch` shows how early some variants "
+               "peak on validation."),
     ]),
     "03_evaluation": ("Evaluation: frame scores, the detector snippet by snippet, ROC and PR", [
         ("md", lesson(
@@ -238,10 +239,10 @@ NOTEBOOKS: dict[str, tuple[str, list[tuple[str, str]]]] = {
         ("md", "**What to look for.** `auc` is the frame-level ROC AUC over all test frames (the paper's headline "
                "number), `ap` the area under the precision-recall curve, `auc_abnormal` the AUC over the abnormal "
                "videos' frames only (can the detector find *where* in an abnormal video?), `far` the share of "
-               "normal videos' frames scored at or above `far_threshold`. In the workshop build of this "
-               "book: frame AUC 0.84, AP 0.56. The ranking is good, the precision less so: abnormal frames "
-               "are only 14 % of the test frames, and some normal stretches score above the threshold (false"
-               " alarm rate 0.07). `n_videos` and `n_frames` count the test videos and their frames."),
+               "normal videos' frames scored at or above `far_threshold`. AUC rewards ranking every abnormal "
+               "frame above every normal one; AP is lower when abnormal frames are a small share of the test "
+               "frames and some normal stretches score high. `n_videos` and `n_frames` count the test videos "
+               "and their frames."),
         ("md", "## Score curves\n\nOne test video per class: the frame score (blue), the ground-truth anomaly "
                "(shaded red) and the threshold of the false alarm rate (dotted)."),
         ("code", "from stprompt_core.data.manifest import load_manifest\n"
@@ -250,14 +251,13 @@ NOTEBOOKS: dict[str, tuple[str, list[tuple[str, str]]]] = {
                  "scores = read_json(run_dir / \"scores.json\")\n"
                  "manifest = load_manifest(cfg.manifest())\n"
                  "score_curves_figure(scores, manifest, example_videos(scores), threshold=cfg.eval.far_threshold)"),
-        ("md", "**What to look for.** In the workshop build of this book: scores move in steps of one "
-               "snippet (16 frames), since the detector scores snippets. Crash and fire jump to about 1.0 "
-               "inside the red band: large, sudden events. Fighting stays just above the threshold through "
-               "the fight and a little after it (the adapter spreads evidence to neighbouring snippets). "
-               "Chasing rises only inside its band, but not to the threshold. The abandoned bag is the "
-               "instructive failure: the score is highest *before* the bag is left (frames 0-50) and falls "
-               "in the last snippets, where the bag lies on the pavement and nothing about it moves. The "
-               "normal video has two stretches above the threshold: those are the false alarms. MIL training"
+        ("md", "**What to look for.** Scores move in steps of one snippet (16 frames), since the detector "
+               "scores snippets. Large, sudden events (a crash, a fire) should jump inside the red band; "
+               "events carried by a few moving people (fighting, chasing) rise less and may stay under the "
+               "threshold; the adapter spreads evidence to neighbouring snippets, so a score often stays up "
+               "a little after the event. The abandoned bag is the instructive case: once its owner has "
+               "left, nothing about it moves, so neither the motion prior nor the frame feature has much "
+               "to go on. Stretches of the normal video above the threshold are false alarms. MIL training"
                " with top-$k$ pooling rewards the most abnormal snippets of a video, not covering the whole "
                "event, and it shows."),
         ("md", "## The detector, snippet by snippet\n\nDrag the slider (it works in the static page too). Top "
@@ -269,34 +269,29 @@ NOTEBOOKS: dict[str, tuple[str, list[tuple[str, str]]]] = {
         ("code", "from stprompt_core.figures import load_snippet_trace, snippet_slider_figure\n\n"
                  "trace = load_snippet_trace(run_dir, slider_video)\n"
                  "snippet_slider_figure(trace)"),
-        ("md", "**What to look for.** In the workshop build of this book the slider shows "
-               "`test_abandoned_000`. SA2's weights are far from the dashed $1/K$ line: in most snippets one"
-               " or two patches take most of the weight (0.80 on the highest-motion patch at $t$ = 0), so "
-               "the learned query picks among the moving patches rather than averaging them. The adapter's "
-               "row has the same shape at every $t$, only shifted: $\\exp(-|t-j|/\\sigma)$ with $\\sigma$ = 1 "
-               "gives the snippet itself about 0.47, each neighbour 0.17 and little beyond two snippets (at "
-               "the ends the row is cut and renormalised). That is the point of relative-distance attention:"
-               " which snippets mix depends only on how far apart they are, never on what they show. The "
-               "score is 0.45-0.78 over the first six snippets and drops to about 0.2 in the last two, where"
-               " the bag is still there (the ground truth runs to the end) but the patches SA2 keeps are on "
-               "passers-by: the bag does not move. Try `slider_video = \"test_crash_000\"` for an event the "
-               "detector catches."),
+        ("md", "**What to look for.** Compare SA2's weights with the dashed $1/K$ line: far from it, one or "
+               "two patches take most of the weight and the learned query picks among the moving patches; "
+               "near it, SA2 averages them. On the frame, check whether the filled patches sit on the event "
+               "or on passers-by: in a busy scene many things move. The adapter's row has the same shape at "
+               "every $t$, only shifted: $\\exp(-|t-j|/\\sigma)$ gives the snippet itself the largest weight "
+               "and its neighbours less, and at the ends the row is cut and renormalised. That is the point "
+               "of relative-distance attention: which snippets mix depends only on how far apart they are, "
+               "never on what they show. Try other videos with `slider_video` (e.g. "
+               "`\"test_crash_000\"`)."),
         ("md", "## ROC and precision-recall"),
         ("code", "from stprompt_core.figures import roc_pr_figure\n\nroc_pr_figure(scores, manifest, metrics)"),
-        ("md", "**What to look for.** In the workshop build of this book the ROC curve climbs steeply at "
-               "first (a set of abnormal frames, mostly crash and fire, scored above every normal frame) and"
-               " then slowly. Precision-recall makes the same point more sharply: precision is about 0.85 "
-               "for the first quarter of the abnormal frames and falls to 0.5 by half of them; the dashed "
-               "line is chance, the share of abnormal frames (0.14). AUC rewards ranking over all frames; AP"
+        ("md", "**What to look for.** A ROC curve that climbs steeply at first means a set of abnormal frames "
+               "(usually the large, sudden events) is scored above every normal frame; the slow part after "
+               "it is where the hard classes sit. Precision-recall makes the same point more sharply; its "
+               "dashed line is chance, the share of abnormal frames. AUC rewards ranking over all frames; AP"
                " shows how many false alarms it takes to find the abnormal frames."),
         ("md", "## Per class"),
         ("code", "from stprompt_core.figures import per_class_auc_figure\n\nper_class_auc_figure(metrics)"),
-        ("md", "**What to look for.** In the workshop build of this book fire (0.92) and crash (0.91) are "
-               "the easiest, chasing (0.74) the hardest, then falling (0.80): in a single frame a chase "
-               "looks like two people walking fast, and SynthCLIP, seeing one frame at a time, takes chasing"
-               " and fighting for a fall most often ([Results](../book/results.md)). Each bar pairs one "
-               "class's videos with all normal videos, so the normal videos' false alarms lower every bar "
-               "alike."),
+        ("md", "**What to look for.** Which classes are easy and which are hard: in a single frame a chase "
+               "looks like two people walking fast and a fight like two people close together, while fire "
+               "and crashes change a large part of the frame. Each bar pairs one class's videos with all "
+               "normal videos, so the normal videos' false alarms lower every bar alike. The "
+               "[Results](../book/results.md) page gives the per-class AUC over three seeds."),
     ]),
     "04_prompt_generation": ("Prompt banks for training-free localization", [
         ("md", lesson(
@@ -333,8 +328,9 @@ NOTEBOOKS: dict[str, tuple[str, list[tuple[str, str]]]] = {
                  "sizes"),
         ("md", "**What to look for.** Above 0.5 a patch that resembles nothing in particular already leans "
                "abnormal, and the heatmap's threshold $\\theta$ has to sit above that level to mean anything:"
-               " SynthVAD's bank gives 0.67, UCF-Crime's 0.76. The workshop profile therefore boxes only "
-               "patches with $\\pi \\ge 0.99$ (chosen on validation videos), the paper profiles divide each "
+               " the table's last column says how far above 0.5 each bank puts it. The workshop profile therefore boxes "
+               "only patches whose $\\pi$ passes a high threshold (`localize.map_threshold`, chosen on "
+               "validation videos), the paper profiles divide each "
                "side's mass by its size instead (`balance_groups`, which moves an indifferent patch to 0.5)."
                " The prompt set localization uses adds the class names and a normal class prompt to these "
                "banks, so its ratios are slightly different."),
@@ -360,14 +356,13 @@ NOTEBOOKS: dict[str, tuple[str, list[tuple[str, str]]]] = {
                  "fresh = loc_file.exists() and loc_file.stat().st_mtime >= (run_dir / \"scores.json\").stat().st_mtime\n"
                  "result = read_json(loc_file) if fresh else localize(run_dir)  # cache-or-compute"),
         ("code", "from stprompt_core.figures import localization_table\n\nlocalization_table(result).round(3)"),
-        ("md", "**What to look for.** In the workshop build of this book: TIoU 0.13 and mean IoU 0.21 over "
-               "3,054 annotated frames. The two ceilings say what limits them: the best union of 7×7 patches"
-               " would reach a mean IoU of 0.59, and a TIoU of 0.35 with this run's temporal scores. So the "
-               "temporal gate takes about as much as the maps do. Per class the limits differ: crash is best"
-               " (TIoU 0.40: big cars, confidently scored); chasing has a fair mean IoU (0.22) but a TIoU of"
-               " 0.07, because the detector rarely passes its frames; fire's ceiling is high (0.53) but its "
-               "TIoU is 0.15, so there the maps are what fails; the abandoned bag is worst (0.04), a single "
-               "patch the detector stops scoring once its owner has left."),
+        ("md", "**What to look for.** TIoU against mean IoU, and each against its ceiling: `iou_ceiling` is "
+               "the mean IoU the best union of patches of the grid would reach, `tiou_ceiling` the TIoU it "
+               "would reach with this run's temporal scores. A TIoU far under its ceiling means the maps "
+               "fail; a ceiling far under the IoU ceiling means the temporal gate does (the detector does not"
+               " pass the event's frames). Per class the limits differ: big, confidently scored events can "
+               "be boxed well; a small static object is a patch or two the detector stops scoring once its "
+               "owner has left."),
         ("md", "## Heatmaps and boxes\n\nOne test video per class, two annotated snippets each: the one the "
                "detector scores highest and the one it scores lowest. On each frame the heatmap $\\pi$ (clear where "
                "$\\pi$ is low, red to yellow as it rises), the predicted box (red) and the ground truth (green); "
@@ -375,14 +370,12 @@ NOTEBOOKS: dict[str, tuple[str, list[tuple[str, str]]]] = {
         ("code", "from stprompt_core.figures import heatmap_examples_figure, load_views\n\n"
                  "examples = load_views(run_dir, max_videos=6, spread_classes=True)  # the first video of each class\n"
                  "heatmap_examples_figure(examples)"),
-        ("md", "**What to look for.** In the workshop build of this book: the maps are warm on people, on "
-               "the fire and the crashed cars, and along the pavements and the road's edges; trees and grass"
-               " stay dark. Where the event is big and confidently scored the box finds it (crash at scores "
-               "0.91 and 1.00, fire at 1.00). Elsewhere the largest warm region is often something else: a "
-               "passer-by instead of the two people fighting, a person walking instead of the bag on the "
-               "pavement, a walker instead of the fallen person. The second frame of each pair is the "
-               "lower-scored one; where its score is under the threshold (every class but crash) it would "
-               "not count for TIoU however good its box."),
+        ("md", "**What to look for.** Where the maps are warm: on the event, or also on people, cars and "
+               "the pavements' edges. Where the event is big and confidently scored the box should find it; "
+               "elsewhere the largest warm region is often something else (a passer-by instead of the two "
+               "people fighting, a person walking instead of the bag on the pavement). The second frame of "
+               "each pair is the lower-scored one; where its score is under the threshold it does not count "
+               "for TIoU however good its box."),
         ("md", "## Explorer\n\nPick a video (menu) and a snippet (slider): the frame with its heatmap and boxes, "
                "and the score curve with a marker at the snippet. It works in the static page too."),
         ("code", "from stprompt_core.figures import explorer_figure\n\n"
@@ -402,15 +395,13 @@ NOTEBOOKS: dict[str, tuple[str, list[tuple[str, str]]]] = {
                  "from stprompt_core.localize import prompt_study as run_prompt_study\n\n"
                  "prompt_study_table(run_prompt_study(run_dir, settings=cfg.localize)) if prompt_study "
                  "else \"prompt study skipped\""),
-        ("md", "**What to look for.** In the workshop build of this book the curated row reproduces the "
-               "table above (TIoU 0.13). Removing the background descriptions costs the most (TIoU 0.07, mean "
-               "IoU 0.11 instead of 0.21): with one normal prompt against 30 abnormal ones an indifferent patch "
-               "gets $\\pi$ = 30/31 ≈ 0.97, just under the 0.99 threshold, so small differences decide the box. "
-               "The event descriptions do "
-               "not help on this world: the class names alone do a little better (TIoU 0.15), likely because "
-               "SynthCLIP was trained on captions in the class names' own words; paraphrased names change "
-               "little (0.13 with the descriptions, 0.14 alone). The generated rows stay empty without an "
-               "LLM-written bank (`stprompt prompts --backend hf_local` writes one)."),
+        ("md", "**What to look for.** The curated row reproduces the table above. Removing the background "
+               "descriptions leaves one normal prompt against many abnormal ones, so an indifferent patch "
+               "gets a $\\pi$ close to 1 and small differences decide the box; compare that row with the "
+               "curated one. Class names alone against the event descriptions tell whether the "
+               "descriptions add anything for this backbone, which was trained on captions in the class "
+               "names' own words. The generated rows stay empty without an LLM-written bank (`stprompt "
+               "prompts --backend hf_local` writes one)."),
     ]),
 }
 

@@ -1,8 +1,8 @@
 """``stprompt synthclip``: train and evaluate SynthCLIP, the offline CLIP-style backbone.
 
-    stprompt synthclip train --preset workshop [--seed 0] [--out DIR] [--model NAME] [--steps N] [--set KEY=VALUE]
-    stprompt synthclip evaluate --preset workshop [--seed 0] [--out DIR] [--split test] [--json PATH]
-    stprompt synthclip publish --preset workshop [--device TEXT]
+    stprompt synthclip train --preset surveillance [--seed 0] [--out DIR] [--model NAME] [--steps N] [--set KEY=VALUE]
+    stprompt synthclip evaluate --preset surveillance [--seed 0] [--out DIR] [--split test] [--json PATH]
+    stprompt synthclip publish --preset surveillance [--device TEXT]
 
 ``publish`` copies trained weights into ``stprompt_core/offline/synthclip/pretrained/`` with their
 card (:mod:`stprompt_core.offline.synthclip.card`): hash, reproducing command, device, zero-shot
@@ -10,8 +10,9 @@ figures on the validation and test videos and on the card's own check render.
 
 ``train`` renders SynthVAD when needed and trains unless matching weights are cached
 (``DIR/<preset>-seed<seed>.safetensors``, default ``DIR`` = ``cache/synthclip/<model>``).
-The recipe is the ``synthclip`` section of the profile named like the preset (``tiny``,
-``workshop``; the ``workshop`` profile for a preset without one), with ``--set`` and ``--steps``
+The recipe is the ``synthclip`` section of the profile that renders the preset (``tiny`` for
+``tiny``, ``workshop`` for ``surveillance``, ``workshop_112`` for ``workshop``; the ``workshop``
+profile for a preset without one), with ``--set`` and ``--steps``
 applied by the project's one override parser (:func:`stprompt_core.config.apply_overrides`).
 ``evaluate`` prints zero-shot, paraphrase and localization figures on held-out anomalous frames.
 """
@@ -34,9 +35,9 @@ def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None
                          ("evaluate", "zero-shot, paraphrase and localization figures of trained weights"),
                          ("publish", "ship trained weights in the package with their card (hash, command, figures)")):
         a = actions.add_parser(action, help=text, description=text)
-        a.add_argument("--preset", default="workshop",
-                       help="SynthVAD preset (tiny, workshop); the recipe is the synthclip section of the profile "
-                            "of that name (the workshop profile for a preset without one)")
+        a.add_argument("--preset", default="surveillance",
+                       help="SynthVAD preset (tiny, surveillance, workshop); the recipe is the synthclip section of "
+                            "the profile that renders it (the workshop profile for a preset without one)")
         a.add_argument("--seed", type=int, default=0, help="SynthVAD seed")
         a.add_argument("--out", default=None, help="checkpoint folder (default cache/synthclip/<model>)")
         a.add_argument("--model", default=None, help="open_clip model config (default: SynthCLIP's chosen design at the preset's size)")
@@ -98,6 +99,7 @@ def publish_weights(args: argparse.Namespace, cfg, settings, info: dict) -> int:
         figures[split] = {"frames": z["frames"], "videos": z["videos"],
                           **{k: z["zero_shot"][k] for k in ("canonical", "canonical_bare", "paraphrase",
                                                             "descriptions", "canonical_per_class")},
+                          "event": z["zero_shot"]["event"],
                           "pointing": z["localization"]["pointing"], "mean_iou": z["localization"]["mean_iou"]}
     command = f"stprompt synthclip train --preset {args.preset} --seed {args.seed}"
     command += "".join(f" --set {r}" for r in args.recipe) + (f" --steps {args.steps}" if args.steps else "")
@@ -134,16 +136,26 @@ def apply_recipe(cfg, items: list[str], steps: int | None = None):
     return apply_overrides(cfg, keyed, source="--set")
 
 
+def profile_for_preset(preset: str) -> str:
+    """The SynthVAD profile that renders ``preset`` (its ``synth.preset``; the one named like the
+    preset first), else ``workshop``."""
+    from stprompt_core.config import available_profiles, load_config
+
+    names = sorted(available_profiles(), key=lambda n: n != preset)
+    return next((n for n in names if (c := load_config(n)).data.dataset == "synthvad" and c.synth.preset == preset),
+                "workshop")
+
+
 def synthclip_config(preset: str, seed: int, model: str | None = None, out: str | None = None):
-    """The project config SynthCLIP trains under: the profile named like the preset when one
-    exists (else ``workshop`` with the data under ``cache/synthvad/<preset>``), with the
+    """The project config SynthCLIP trains under: the profile that renders the preset
+    (:func:`profile_for_preset`; else ``workshop`` with the data under ``cache/synthvad/<preset>``), with the
     SynthCLIP backbone and its checkpoint path. Its ``synthclip`` section is the recipe."""
-    from stprompt_core.config import apply_overrides, available_profiles, load_config
+    from stprompt_core.config import apply_overrides, load_config
     from stprompt_core.offline.synthclip import default_checkpoint
     from stprompt_core.offline.synthclip.model import default_model
 
     name = model or default_model(preset)
-    cfg = load_config(preset if preset in available_profiles() else "workshop")
+    cfg = load_config(profile_for_preset(preset))
     overrides = {"synth.preset": preset, "synth.seed": seed, "backbone.model_name": name}
     if cfg.synth.preset != preset:
         overrides |= {"data.data_root": f"cache/synthvad/{preset}"}

@@ -89,7 +89,8 @@ def load_snippet_trace(run_dir: str | Path, video_id: str = "", checkpoint: str 
     batch = collate([to_sequence(video)])
     T = int(batch.mask.sum())
     with torch.no_grad():
-        weights = None if model.sa2.mode == "none" else model.sa2.weights(batch.frame, batch.patches, batch.motion)[0]
+        weights = (None if model.sa2.mode == "none"
+                   else model.sa2.weights(batch.frame, batch.patches, batch.motion, model.text_features())[0])
     blocks = list(model.adapter.blocks)
     attention = (distance_attention(T, blocks[0].sigma).numpy()
                  if blocks and isinstance(blocks[0], DistanceAttentionBlock) else None)

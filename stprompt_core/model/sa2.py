@@ -11,7 +11,10 @@ fuses the result with the frame's [CLS] feature::
 
 ``mode`` picks the score: ``attention`` (learned, default: q·p_k / sqrt(D) with a query
 computed from the frame feature), ``query`` (learned: one query vector q shared by all
-frames, attention pooling that does not depend on what the [CLS] feature has seen), ``mean``
+frames, attention pooling that does not depend on what the [CLS] feature has seen), ``text``
+(prompt-guided: a patch's score is its largest cosine similarity to an anomaly class's text
+embedding minus its similarity to the normal class's, times a learned scale; the patches the
+alignment branch's prompts call abnormal get the weight), ``mean``
 (uniform), ``motion_softmax`` (softmax of the patches' motion / temperature), ``none`` (no
 spatial branch: x = f_cls).
 """
@@ -49,16 +52,25 @@ class SpatialAttentionAggregation(nn.Module):
         self.motion_temperature = motion_temperature
         self.query = nn.Linear(dim, dim) if mode == "attention" else None
         self.static_query = nn.Parameter(torch.zeros(dim)) if mode == "query" else None  # starts uniform
+        self.text_scale = nn.Parameter(torch.tensor(math.log(10.0))) if mode == "text" else None  # exp() = 10
         self.fuse = nn.Linear(dim, dim) if mode != "none" else None
         if self.fuse is not None:
             nn.init.zeros_(self.fuse.weight)  # starts as the frame feature alone
             nn.init.zeros_(self.fuse.bias)
 
-    def weights(self, frame: torch.Tensor, patches: torch.Tensor, motion: torch.Tensor) -> torch.Tensor:
-        """Attention weights ``[B, T, K]`` over the selected patches (sum to 1 over K)."""
+    def weights(self, frame: torch.Tensor, patches: torch.Tensor, motion: torch.Tensor,
+                text: torch.Tensor | None = None) -> torch.Tensor:
+        """Attention weights ``[B, T, K]`` over the selected patches (sum to 1 over K); ``text``
+        ``[C, D]`` class embeddings (index 0 = normal) for ``mode="text"``."""
         if self.mode == "attention":
             q = self.query(frame)  # [B, T, D]
             scores = torch.einsum("btd,btkd->btk", q, patches) / math.sqrt(frame.shape[-1])
+        elif self.mode == "text":
+            if text is None:
+                raise ValueError("model.sa2_mode='text' needs the class text embeddings")
+            sim = torch.einsum("btkd,cd->btkc", nn.functional.normalize(patches, dim=-1),
+                               nn.functional.normalize(text, dim=-1))  # [B, T, K, C]
+            scores = self.text_scale.exp() * (sim[..., 1:].amax(dim=-1) - sim[..., 0])
         elif self.mode == "query":
             scores = torch.einsum("d,btkd->btk", self.static_query, patches) / math.sqrt(frame.shape[-1])
         elif self.mode == "mean":
@@ -69,18 +81,20 @@ class SpatialAttentionAggregation(nn.Module):
             raise ValueError(f"model.sa2_mode {self.mode!r} has no attention weights")
         return scores.softmax(dim=-1)
 
-    def forward(self, frame: torch.Tensor, patches: torch.Tensor, motion: torch.Tensor) -> torch.Tensor:
+    def forward(self, frame: torch.Tensor, patches: torch.Tensor, motion: torch.Tensor,
+                text: torch.Tensor | None = None) -> torch.Tensor:
         """
         Args:
             frame: ``[B, T, D]`` [CLS] features.
             patches: ``[B, T, K, D]`` features of the K highest-motion patches.
             motion: ``[B, T, K]`` their motion magnitudes.
+            text: ``[C, D]`` class text embeddings (index 0 = normal), used by ``mode="text"``.
 
         Returns:
             ``[B, T, D]`` fused frame features.
         """
         if self.mode == "none":
             return frame
-        a = self.weights(frame, patches, motion)  # [B, T, K]
+        a = self.weights(frame, patches, motion, text)  # [B, T, K]
         pooled = torch.einsum("btk,btkd->btd", a, patches)  # [B, T, D]
         return frame + self.fuse(pooled)

@@ -78,14 +78,14 @@ class STPrompt(nn.Module):
             motion: ``[B, T, K]`` their motion magnitudes.
             mask: ``[B, T]`` bool, True for real (unpadded) snippets.
         """
+        text = self.text_features()  # [C, D]
         # 1. SA2: fuse each frame with its attention-weighted motion patches
-        x = self.sa2(frame, patches, motion)  # [B, T, D]
+        x = self.sa2(frame, patches, motion, text)  # [B, T, D]
         # 2. temporal adapter: mixing by relative distance, padding excluded
         x = self.adapter(x, mask)  # [B, T, D]
         # 3. binary branch: per-snippet anomaly logit
         binary = self.binary(x)  # [B, T]
         # 4. alignment branch: cosine to learnable-prompt class embeddings
-        text = self.text_features()  # [C, D]
         align = self.align(x, text)  # [B, T, C]
         return Outputs(binary, align, text, x)
 

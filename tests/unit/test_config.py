@@ -1,6 +1,7 @@
 import pytest
 
-from stprompt_core.config import ConfigError, apply_overrides, available_profiles, config_from_dict, load_config
+from stprompt_core.config import (ConfigError, SynthClipConfig, apply_overrides, available_profiles, config_from_dict,
+                                  load_config)
 
 PROFILES = ["tiny", "workshop", "ucf_crime", "shanghaitech", "ubnormal", "xd_violence"]
 
@@ -67,8 +68,8 @@ def test_a_moved_key_is_refused_naming_its_new_place():
     del stored["synthclip"]
     stored["backbone"]["synthclip_steps"] = 7
     assert config_from_dict(stored).synthclip.steps == 7
-    stored["backbone"]["synthclip_steps"] = 0  # 0 kept the recipe's steps
-    assert config_from_dict(stored).synthclip.steps == load_config("workshop").synthclip.steps
+    stored["backbone"]["synthclip_steps"] = 0  # 0 kept the recipe's steps (the defaults')
+    assert config_from_dict(stored).synthclip.steps == SynthClipConfig().steps
 
 
 def test_manifest_defaults_to_the_data_roots(monkeypatch, tmp_path):

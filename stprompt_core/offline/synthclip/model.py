@@ -27,8 +27,9 @@ from stprompt_core.backbone.text_tower import ensure_minilm, hf_text_dir
 # a small ViT trained against the frozen all-MiniLM-L6-v2 sentence encoder.
 DEFAULT_MODEL = "SynthCLIP-S-MiniLM"
 SCRATCH_MODEL = "SynthCLIP-S"  # design (a): text transformer from scratch, open_clip tokenizer
-# Smaller model of the same design for a preset (tiny: 64 px, 8x8 grid, as STP-Tiny).
-PRESET_MODELS: dict[str, str] = {"tiny": "SynthCLIP-T-MiniLM"}
+# The model of the same design a preset's world is seen with: tiny (64 px, 8x8 grid, as STP-Tiny);
+# surveillance (224 px, 14x14 grid of 16-px patches, as ViT-B/16).
+PRESET_MODELS: dict[str, str] = {"tiny": "SynthCLIP-T-MiniLM", "surveillance": "SynthCLIP-S-MiniLM-224"}
 
 
 def default_model(preset: str) -> str:

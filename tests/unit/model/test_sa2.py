@@ -50,3 +50,34 @@ def test_learned_attention_weights_sum_to_one_and_depend_on_patches():
 def test_none_mode_returns_frame_feature():
     frame, patches, motion = _inputs()
     assert torch.equal(SpatialAttentionAggregation(8, "none")(frame, patches, motion), frame)
+
+
+def test_query_mode_starts_uniform_and_ignores_the_frame():
+    frame, patches, motion = _inputs()
+    sa2 = SpatialAttentionAggregation(8, "query")
+    assert torch.allclose(sa2.weights(frame, patches, motion), torch.full((2, 3, 4), 0.25))
+    with torch.no_grad():
+        sa2.static_query.copy_(torch.arange(8.0))
+    w = sa2.weights(frame, patches, motion)
+    want = torch.softmax(torch.einsum("d,btkd->btk", torch.arange(8.0), patches) / 8 ** 0.5, dim=-1)
+    assert torch.allclose(w, want, atol=1e-6)
+    assert torch.allclose(sa2.weights(frame * 5, patches, motion), w)
+
+
+def test_text_mode_weighs_the_patch_the_prompts_call_abnormal():
+    """Patch k's score is exp(scale) * (max over anomaly classes of cos(p_k, t_c) - cos(p_k, t_0))."""
+    import math
+
+    import pytest
+
+    text = torch.eye(3, 8)  # normal, class 1, class 2
+    patches = torch.zeros(1, 1, 3, 8)
+    patches[0, 0, 0, 0] = 1.0  # looks normal
+    patches[0, 0, 1, 2] = 1.0  # looks like class 2
+    patches[0, 0, 2, 5] = 1.0  # unrelated to every prompt
+    sa2 = SpatialAttentionAggregation(8, "text")
+    w = sa2.weights(torch.zeros(1, 1, 8), patches, torch.zeros(1, 1, 3), text)[0, 0]
+    assert torch.allclose(w, torch.softmax(10.0 * torch.tensor([-1.0, 1.0, 0.0]), dim=0), atol=1e-6)
+    assert w.argmax() == 1 and math.isclose(float(sa2.text_scale.exp()), 10.0, rel_tol=1e-6)
+    with pytest.raises(ValueError, match="text embeddings"):
+        sa2.weights(torch.zeros(1, 1, 8), patches, torch.zeros(1, 1, 3))

@@ -61,24 +61,30 @@ TINY_RECIPE = {"steps": 30, "batch_frames": 16, "batch_regions": 8, "frame_strid
 WORKSHOP_RECIPE = {**TINY_RECIPE, "steps": 6000, "batch_frames": 40, "batch_regions": 24, "lr": 1e-3,
                    "warmup_steps": 300, "corpus_per_class": 1000, "corpus_normal": 1500, "corpus_frames": 48,
                    "corpus_anomaly_frames": [16, 32], "val_per_class": 2}
-# cache keys of the tiny profile and of the workshop profile (the shipped card's)
-KEYS = {"tiny": "c83235995a07", "workshop": "93da51ae16d6"}
+# the workshop profile's: the 112-px weights fine-tuned at 224 px on the surveillance world
+SURVEILLANCE_RECIPE = {**WORKSHOP_RECIPE, "steps": 600, "lr": 5e-4, "warmup_steps": 50, "corpus_per_class": 150,
+                       "corpus_normal": 200,
+                       "init": "stprompt_core/offline/synthclip/pretrained/SynthCLIP-S-MiniLM-workshop.safetensors"}
+RECIPES = {"tiny": TINY_RECIPE, "workshop_112": WORKSHOP_RECIPE, "ucf_crime": WORKSHOP_RECIPE,
+           "workshop": SURVEILLANCE_RECIPE}
+# cache keys of the tiny profile and of the shipped weights (their cards')
+KEYS = {"tiny": "c83235995a07", "workshop_112": "93da51ae16d6", "workshop": "f08e286d958d"}
 
 
-@pytest.mark.parametrize("profile", ["tiny", "workshop", "ucf_crime"])
+@pytest.mark.parametrize("profile", ["tiny", "workshop_112", "workshop", "ucf_crime"])
 def test_each_profile_trains_the_recipe_it_trained_before(profile):
     from stprompt_core.offline.synthclip.cache import cache_key, synthvad_fingerprint
 
     cfg = load_config(profile)
-    assert dataclasses.asdict(cfg.synthclip) == (TINY_RECIPE if profile == "tiny" else WORKSHOP_RECIPE)
+    assert dataclasses.asdict(cfg.synthclip) == RECIPES[profile]
     if profile in KEYS:
         key = cache_key(cfg.backbone.model_name, cfg.synthclip, synthvad_fingerprint(cfg.synth.preset, cfg.synth.seed))
         assert key.startswith(KEYS[profile])
-    if profile == "workshop":  # the shipped weights' card records this recipe and key
+    if profile.startswith("workshop"):  # the shipped weights' card records this recipe and key
         from stprompt_core.offline.synthclip.card import shipped_checkpoint
 
-        card = json.loads(meta_path(shipped_checkpoint(cfg.backbone.model_name, "workshop")).read_text())
-        assert {**card["settings"], "init": ""} == WORKSHOP_RECIPE and card["key"] == key
+        card = json.loads(meta_path(shipped_checkpoint(cfg.backbone.model_name, cfg.synth.preset)).read_text())
+        assert {"init": "", **card["settings"]} == RECIPES[profile] and card["key"] == key
 
 
 def test_synthclip_steps_sets_the_recipe_the_pipeline_trains():

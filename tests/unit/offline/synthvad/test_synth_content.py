@@ -146,3 +146,18 @@ def test_bag_scale_knob_enlarges_bags_only():
     _, large = _rendered("abandoned", bag_scale=1.6)
     s_box, l_box = small.boxes[-1], large.boxes[-1]  # the bag alone, after its owner left
     assert (l_box[3] - l_box[1]) > 1.4 * (s_box[3] - s_box[1])
+
+
+@pytest.mark.parametrize("cls", ["fighting", "falling", "abandoned"])
+def test_surveillance_events_are_small_in_a_busy_frame(cls):
+    """The surveillance preset is the paper's regime at ViT-B/16 geometry (224 px, a 14x14 grid of
+    16-px patches): a person-sized event covers a few percent of the frame at most, and many
+    other actors move around it."""
+    p = get_preset("surveillance")
+    assert (p.width, p.height) == (224, 224)
+    spec, video = _rendered(cls, "surveillance")
+    shares = np.array([(b[2] - b[0]) * (b[3] - b[1]) / (p.width * p.height) for b in video.boxes if b is not None])
+    assert 0.002 <= np.median(shares) <= 0.05  # about 0.5-10 of the 196 patches
+    moving = np.abs(np.diff(video.frames[::8].astype(np.int16), axis=0)).max(axis=-1) > 24  # [T', H, W]
+    grid = moving.reshape(moving.shape[0], 14, 16, 14, 16).any(axis=(2, 4)).sum(axis=(1, 2))  # moving patches per frame
+    assert np.median(grid) >= 10  # the event is a small part of what moves
