@@ -6,6 +6,7 @@ it was fine-tuned from (the workshop_112 profile's, SynthVAD preset ``workshop``
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +14,7 @@ from stprompt_core.config import load_config
 from stprompt_core.offline.synthclip.card import PRETRAINED_DIR, ShippedWeightsError, shipped_checkpoint, verify_card
 from stprompt_core.offline.synthclip.publish import held_out_check
 
+REPO = Path(__file__).resolve().parents[4]
 # (model, SynthVAD preset, profile)
 SHIPPED = [("SynthCLIP-S-MiniLM-224", "surveillance", "workshop"), ("SynthCLIP-S-MiniLM", "workshop", "workshop_112")]
 
@@ -36,7 +38,7 @@ def test_card_matches_file_and_profile(shipped, in_workdir):
     init = shipped["settings"].get("init")
     assert shipped["settings"]["steps"] >= (500 if init else 1000)
     if init:  # a fine-tune starts from other shipped weights, named by their path in the repository
-        assert verify_card(init)["key"]
+        assert verify_card(REPO / init)["key"]
 
 
 def test_profile_uses_shipped_weights_without_training(shipped, in_workdir, monkeypatch):
@@ -45,11 +47,13 @@ def test_profile_uses_shipped_weights_without_training(shipped, in_workdir, monk
     from stprompt_core.offline.synthclip import ensure_synthclip
 
     monkeypatch.setattr(train_module, "train_synthclip", lambda *a, **k: pytest.fail("must not train"))
-    weights = str(shipped["weights"])
-    cfg = load_config(shipped["profile"], {"backbone.pretrained": weights})
+    paths = {"backbone.pretrained": str(shipped["weights"])}  # the profile's paths are the repository's
+    if shipped["settings"].get("init"):
+        paths["synthclip.init"] = str(REPO / shipped["settings"]["init"])
+    cfg = load_config(shipped["profile"], paths)
     info = ensure_synthclip(cfg, progress=False)
     assert info["reused"] and info["shipped"] and info["key"] == shipped["key"]
-    other = load_config(shipped["profile"], {"backbone.pretrained": weights, "synth.seed": 1})
+    other = load_config(shipped["profile"], {**paths, "synth.seed": 1})
     with pytest.raises(ShippedWeightsError, match=f"stprompt synthclip train --preset {shipped['preset']} --seed 1"):
         ensure_synthclip(other, progress=False)
 
