@@ -78,6 +78,6 @@ def test_text_mode_weighs_the_patch_the_prompts_call_abnormal():
     sa2 = SpatialAttentionAggregation(8, "text")
     w = sa2.weights(torch.zeros(1, 1, 8), patches, torch.zeros(1, 1, 3), text)[0, 0]
     assert torch.allclose(w, torch.softmax(10.0 * torch.tensor([-1.0, 1.0, 0.0]), dim=0), atol=1e-6)
-    assert w.argmax() == 1 and math.isclose(float(sa2.text_scale.exp()), 10.0, rel_tol=1e-6)
+    assert w.argmax() == 1 and math.isclose(float(sa2.text_scale.detach().exp()), 10.0, rel_tol=1e-6)
     with pytest.raises(ValueError, match="text embeddings"):
         sa2.weights(torch.zeros(1, 1, 8), patches, torch.zeros(1, 1, 3))
