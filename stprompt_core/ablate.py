@@ -152,16 +152,17 @@ def run_ablation(cfg: Config, out_dir: str | Path, variants: list[str] | None = 
 def add_paired_differences(rows: list[dict[str, Any]], reference: str = "full") -> None:
     """Give every row but the reference its ``minus_full``: ``AUC(variant) - AUC(full)`` with a
     paired bootstrap 95 % interval over test videos (:func:`stprompt_core.compare.paired_difference`,
-    the same resamples for every variant)."""
-    from stprompt_core.compare import paired_difference, run_video_scores
+    the same resamples for every variant). The test split's ground truth is read once."""
+    from stprompt_core.compare import paired_difference, run_video_scores, split_ground_truth
 
     ref = next((r for r in rows if r["variant"] == reference), None)
     if ref is None:
         return
-    ref_scores = run_video_scores(ref["run_dir"])
+    gt = split_ground_truth(ref["run_dir"])
+    ref_scores = run_video_scores(ref["run_dir"], gt)
     for r in rows:
         if r is not ref:
-            d = paired_difference(run_video_scores(r["run_dir"]), ref_scores)
+            d = paired_difference(run_video_scores(r["run_dir"], gt), ref_scores)
             r["minus_full"] = {k: round(d[k], 4) for k in ("diff", "low", "high", "half_width")}
             r["minus_full"]["n_videos"] = d["n_videos"]
 

@@ -368,14 +368,14 @@ def ablation_markdown(path: Path) -> str:
 
 def findings_markdown(path: Path) -> str:
     """The Results page's findings: the world's regime and one generated sentence per component."""
-    from stprompt_core.figures.gates import findings_markdown as sentences, per_class_table, world_markdown
+    from stprompt_core.figures.gates import findings_sentences, per_class_table, world_markdown
 
     if not Path(path).is_file():
         return "No workshop results yet (`python benchmarks/workshop_gates.py`).\n"
     result = read_json(path)
     loc = result["localization"]
     return (f"From `benchmarks/results/{Path(path).name}` ({result['date']}; `{result['command']}`), "
-            f"training seeds {result['seeds']}.\n\n" + world_markdown(result) + "\n" + sentences(result)
+            f"training seeds {result['seeds']}.\n\n" + world_markdown(result) + "\n" + findings_sentences(result)
             + f"\nLocalization with each seed's full model: TIoU {loc['tiou']['mean']:.3f} ± {loc['tiou']['std']:.3f}, "
             f"against a ceiling (the best union of patches on the frames the temporal model passes) of "
             f"{loc['tiou_ceiling']['mean']:.3f}.\n\n**Per class** (frame AUC, mean over the seeds; localization of "

@@ -130,24 +130,36 @@ def paired_difference(a: list[VideoScores], b: list[VideoScores], n_resamples: i
             "half_width": float(high - low) / 2, "n_videos": len(a), "n_resamples": int(diffs.size)}
 
 
-def run_video_scores(run_dir: str | Path) -> list[VideoScores]:
-    """The frame scores an evaluated run wrote (``scores.json``) with the ground truth of its
-    feature store, in ``scores.json`` order."""
+def split_ground_truth(run_dir: str | Path) -> dict[str, np.ndarray]:
+    """Frame ground truth ``{video_id: [N] int64}`` of the split an evaluated run scored, read
+    from its feature store."""
     from stprompt_core.config import config_from_dict
     from stprompt_core.features.store import FeatureStore
+    from stprompt_core.io import read_json
+
+    run_dir = Path(run_dir)
+    cfg = config_from_dict(read_json(run_dir / "config.json"))
+    split = read_json(run_dir / "metrics.json").get("split", cfg.data.test_split)
+    store = FeatureStore(cfg.data.feature_store)
+    return {v.video_id: np.asarray(v.frame_gt).astype(np.int64)
+            for v in store.videos(store.view_split(split, cfg.eval.crop))}
+
+
+def run_video_scores(run_dir: str | Path, ground_truth: dict[str, np.ndarray] | None = None) -> list[VideoScores]:
+    """The frame scores an evaluated run wrote (``scores.json``), in its order, with the ground
+    truth of its split (``ground_truth``, e.g. another run's of the same split, or
+    :func:`split_ground_truth`)."""
     from stprompt_core.io import read_json
     from stprompt_core.metrics import expand_to_frames
 
     run_dir = Path(run_dir)
     if not (run_dir / "scores.json").is_file():
         raise FileNotFoundError(f"{run_dir}: no scores.json; evaluate the run first (`stprompt evaluate`)")
-    cfg = config_from_dict(read_json(run_dir / "config.json"))
-    metrics = read_json(run_dir / "metrics.json")
-    store = FeatureStore(cfg.data.feature_store)
-    gt = {v.video_id: v.frame_gt for v in store.videos(store.view_split(metrics.get("split", cfg.data.test_split),
-                                                                         cfg.eval.crop))}
+    gt = ground_truth if ground_truth is not None else split_ground_truth(run_dir)
     out = []
     for vid, rec in read_json(run_dir / "scores.json").items():
+        if vid not in gt:
+            raise ValueError(f"{run_dir}: video {vid!r} has no ground truth in the split it is compared on")
         frames = expand_to_frames(np.asarray(rec["snippet_scores"]), rec["snippet_len"], rec["num_frames"])
-        out.append(VideoScores(vid, rec["label"], rec["class_name"], frames, np.asarray(gt[vid]).astype(np.int64)))
+        out.append(VideoScores(vid, rec["label"], rec["class_name"], frames, gt[vid]))
     return out

@@ -76,7 +76,7 @@ def effects_table(result: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["variant", *columns]).set_index("variant")
 
 
-def findings_markdown(result: dict[str, Any]) -> str:
+def findings_sentences(result: dict[str, Any]) -> str:
     """One sentence per component from its effect (mean over seeds, intervals, verdict)."""
     lines = []
     for name, v in result["variants"].items():

@@ -38,7 +38,6 @@ from stprompt_core.io import file_sha256, read_json, write_json
 from stprompt_core.integrity import DamagedFileError, check_record, file_record, read_sealed_json, save_verified, seal_json
 from stprompt_core.locks import exclusive
 from stprompt_core.offline.synthclip.card import ShippedWeightsError, is_shipped, verify_card
-from stprompt_core.offline.synthclip.model import warm_start
 
 if TYPE_CHECKING:
     from stprompt_core.offline.synthclip.data import FrameSet
@@ -170,9 +169,7 @@ def _train_and_save(cfg: Config, settings: SynthClipConfig, checkpoint: Path, ke
                                        else checkpoint.parent / "corpus", progress)
     curve: list[dict[str, Any]] = []
     on_every = _val_curve(cfg, settings, curve) if eval_every > 0 and settings.val_per_class > 0 else None
-    model = warm_start(b.model_name, settings.init) if settings.init else None
-    result = train_synthclip(b.model_name, frames, settings, progress=progress, model=model, every=eval_every,
-                             on_every=on_every)
+    result = train_synthclip(b.model_name, frames, settings, progress=progress, every=eval_every, on_every=on_every)
     train_log = {"seconds_total": round(time.perf_counter() - start, 1), **data_log,
                  "seconds_train": round(result.seconds, 1), "steps": settings.steps,
                  "loss_first": round(result.losses[0], 4), "loss_last": round(result.losses[-1], 4),

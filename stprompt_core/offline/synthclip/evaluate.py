@@ -138,19 +138,17 @@ def evaluate_synthclip(model: nn.Module, model_name: str, frames: FrameSet, data
 
 
 def _region_crops(frames: FrameSet, model: nn.Module) -> torch.Tensor:
-    """``[N, S, S, 3]`` uint8 square crops of the boxes (``REGION_MARGIN``, ``REGION_MIN_SIDE``)
-    at the model's input size ``S``."""
-    import open_clip
-
+    """``[N, h, w, 3]`` uint8 square crops of the boxes (``REGION_MARGIN``, ``REGION_MIN_SIDE``)
+    at the model's input size (the one :class:`~stprompt_core.backbone.encoder.FrameEncoder` reads)."""
+    from stprompt_core.backbone.encoder import FrameEncoder
     from stprompt_core.offline.synthclip.data import crop_resize
 
-    size = open_clip.get_model_preprocess_cfg(model).get("size", model.visual.image_size)
-    S = size if isinstance(size, int) else int(size[0])
     b = frames.boxes
     cx, cy = (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2
     side = torch.clamp((b[:, 2:] - b[:, :2]).amax(dim=1) * (1 + 2 * REGION_MARGIN), min=REGION_MIN_SIDE)
     windows = torch.stack([cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2], dim=1)
-    pixels = crop_resize(frames.frames, windows, (S, S), torch.zeros(len(b), dtype=torch.bool))  # [N, 3, S, S]
+    pixels = crop_resize(frames.frames, windows, FrameEncoder(model, device="cpu").input_hw,
+                         torch.zeros(len(b), dtype=torch.bool))  # [N, 3, h, w] in [0, 1]
     return (pixels * 255.0).round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).contiguous()
 
 

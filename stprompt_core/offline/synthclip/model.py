@@ -37,36 +37,28 @@ def default_model(preset: str) -> str:
     return PRESET_MODELS.get(preset, DEFAULT_MODEL)
 
 
-def build_model(model_name: str, seed: int) -> nn.Module:
-    """A fresh model for training: random init seeded by ``seed``; an HF text tower gets its
-    pretrained weights (exported by :func:`ensure_minilm` first) and is locked."""
+def build_model(model_name: str, seed: int, init: str = "") -> nn.Module:
+    """A model for training: random init seeded by ``seed``, or the SynthCLIP checkpoint ``init``
+    (loaded as :func:`~stprompt_core.backbone.stem.create_model` loads weights: position embeddings
+    resized to ``model_name``'s patch grid); an HF text tower gets its pretrained weights
+    (exported by :func:`ensure_minilm` first) and is locked.
+
+    Raises:
+        FileNotFoundError: ``init`` names no file.
+    """
+    from pathlib import Path
+
     from stprompt_core.backbone.stem import create_model, quiet_loading
 
+    if init and not Path(init).is_file():
+        raise FileNotFoundError(f"synthclip.init={init}: no such checkpoint")
     text_dir = hf_text_dir(model_name)
     if text_dir is not None:
         ensure_minilm(text_dir)
     with torch.random.fork_rng(), quiet_loading():
         torch.manual_seed(seed)
-        model = create_model(model_name, pretrained=None)
+        model = create_model(model_name, pretrained=init or None)
     if text_dir is not None:
         model.lock_text_tower(unlocked_layers=0, freeze_layer_norm=True)
     return model
 
-
-def warm_start(model_name: str, init: str) -> nn.Module:
-    """A model for training that starts from the SynthCLIP checkpoint ``init`` (loaded as
-    :func:`~stprompt_core.backbone.stem.create_model` loads weights: position embeddings resized
-    to ``model_name``'s patch grid, the frozen text tower from its package), text tower locked."""
-    from pathlib import Path
-
-    from stprompt_core.backbone.stem import create_model
-
-    if not Path(init).is_file():
-        raise FileNotFoundError(f"synthclip.init={init}: no such checkpoint")
-    text_dir = hf_text_dir(model_name)
-    if text_dir is not None:
-        ensure_minilm(text_dir)
-    model = create_model(model_name, pretrained=init)
-    if text_dir is not None:
-        model.lock_text_tower(unlocked_layers=0, freeze_layer_norm=True)
-    return model

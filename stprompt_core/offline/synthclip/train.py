@@ -108,7 +108,7 @@ class TrainResult:
 def train_synthclip(model_name: str, frames: FrameSet, settings: SynthClipConfig, progress: bool = False,
                     model: nn.Module | None = None, device: str | torch.device = "cpu",
                     every: int = 0, on_every: Callable[[int, nn.Module], None] | None = None) -> TrainResult:
-    """Train ``model_name`` (a fresh model from :func:`build_model`, or ``model``) on ``frames``.
+    """Train ``model_name`` (from :func:`build_model`: random, or ``settings.init``; or ``model``) on ``frames``.
 
     Deterministic for ``settings.seed`` on a given machine and thread count (on CPU).
 
@@ -134,7 +134,7 @@ def train_synthclip(model_name: str, frames: FrameSet, settings: SynthClipConfig
         raise ConfigError(f"synthclip.event_loss={s.event_loss!r} is not one of {list(losses)}")
     start = time.perf_counter()
     device = torch.device(device)
-    model = (model if model is not None else build_model(model_name, s.seed)).cpu()
+    model = (model if model is not None else build_model(model_name, s.seed, s.init)).cpu()
     visual = model.visual
     pp = open_clip.get_model_preprocess_cfg(model)
     size = pp.get("size", visual.image_size)

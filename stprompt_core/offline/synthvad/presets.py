@@ -113,7 +113,7 @@ PRESETS: dict[str, SynthPreset] = {
     # The paper's regime (the workshop profile's world): 224x224 frames, the input of a ViT-B/16-geometry
     # backbone (14x14 grid of 16-px patches). People keep the workshop preset's pixel size (13-45 px),
     # so a person covers about 1 % of the frame (1-3 patches) while walkers, cars and hard negatives
-    # fill a frame four times as large. Measured in benchmarks/results/workshop.json (event_share).
+    # fill a frame four times as large. Measured in benchmarks/results/workshop.json (world).
     "surveillance": SynthPreset(
         name="surveillance", width=224, height=224, frames=(128, 160, 192),
         train_counts=_counts(normal=150, per_class=25),

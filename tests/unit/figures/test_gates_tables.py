@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from stprompt_core.book import workshop_markdown
-from stprompt_core.figures.gates import (ablation_seeds_table, effects_table, findings_markdown, gates_table,
+from stprompt_core.figures.gates import (ablation_seeds_table, effects_table, findings_sentences, gates_table,
                                         per_class_table, verdict, world_markdown)
 
 
@@ -75,7 +75,7 @@ def test_effects_table_and_findings_sentences():
     assert t.loc["no SA2", "full minus variant"] == "+0.030 ± 0.000"
     assert t.loc["no SA2", "95 % interval per seed"] == "[+0.010, +0.050], [+0.020, +0.040]"
     assert t.loc["no SA2", "the component"] == "helps" and t.loc["baseline", "the component"] == "not resolved"
-    md = findings_markdown(result)
+    md = findings_sentences(result)
     assert "**SA2 (the [CLS] feature alone)**: helps; the full model is ahead by 0.030 AUC" in md
     assert "(the baseline)**: not resolved; the difference (+0.020 on average)" in md
     assert effects_table({"variants": {"full": RESULT["variants"]["full"]}}).empty
