@@ -338,6 +338,8 @@ def stage_book(out_dir: Path) -> Path:
     (src / "_generated" / "workshop.md").write_text(workshop_markdown(workshop))
     (src / "_generated" / "ablation.md").write_text(ablation_markdown(workshop))
     (src / "_generated" / "findings.md").write_text(findings_markdown(workshop))
+    views = REPO_ROOT / "benchmarks" / "results" / "localize_views.json"
+    (src / "_generated" / "localize_views.md").write_text(localize_views_markdown(views))
     (src / "_generated" / "parameters.md").write_text(parameters_markdown())
     return src
 
@@ -380,6 +382,31 @@ def findings_markdown(path: Path) -> str:
             f"against a ceiling (the best union of patches on the frames the temporal model passes) of "
             f"{loc['tiou_ceiling']['mean']:.3f}.\n\n**Per class** (frame AUC, mean over the seeds; localization of "
             "the full model)\n\n" + _markdown_table(per_class_table(result)) + "\n")
+
+
+def localize_views_markdown(path: Path) -> str:
+    """The view study of ``localize_views.json`` (benchmarks/select_localize_view.py) as markdown:
+    its set, then per view mean IoU and TIoU at the paper profiles' threshold and at the view's best
+    one, and the grid's IoU ceiling (``balance_groups`` on)."""
+    import pandas as pd
+
+    if not Path(path).is_file():
+        return "No view study yet (`python benchmarks/select_localize_view.py`).\n"
+    result = read_json(path)
+    info, labels = result["set"], {"stored": "`stored` (centre crop)", "squash": "`squash`", "pad": "`pad`",
+                                   "tiles": "`tiles`, 2 windows", "tiles3": "`tiles`, 3 windows"}
+    rows = []
+    for view, label in labels.items():
+        s = result["summary"].get(view)
+        if s:
+            paper, best = s["paper_settings"]["balanced"], s["best_threshold"]["balanced"]
+            rows.append({"view": label, "mean IoU, θ = 0.5": paper["mean_iou"], "TIoU, θ = 0.5": paper["tiou"],
+                         "best θ": best["map_threshold"], "mean IoU, best θ": best["mean_iou"],
+                         "TIoU, best θ": best["tiou"], "IoU ceiling": paper["iou_ceiling"]})
+    frame = pd.DataFrame(rows).set_index("view").round(3)
+    return (f"From `benchmarks/results/{Path(path).name}` ({result['date']}): {info['videos']} videos of the SynthVAD "
+            f"preset {info['preset']}, {info['annotated_frames']} annotated frames, {info['margin_frames']} of them with "
+            "a box reaching into the margin the centre crop drops.\n\n" + _markdown_table(frame) + "\n")
 
 
 def workshop_markdown(path: Path) -> str:

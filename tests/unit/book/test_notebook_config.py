@@ -177,3 +177,21 @@ def test_parameters_markdown_lists_each_notebooks_own_parameters():
     assert "| `04_prompt_generation` | `profile`, `overrides` |" in md
     row = next(line for line in md.splitlines() if "`05_localization`" in line)
     assert "`explorer_videos`" in row and "`ablation_variants`" not in row
+
+
+def test_localize_views_markdown_is_the_study_table(tmp_path):
+    from stprompt_core.book import localize_views_markdown
+
+    def figures(iou):
+        return {"paper_settings": {"balanced": {"mean_iou": iou, "tiou": iou / 2, "iou_ceiling": 0.6}},
+                "best_threshold": {"balanced": {"map_threshold": 0.99, "mean_iou": 2 * iou, "tiou": iou}}}
+
+    result = {"date": "2026-12-01", "set": {"videos": 4, "preset": "workshop at 150x112 (4:3)", "annotated_frames": 90,
+                                            "margin_frames": 12},
+              "summary": {"stored": figures(0.1), "tiles3": figures(0.2)}}
+    (tmp_path / "localize_views.json").write_text(json.dumps(result))
+    md = localize_views_markdown(tmp_path / "localize_views.json")
+    assert "4 videos of the SynthVAD preset workshop at 150x112 (4:3), 90 annotated frames, 12 of them" in md
+    assert "| `stored` (centre crop) | 0.1 | 0.05 | 0.99 | 0.2 | 0.1 | 0.6 |" in md
+    assert "| `tiles`, 3 windows | 0.2 | 0.1 | 0.99 | 0.4 | 0.2 | 0.6 |" in md and "squash" not in md
+    assert "No view study" in localize_views_markdown(tmp_path / "missing.json")
