@@ -360,8 +360,8 @@ NOTEBOOKS: dict[str, tuple[str, list[tuple[str, str]]]] = {
                "the mean IoU the best union of patches of the grid would reach, `tiou_ceiling` the TIoU it "
                "would reach with this run's temporal scores. A TIoU far under its ceiling means the maps "
                "fail; a ceiling far under the IoU ceiling means the temporal gate does (the detector does not"
-               " pass the event's frames). Per class the limits differ: big, confidently scored events can "
-               "be boxed well; a small static object is a patch or two the detector stops scoring once its "
+               " pass the event's frames). Per class the limits differ: big, confidently scored events are "
+               "boxed best; a small static object is a patch or two the detector stops scoring once its "
                "owner has left."),
         ("md", "## Heatmaps and boxes\n\nOne test video per class, two annotated snippets each: the one the "
                "detector scores highest and the one it scores lowest. On each frame the heatmap $\\pi$ (clear where "
