@@ -4,16 +4,23 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# extras installed into .venv; the book workflow (.github/workflows/book.yml) takes fewer
+EXTRAS ?= torch,book,dev,real,synthclip,llm
+# `make publish`: the built workshop book, pushed to the gh-pages branch of REMOTE
+BOOK_HTML ?= demo_out/book/src/_build/html
+REMOTE ?= origin
+# the profile `make demo` runs (the book workflow's rehearsal takes tiny)
+PROFILE ?= workshop
 BOOKJS := tools/book_js/node_modules/.package-lock.json
 export HF_HOME := $(CURDIR)/.cache/huggingface
 export HF_HUB_OFFLINE := 1
 export HF_DATASETS_OFFLINE := 1
 
-.PHONY: install demo test book bench browser clean
+.PHONY: install demo test book bench browser clean publish publish-html notebooks
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet -e ".[torch,book,dev,real,synthclip,llm]"
+	$(PY) -m pip install --quiet -e ".[$(EXTRAS)]"
 	touch $(STAMP)
 
 # require.js, the ipywidgets HTML manager and MathJax, served by the book itself (no CDN)
@@ -30,13 +37,27 @@ browser:
 install: $(STAMP) $(BOOKJS)
 
 demo: $(STAMP) $(BOOKJS)
-	$(VENV)/bin/stprompt demo --profile workshop --out demo_out
+	$(VENV)/bin/stprompt demo --profile $(PROFILE) --out demo_out
 
 test: $(STAMP) $(BOOKJS) browser
 	$(PY) -m pytest -q tests
 
 book: $(STAMP) $(BOOKJS)
 	$(VENV)/bin/stprompt book --profile workshop
+
+# The workshop book on GitHub Pages without Actions: build it (make demo), then push the
+# HTML to the gh-pages branch with ghp-import (.nojekyll added, the branch's history replaced).
+publish: demo
+	$(MAKE) publish-html
+
+publish-html:
+	test -f $(BOOK_HTML)/index.html || { echo "no built book at $(BOOK_HTML) (run make demo)"; exit 1; }
+	$(VENV)/bin/ghp-import --no-jekyll --push --force --remote $(REMOTE) --branch gh-pages \
+	  --message "book: $$(git rev-parse --short HEAD)" $(BOOK_HTML)
+
+# After editing a notebook's text (notebooks/NN_name.md), write its paired .ipynb (and back)
+notebooks: $(STAMP)
+	$(VENV)/bin/jupytext --sync notebooks/*.md
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_temporal.py

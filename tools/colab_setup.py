@@ -1,7 +1,7 @@
 """Set this repository up in Colab, or on any machine that already has its own torch.
 
-The notebooks' first cell (written by ``tools/make_notebooks.py``) runs this in Colab: it
-clones the repository, imports this file from the clone and calls :func:`setup`. Run alone,
+The notebooks' first code cell (:func:`notebook_cell`) runs this in Colab: it clones the
+repository, imports this file from the clone and calls :func:`setup`. Run alone,
 ``python tools/colab_setup.py`` does the same from a clone, or from anywhere with the file
 downloaded on its own (it then clones :data:`REPOSITORY` into ``./stprompt-notebooks``)::
 
@@ -24,9 +24,16 @@ A second call finds the package already installed from the same clone and skips 
 (``force=True`` / ``--force`` reinstalls, e.g. after a ``git pull`` that changed the
 dependencies).
 
-:data:`REPOSITORY` is the one place the repository's address is written: the notebooks'
-Colab links and install cell are derived from it. To run the notebooks from a fork, set it to
-the fork's address (and :data:`BRANCH` to its branch) and run ``python tools/make_notebooks.py``.
+:data:`REPOSITORY` is the one setting of the repository's address: the notebooks' Colab links
+and install cell (:func:`colab_link`, :func:`notebook_cell`) and the published book's address
+(:func:`pages_url`, linked from the README) are derived from it, and
+``tests/unit/book/test_notebook_sources.py`` fails where a notebook or the README holds
+anything else. To run the notebooks from a fork::
+
+    python tools/colab_setup.py --retarget https://github.com/OWNER/NAME [--branch BRANCH]
+
+rewrites the setting here and everything derived from it (notebooks, both files of each pair,
+and the README).
 """
 
 from __future__ import annotations
@@ -62,6 +69,70 @@ def clone_name(url: str = REPOSITORY) -> str:
 def colab_url(notebook: str, url: str = REPOSITORY, branch: str = BRANCH) -> str:
     """The address that opens ``notebooks/<notebook>.ipynb`` of the repository in Colab."""
     return f"https://colab.research.google.com/github/{github_slug(url)}/blob/{branch}/notebooks/{notebook}.ipynb"
+
+
+def colab_link(notebook: str, url: str = REPOSITORY, branch: str = BRANCH) -> str:
+    """The notebook's first line: a text link to it in Colab (no badge image, which shows broken offline)."""
+    return f"[Open this notebook in Colab]({colab_url(notebook, url, branch)})"
+
+
+def pages_url(url: str = REPOSITORY) -> str:
+    """Where ``.github/workflows/book.yml`` deploys the book: the repository's GitHub Pages site."""
+    owner, name = github_slug(url).split("/")
+    return f"https://{owner.lower()}.github.io/{name}/"
+
+
+def notebook_cell(url: str = REPOSITORY, branch: str = BRANCH) -> str:
+    """The source of every notebook's first code cell: in Colab, clone the repository (a notebook
+    opened from GitHub has no other file of it) and hand over to this file's :func:`setup`."""
+    name = clone_name(url)
+    return f'''\
+import os
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:  # in Colab: clone this repository, install it keeping Colab's own torch
+    if not os.path.isfile("tools/colab_setup.py"):  # not inside the clone yet
+        if not os.path.isdir("{name}"):
+            subprocess.run(["git", "clone", "-q", "--depth", "1", "-b", "{branch}", "{url}"],
+                           check=True)
+        os.chdir("{name}")
+    sys.path.insert(0, os.path.abspath("tools"))
+    from colab_setup import setup
+
+    setup()  # pip install -e ".[{EXTRAS}]" keeping torch (checked after), then cd into the clone'''
+
+
+def retarget(url: str, branch: str = BRANCH, root: str | os.PathLike | None = None) -> list[Path]:
+    """Point a clone at another repository address (a fork): this file's setting, every
+    notebook's Colab link and install cell (text and paired ``.ipynb``) and the README's link to
+    the published book. Returns the files rewritten."""
+    import nbformat
+
+    github_slug(url)  # a GitHub https address, or ValueError
+    root = Path(root or Path(__file__).resolve().parent.parent)
+    old_cell, old_pages = notebook_cell(), pages_url()
+    swaps = [(old_cell, notebook_cell(url, branch))]
+    written = []
+    for md in sorted((root / "notebooks").glob("*.md")):
+        pair = [(colab_link(md.stem), colab_link(md.stem, url, branch)), *swaps]
+        text = md.read_text()
+        for old, new in pair:
+            text = text.replace(old, new)
+        md.write_text(text)
+        nb_path = md.with_suffix(".ipynb")
+        nb = nbformat.read(nb_path, as_version=4)
+        for cell in nb.cells:
+            for old, new in pair:
+                cell.source = cell.source.replace(old, new)
+        nbformat.write(nb, nb_path)
+        written += [md, nb_path]
+    readme = root / "README.md"
+    readme.write_text(readme.read_text().replace(old_pages, pages_url(url)))
+    this = root / "tools" / "colab_setup.py"
+    text = this.read_text().replace(f'REPOSITORY = "{REPOSITORY}"', f'REPOSITORY = "{url}"', 1)
+    this.write_text(text.replace(f'BRANCH = "{BRANCH}"', f'BRANCH = "{branch}"', 1))
+    return [*written, readme, this]
 
 
 def find_clone(start: str | os.PathLike) -> Path | None:
@@ -182,7 +253,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--target", default=None, help="where to clone (default ./<repository name>)")
     parser.add_argument("--extras", default=EXTRAS)
     parser.add_argument("--force", action="store_true", help="run pip even if already installed from the clone")
+    parser.add_argument("--retarget", metavar="URL", help="point this clone's notebooks, README and setting at "
+                        "another GitHub address (a fork), with --branch; installs nothing")
     args = parser.parse_args(argv)
+    if args.retarget:
+        for path in retarget(args.retarget, args.branch):
+            print(f"rewrote {path}")
+        return 0
     try:
         setup(args.url, args.branch, args.target, args.extras, pip_args, args.force)
     except (RuntimeError, subprocess.CalledProcessError) as err:

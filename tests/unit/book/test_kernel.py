@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import pytest
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
-from stprompt_core import book
+from stprompt_core.book import execute as book
 
 
 class Specs:

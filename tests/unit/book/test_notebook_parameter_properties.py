@@ -17,11 +17,12 @@ from hypothesis import strategies as st
 
 from stprompt_core import book
 from stprompt_core.ablate import variant_names
-from stprompt_core.book import NOTEBOOK_PARAMETERS, NOTEBOOKS, REPO_ROOT, check_parameters, notebook_config
+from stprompt_core.book import NOTEBOOKS, PARAMETERS, REPO_ROOT, check_parameters, notebook_config
 from stprompt_core.cli import main
 from stprompt_core.config import ConfigError
 
 NOTEBOOK_FILES = [REPO_ROOT / "notebooks" / f"{name}.ipynb" for name in NOTEBOOKS]  # the book's whole set
+NOTEBOOK_PARAMETERS = {p.name: p.config_keys for p in PARAMETERS}  # name -> config keys it sets
 DECLARED = sorted(NOTEBOOK_PARAMETERS)
 NAMES = st.sampled_from(DECLARED)
 
@@ -59,7 +60,7 @@ def reached(*_args, **_kwargs):
 @contextlib.contextmanager
 def no_kernel():
     """Fail the test, instead of executing notebooks, if the parameters get through."""
-    with mock.patch.object(papermill, "execute_notebook", reached), mock.patch.object(book, "ensure_kernel", reached):
+    with mock.patch.object(papermill, "execute_notebook", reached), mock.patch.object(book.execute, "ensure_kernel", reached):
         yield
 
 

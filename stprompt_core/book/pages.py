@@ -1,0 +1,112 @@
+"""The book's generated pages: benchmark results rendered as markdown when the book is built.
+
+Pages include these (``{include} ../_generated/NAME.md``), so every figure they show is read
+from ``benchmarks/results/*.json`` at build time, never typed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from stprompt_core.io import read_json
+
+
+def ablation_markdown(path: Path) -> str:
+    """The seeded ablation of ``workshop.json`` as markdown (the Ablations page): each variant's
+    effect with its paired intervals, then the means ± std over the seeds."""
+    from stprompt_core.figures.gates import ablation_seeds_table, effects_table
+
+    if not Path(path).is_file():
+        return "No workshop ablation results yet (`python benchmarks/workshop_gates.py`).\n"
+    result = read_json(path)
+    return (f"From `benchmarks/results/{Path(path).name}` ({result['date']}; `{result['command']}`), "
+            f"training seeds {result['seeds']}, the workshop test split.\n\n"
+            "**Effects**: the full model's frame AUC minus the variant's (positive: the removed part helps), "
+            "mean ± std over the seeds, and each seed's paired bootstrap 95 % interval over test videos.\n\n"
+            + _markdown_table(effects_table(result))
+            + "\n\n**Each variant** (frame AUC, AP and false alarm rate, mean ± std over the seeds)\n\n"
+            + _markdown_table(ablation_seeds_table(result)) + "\n")
+
+
+def findings_markdown(path: Path) -> str:
+    """The Results page's findings: the world's regime and one generated sentence per component."""
+    from stprompt_core.figures.gates import findings_sentences, per_class_table, world_markdown
+
+    if not Path(path).is_file():
+        return "No workshop results yet (`python benchmarks/workshop_gates.py`).\n"
+    result = read_json(path)
+    loc = result["localization"]
+    return (f"From `benchmarks/results/{Path(path).name}` ({result['date']}; `{result['command']}`), "
+            f"training seeds {result['seeds']}.\n\n" + world_markdown(result) + "\n" + findings_sentences(result)
+            + f"\nLocalization with each seed's full model: TIoU {loc['tiou']['mean']:.3f} ± {loc['tiou']['std']:.3f}, "
+            f"against a ceiling (the best union of patches on the frames the temporal model passes) of "
+            f"{loc['tiou_ceiling']['mean']:.3f}.\n\n**Per class** (frame AUC, mean over the seeds; localization of "
+            "the full model)\n\n" + _markdown_table(per_class_table(result)) + "\n")
+
+
+def localize_views_markdown(path: Path) -> str:
+    """The view study of ``localize_views.json`` (benchmarks/select_localize_view.py) as markdown:
+    its set, then per view mean IoU and TIoU at the paper profiles' threshold and at the view's best
+    one, and the grid's IoU ceiling (``balance_groups`` on)."""
+    import pandas as pd
+
+    if not Path(path).is_file():
+        return "No view study yet (`python benchmarks/select_localize_view.py`).\n"
+    result = read_json(path)
+    info, labels = result["set"], {"stored": "`stored` (centre crop)", "squash": "`squash`", "pad": "`pad`",
+                                   "tiles": "`tiles`, 2 windows", "tiles3": "`tiles`, 3 windows"}
+    rows = []
+    for view, label in labels.items():
+        s = result["summary"].get(view)
+        if s:
+            paper, best = s["paper_settings"]["balanced"], s["best_threshold"]["balanced"]
+            rows.append({"view": label, "mean IoU, θ = 0.5": paper["mean_iou"], "TIoU, θ = 0.5": paper["tiou"],
+                         "best θ": best["map_threshold"], "mean IoU, best θ": best["mean_iou"],
+                         "TIoU, best θ": best["tiou"], "IoU ceiling": paper["iou_ceiling"]})
+    frame = pd.DataFrame(rows).set_index("view").round(3)
+    return (f"From `benchmarks/results/{Path(path).name}` ({result['date']}): {info['videos']} videos of the SynthVAD "
+            f"preset {info['preset']}, {info['annotated_frames']} annotated frames, {info['margin_frames']} of them with "
+            "a box reaching into the margin the centre crop drops.\n\n" + _markdown_table(frame) + "\n")
+
+
+def workshop_markdown(path: Path) -> str:
+    """The workshop gates of ``workshop.json`` as markdown (the Performance page)."""
+    from stprompt_core.figures.gates import gates_table
+
+    if not Path(path).is_file():
+        return "No workshop gate results yet (`python benchmarks/workshop_gates.py`).\n"
+    result = read_json(path)
+    return (f"From `benchmarks/results/{Path(path).name}` ({result['date']}; `{result['command']}`), "
+            f"training seeds {result['seeds']}, test split.\n\n" + _markdown_table(gates_table(result)) + "\n")
+
+
+def _markdown_table(frame) -> str:
+    """A DataFrame as a GitHub-style markdown table, its index as the first column."""
+    cols = [frame.index.name or ""] + [str(c) for c in frame.columns]
+    rows = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for idx, row in frame.iterrows():
+        cells = [str(idx)] + ["–" if v is None or (isinstance(v, float) and v != v) else str(v) for v in row]
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def performance_markdown(results_dir: Path) -> str:
+    """Every ``benchmarks/results/*.json`` as markdown: its scalar fields, then one table per list of records."""
+    files = sorted(Path(results_dir).glob("*.json"))
+    if not files:
+        return "No benchmark results yet (`make bench`).\n"
+    out = []
+    for path in files:
+        data = read_json(path)
+        out.append(f"## {data.get('benchmark', path.stem)}\n\nFrom `benchmarks/results/{path.name}`.\n")
+        scalars = {k: v for k, v in data.items() if isinstance(v, (str, int, float, bool)) and k != "benchmark"}
+        out += [f"- **{k}**: {v}" for k, v in scalars.items()]
+        for key, value in data.items():
+            if isinstance(value, list) and value and all(isinstance(r, dict) for r in value):
+                cols = [c for c in value[0] if not isinstance(value[0][c], (dict, list))]
+                out.append(f"\n**{key}**\n\n| " + " | ".join(cols) + " |\n|" + "---|" * len(cols))
+                out += ["| " + " | ".join(str(r.get(c, "")) for c in cols) + " |" for r in value]
+        out.append("")
+    return "\n".join(out) + "\n"
+
+
