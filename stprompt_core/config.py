@@ -25,7 +25,7 @@ import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Literal, Mapping
 
 import yaml
 
@@ -50,7 +50,7 @@ class DataConfig:
     # this is also its frame stride
     snippet_len: int = 16
     max_len: int = 256  # snippets per video in training; longer ones pooled (VadCLIP)
-    long_video: str = "pool"  # "pool" (VadCLIP's average pooling) or "sample" (uniform)
+    long_video: Literal["pool", "sample"] = "pool"  # VadCLIP's average pooling, or uniform sampling
     # share of *training* videos held out for model selection (project choice: VadCLIP selects
     # its checkpoint on the test set)
     val_fraction: float = 0.1
@@ -81,9 +81,8 @@ class SynthClipConfig:
     the shipped workshop weights (stprompt_core/offline/synthclip/pretrained/, recorded in their
     card); the recipe is part of the weights' cache key, so changing a value here retrains."""
 
-    # optimizer steps: 6000 (~34 min on 2 CPU cores with the conv stem). The first workshop design
-    # trained 850 inside the demo (~4 min); more steps help, slowly (results/synthclip_study.json:
-    # 3400 steps gave test zero-shot 0.43-0.48 instead of ~0.38-0.40)
+    # optimizer steps: zero-shot accuracy keeps rising with steps, slowly, so the recipe trains
+    # once for long and ships the weights (the step study: benchmarks/results/synthclip_study.json)
     steps: int = 6000
     batch_frames: int = 40  # whole frames per step, half of them anomalous, distinct captions
     batch_regions: int = 24  # region crops per step, distinct event phrases (the cleanest event signal)
@@ -96,7 +95,7 @@ class SynthClipConfig:
     # "clip": InfoNCE of anomalous frames against their located event phrases, distinct in the batch
     # ("... on the grass" and "... on the road" are negatives of each other); "anchored": frames and
     # region crops classified over all event captions without location (one text per kind of event)
-    event_loss: str = "clip"
+    event_loss: Literal["clip", "anchored"] = "clip"
     region_margin: float = 0.3  # region crop = box grown by this share of its size on each side
     region_min_side: float = 28.0  # region crops cover at least this many frame pixels
     # extra short SynthVAD videos per anomaly class rendered for SynthCLIP only: with 160 per class
@@ -120,22 +119,24 @@ class ExtractConfig:
     # views per sampled frame: 1 = the backbone's own transform (resize + centre crop); 2, 5 or
     # 10 = torchvision's FiveCrop/TenCrop order as in VadCLIP's released features (issue 2 of
     # nwpu-zxr/VadCLIP: 0 centre, 1-4 corners, then their mirrors); 2 = centre and its mirror
-    crops: int = 1
+    crops: Literal[1, 2, 5, 10] = 1
     # short side the frame is resized to before multi-crop (crops > 1); 0 = the backbone's input
     # size. VadCLIP does not publish its extraction code; 256 is the usual ten-crop convention
     # (I3D/DeepMIL features), and with 0 the four corners of a 4:3 frame collapse to two.
     crop_resize: int = 256
     crop_splits: list[str] = field(default_factory=lambda: ["train"])  # splits extracted with every crop
     batch_size: int = 64  # frames per backbone forward
-    keep_tokens: str = "boxed_test"  # full patch tokens for: "none", "boxed_test", "test", "all"
+    keep_tokens: Literal["none", "boxed_test", "test", "all"] = "boxed_test"  # which videos keep every patch token
     device: str = "auto"  # "auto" -> cuda when available, else cpu
 
 
 @dataclass
 class ModelConfig:
-    sa2_mode: str = "attention"  # "attention" (query from the frame), "query" (one learned query), "text" (prompt-guided), "mean", "motion_softmax", "none"
+    # "attention" (query from the frame), "query" (one learned query), "text" (prompt-guided),
+    # "mean", "motion_softmax", "none" (the [CLS] feature alone)
+    sa2_mode: Literal["attention", "query", "text", "mean", "motion_softmax", "none"] = "attention"
     sa2_motion_temperature: float = 1.0  # softmax temperature of motion_softmax weights
-    adapter_kind: str = "distance"  # "distance" (paper), "self_attention", "none" (ablations)
+    adapter_kind: Literal["distance", "self_attention", "none"] = "distance"  # paper; the others: ablations
     adapter_depth: int = 1  # residual blocks in the temporal adapter (project default)
     # A_ij = softmax_j(-|i-j| / sigma): the paper's form, with sigma a project default. VadCLIP's
     # adjacency is unnormalised, exp(-|i-j| / e), inside a graph convolution.
@@ -153,10 +154,10 @@ class LossConfig:
     k_divisor: int = 16  # MIL top-k with k = floor(T / k_divisor) + 1 (VadCLIP)
     # binary MIL: "prob" = top-k mean of sigmoid probabilities, then BCE (VadCLIP's CLAS2);
     # "logit" = top-k mean of logits, BCE with logits (project default)
-    bce_pool: str = "logit"
+    bce_pool: Literal["prob", "logit"] = "logit"
     # MIL-Align targets: "soft" = uniform over the video's labels (VadCLIP's CLASM; equals one-hot
     # for single-label videos); "first" = one-hot on the first label only
-    align_targets: str = "soft"
+    align_targets: Literal["soft", "first"] = "soft"
     w_bce: float = 1.0  # weight of MIL top-k BCE on the binary branch (VadCLIP)
     w_align: float = 1.0  # weight of MIL-Align cross-entropy (VadCLIP)
     # weight of the mean |cos| between the normal and each abnormal text embedding; 0 disables
@@ -171,7 +172,7 @@ class TrainConfig:
     # videos per step. "balanced": half normal, half abnormal (VadCLIP UCF-Crime: 64 + 64 = 128);
     # "shuffle": drawn from all training videos (VadCLIP XD-Violence: 96). Project default 64.
     batch_size: int = 64
-    sampling: str = "balanced"
+    sampling: Literal["balanced", "shuffle"] = "balanced"
     lr: float = 2e-5  # AdamW (VadCLIP UCF-Crime; XD-Violence: 1e-5)
     weight_decay: float = 0.01  # AdamW default
     milestones: list[int] = field(default_factory=lambda: [4, 8])  # MultiStepLR (VadCLIP UCF-Crime; XD: [3, 6, 10])
@@ -197,25 +198,25 @@ class LocalizeConfig:
     temperature: float = 0.01  # softmax temperature over patch-prompt cosines (CLIP logit scale 100)
     score_threshold: float = 0.5  # temporal score a frame must reach to count in TIoU (sigmoid midpoint)
     map_threshold: float = 0.5  # anomaly probability a pixel must reach to be boxed (project default)
-    map_normalize: str = "none"  # "none" (probabilities as they are) or "minmax" (per frame, to [0, 1])
+    map_normalize: Literal["none", "minmax"] = "none"  # probabilities as they are, or per frame to [0, 1]
     # True: each prompt group's softmax mass divided by its size (equal similarities -> 0.5; the paper
     # profiles); False: the summed abnormal mass, which a bank with more abnormal than normal prompts
     # biases upwards (project default, what the workshop threshold was chosen with)
     balance_groups: bool = False
-    box_mode: str = "largest"  # "largest" component (UCF-Crime frames carry one box) or "all"
+    box_mode: Literal["largest", "all"] = "largest"  # the largest component (UCF-Crime frames carry one box)
     min_area: float = 0.0  # components under this fraction of the frame are dropped
     template: str = "a photo of {}."  # class-name template (CLIP's zero-shot template)
     use_backgrounds: bool = True  # include the bank's normal background descriptions
     use_augmentations: bool = True  # include the bank's abnormal event descriptions
-    class_names: str = "canonical"  # "canonical", "paraphrased" (bank paraphrases) or "none"
+    class_names: Literal["canonical", "paraphrased", "none"] = "canonical"  # "paraphrased": the bank's
     dense: bool = False  # recompute CLIP's last block (needs the videos; see localize.dense)
-    dense_attention: str = "vv"  # "vv", "qq", "kk" or "qk" (CLIP's own) in the recomputed block
+    dense_attention: Literal["vv", "qq", "kk", "qk"] = "vv"  # "qk" is CLIP's own; in the recomputed block
     # windows of the frame the maps come from (localize.windows): "stored" (the store's tokens: the
     # backbone's own transform, CLIP's centre crop), or re-encoded from the videos so the map covers
     # the whole frame: "squash", "pad" (open_clip's longest) or "tiles" (input-sized windows across
     # the long side, averaged where they overlap). Square workshop frames: all the same window. The
     # paper profiles use 3 tiles (measured: benchmarks/results/localize_views.json)
-    view: str = "stored"
+    view: Literal["stored", "squash", "pad", "tiles"] = "stored"
     n_tiles: int = 0  # view "tiles": windows along the long side; 0 = the fewest that cover it
     split: str = ""  # "" -> data.test_split
     save_maps: bool = True  # write localization_maps.safetensors for the figures
@@ -224,7 +225,7 @@ class LocalizeConfig:
 @dataclass
 class PromptsConfig:
     """Prompt-bank generation (``stprompt prompts``)."""
-    backend: str = "static"  # "static" (curated bank), "hf_local", "openai"
+    backend: Literal["static", "hf_local", "openai"] = "static"  # static: the curated bank
     model: str = ""  # hf_local: name/path ("" -> gemma3-270m); openai: served model name
     base_url: str = ""  # openai: endpoint base, e.g. http://127.0.0.1:8000/v1
     api_key_env: str = "OPENAI_API_KEY"  # openai: environment variable holding the key
@@ -274,24 +275,28 @@ class Config:
         return Path(self.data.manifest) if self.data.manifest else self.data_root() / MANIFEST_NAME
 
 
-# Values checked against a closed set; the message lists them.
-CHOICES: dict[str, tuple[Any, ...]] = {
-    "data.long_video": ("pool", "sample"),
-    "extract.crops": (1, 2, 5, 10),
-    "loss.bce_pool": ("prob", "logit"),
-    "loss.align_targets": ("soft", "first"),
-    "train.sampling": ("balanced", "shuffle"),
-    "extract.keep_tokens": ("none", "boxed_test", "test", "all"),
-    "model.sa2_mode": ("attention", "query", "text", "mean", "motion_softmax", "none"),
-    "model.adapter_kind": ("distance", "self_attention", "none"),
-    "localize.map_normalize": ("none", "minmax"),
-    "localize.box_mode": ("largest", "all"),
-    "localize.class_names": ("canonical", "paraphrased", "none"),
-    "localize.dense_attention": ("vv", "qq", "kk", "qk"),
-    "localize.view": ("stored", "squash", "pad", "tiles"),
-    "prompts.backend": ("static", "hf_local", "openai"),
-    "synthclip.event_loss": ("clip", "anchored"),
-}
+def _literal_fields() -> dict[str, tuple[Any, ...]]:
+    """Every field typed ``Literal[...]``, as ``{"section.key": its values}``."""
+    out = {}
+    for f in dataclasses.fields(Config):
+        if dataclasses.is_dataclass(f.default_factory):
+            for name, hint in typing.get_type_hints(f.default_factory).items():
+                if typing.get_origin(hint) is Literal:
+                    out[f"{f.name}.{name}"] = typing.get_args(hint)
+    return out
+
+
+# Values checked against a closed set: each declared once, as the Literal type of its field;
+# the parser, the CLI's choices and the modules read them from here (:func:`choices`).
+CHOICES: dict[str, tuple[Any, ...]] = _literal_fields()
+
+
+def choices(key: str) -> tuple[Any, ...]:
+    """The values ``key`` ("section.name") accepts, from its field's ``Literal`` type."""
+    if key not in CHOICES:
+        raise KeyError(f"{key} is not a config field with a closed set of values")
+    return CHOICES[key]
+
 
 # Values checked by a rule; the message says what the rule asks for.
 RULES: dict[str, tuple[typing.Callable[[Any], bool], str]] = {
@@ -470,8 +475,6 @@ def _check(cfg: Config, key: str, value: Any, source: str) -> tuple[Any, str, An
         target, name = cfg, key
     hints = typing.get_type_hints(type(target))
     coerced = _coerce(value, hints[name], key, source)
-    if key in CHOICES and coerced not in CHOICES[key]:
-        raise ConfigError(f"{source}: {key}={coerced!r} is not one of {list(CHOICES[key])}")
     if key in RULES and not RULES[key][0](coerced):
         raise ConfigError(f"{source}: {key}={coerced!r}: expected {RULES[key][1]}")
     return target, name, coerced
@@ -485,6 +488,12 @@ def _coerce(value: Any, typ: Any, key: str, source: str) -> Any:
             return parsed if isinstance(parsed, str) else str(value).strip()
         value = _parse_text(value)
     origin = typing.get_origin(typ)
+    if origin is Literal:
+        allowed = typing.get_args(typ)
+        coerced = _coerce(value, type(allowed[0]), key, source)
+        if coerced not in allowed:
+            raise ConfigError(f"{source}: {key}={coerced!r} is not one of {list(allowed)}")
+        return coerced
     if origin in (typing.Union, types.UnionType):
         for arm in typing.get_args(typ):
             try:

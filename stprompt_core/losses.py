@@ -20,6 +20,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from stprompt_core.config import choices
+
 
 def topk_counts(mask: torch.Tensor, k_divisor: int) -> torch.Tensor:
     """k per video ``[B]`` from the valid lengths of ``mask`` ``[B, T]``."""
@@ -50,7 +52,7 @@ def topk_mean(values: torch.Tensor, mask: torch.Tensor, k: torch.Tensor) -> torc
     return total / (k if values.dim() == 2 else k[:, None]).to(values.dtype)
 
 
-BCE_POOLS = ("prob", "logit")
+BCE_POOLS = choices("loss.bce_pool")
 
 
 def mil_bce(logits: torch.Tensor, mask: torch.Tensor, labels: torch.Tensor, k_divisor: int,

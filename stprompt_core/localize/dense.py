@@ -27,7 +27,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-ATTENTIONS = ("vv", "qq", "kk", "qk")
+from stprompt_core.config import choices
+
+ATTENTIONS = choices("localize.dense_attention")
 
 
 @torch.no_grad()

@@ -20,10 +20,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from stprompt_core.config import choices
 from stprompt_core.classes import class_labels, class_prompts
 from stprompt_core.prompts.bank import BankError, PromptBank
 
-CLASS_NAME_MODES = ("canonical", "paraphrased", "none")
+CLASS_NAME_MODES = choices("localize.class_names")
 DEFAULT_TEMPLATE = "a photo of {}."  # CLIP's zero-shot ImageNet template
 
 

@@ -28,9 +28,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from stprompt_core.config import choices
 from stprompt_core.video.geometry import FrameGeometry
 
-BOX_MODES = ("largest", "all")
+BOX_MODES = choices("localize.box_mode")
 
 
 def patch_anomaly_probs(tokens: np.ndarray | torch.Tensor, text: torch.Tensor, abnormal: np.ndarray,
@@ -243,4 +244,4 @@ def normalize_map(h: np.ndarray, mode: str) -> np.ndarray:
     if mode == "minmax":
         lo, hi = float(h.min()), float(h.max())
         return (h - lo) / (hi - lo) if hi > lo else np.zeros_like(h)
-    raise ValueError(f"map_normalize {mode!r} is not one of ['none', 'minmax']")
+    raise ValueError(f"map_normalize {mode!r} is not one of {list(choices('localize.map_normalize'))}")

@@ -26,10 +26,10 @@ from __future__ import annotations
 
 import torch
 
-from stprompt_core.config import CHOICES
+from stprompt_core.config import choices
 from stprompt_core.video.geometry import FrameGeometry, frame_geometry, tile_geometries
 
-VIEWS: tuple[str, ...] = CHOICES["localize.view"]  # stored, squash, pad, tiles
+VIEWS: tuple[str, ...] = choices("localize.view")  # stored, squash, pad, tiles
 
 
 def view_geometries(view: str, frame_size: tuple[int, int], input_hw: tuple[int, int],

@@ -16,6 +16,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from stprompt_core.config import choices
+
 
 def distance_attention(length: int, sigma: float, mask: torch.Tensor | None = None) -> torch.Tensor:
     """Attention matrix ``A`` with ``A_ij = softmax_j(-|i-j| / sigma)``.
@@ -93,7 +95,7 @@ class TemporalAdapter(nn.Module):
         elif kind == "none":
             blocks = []
         else:
-            raise ValueError(f"model.adapter_kind {kind!r} is not one of distance, self_attention, none")
+            raise ValueError(f"model.adapter_kind {kind!r} is not one of {list(choices('model.adapter_kind'))}")
         self.blocks = nn.ModuleList(blocks)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

@@ -20,9 +20,10 @@ from dataclasses import dataclass
 
 import torch
 
+from stprompt_core.config import choices
 from stprompt_core.video.geometry import FrameGeometry, frame_geometry
 
-CROP_COUNTS = (1, 2, 5, 10)
+CROP_COUNTS = choices("extract.crops")
 CROP_NAMES = ("centre", "top-left", "top-right", "bottom-left", "bottom-right")
 
 

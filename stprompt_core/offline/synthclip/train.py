@@ -41,7 +41,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from stprompt_core.backbone.text_tower import is_locked_hf_text
-from stprompt_core.config import CHOICES, ConfigError, SynthClipConfig
+from stprompt_core.config import ConfigError, SynthClipConfig, choices
 from stprompt_core.offline.synthclip.captions import event_caption, event_captions
 from stprompt_core.offline.synthclip.data import FrameSet, patch_weights, region_views, training_views
 from stprompt_core.offline.synthclip.model import build_model
@@ -129,7 +129,7 @@ def train_synthclip(model_name: str, frames: FrameSet, settings: SynthClipConfig
     import open_clip
 
     s = settings
-    losses = CHOICES["synthclip.event_loss"]
+    losses = choices("synthclip.event_loss")
     if s.event_loss not in losses:
         raise ConfigError(f"synthclip.event_loss={s.event_loss!r} is not one of {list(losses)}")
     start = time.perf_counter()

@@ -8,7 +8,7 @@ def _run(argv):
 
 
 def test_localize_through_the_cli(planted_run, capsys):
-    assert _run(["--run-dir", str(planted_run), "--threshold", "0.1"]) == 0
+    assert _run(["--run-dir", str(planted_run), "--set", "localize.score_threshold=0.1"]) == 0
     out = capsys.readouterr().out
     assert '"tiou": 1.0' in out and "localization.json" in out
     assert json.loads((planted_run / "localization.json").read_text())["threshold"] == 0.1
@@ -22,7 +22,7 @@ def test_study_through_the_cli(planted_run, capsys):
     assert rows[0]["variant"] == "curated" and rows[0]["status"] == "ok"
 
 
-def test_the_runs_localize_section_is_used_and_flags_replace_it(planted_run, tmp_path, capsys):
+def test_the_runs_localize_section_is_used_and_set_replaces_it(planted_run, tmp_path, capsys):
     import shutil
 
     run = tmp_path / "run"
@@ -33,7 +33,19 @@ def test_the_runs_localize_section_is_used_and_flags_replace_it(planted_run, tmp
     assert _run(["--run-dir", str(run)]) == 0
     settings = json.loads((run / "localization.json").read_text())["settings"]
     assert settings["balance_groups"] is True and settings["map_threshold"] == 0.7 and settings["view"] == "stored"
-    assert _run(["--run-dir", str(run), "--no-balance-groups", "--map-threshold", "0.6"]) == 0
+    assert _run(["--run-dir", str(run), "--set", "localize.balance_groups=false", "--set", "localize.map_threshold=0.6"]) == 0
     settings = json.loads((run / "localization.json").read_text())["settings"]
     assert settings["balance_groups"] is False and settings["map_threshold"] == 0.6
     capsys.readouterr()
+
+
+def test_set_outside_localize_or_a_bad_value_fails_naming_it(planted_run, capsys):
+    from stprompt_core.cli import main
+
+    argv = ["localize", "--run-dir", str(planted_run), "--set"]
+    assert main([*argv, "model.sigma=2"]) == 2
+    assert "localize takes localize.KEY=VALUE" in capsys.readouterr().err
+    assert main([*argv, "localize.view=tile"]) == 2
+    assert "localize.view='tile' is not one of ['stored', 'squash', 'pad', 'tiles']" in capsys.readouterr().err
+    assert main([*argv, "localize.map_treshold=0.9"]) == 2
+    assert "did you mean 'localize.map_threshold'" in capsys.readouterr().err
