@@ -41,6 +41,7 @@ profiles set ``model.sa2_mode: none``.
 from __future__ import annotations
 
 import csv
+import hashlib
 import os
 import shutil
 import time
@@ -172,6 +173,15 @@ class _NpyIndex:
             for f in filenames:
                 if f.endswith(".npy"):
                     self.by_name.setdefault(f, []).append(Path(dirpath, f))
+
+    def fingerprint(self) -> str:
+        """SHA-256 over every feature file's relative path, size and modification time (cheap: no reading)."""
+        h = hashlib.sha256()
+        for name in sorted(self.by_name):
+            for p in sorted(self.by_name[name]):
+                st = p.stat()
+                h.update(f"{p.relative_to(self.root)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+        return h.hexdigest()
 
     def resolve(self, listed: str) -> Path | None:
         parts = PurePosixPath(listed.replace("\\", "/")).parts
@@ -305,8 +315,9 @@ def import_vadclip(root: str | Path, dataset: str, store: str | Path, *, strict:
     """Import VadCLIP's released CLIP features of ``dataset`` under ``root`` into the store ``store``.
 
     Cache-or-compute: a store that already holds an import of the same list and annotation
-    files (same SHA-256) is reused; another store at ``store`` is replaced only with
-    ``overwrite``.
+    files (same SHA-256) and the same feature files (same names, sizes and modification times)
+    is reused; another store at ``store`` is replaced only with ``overwrite``, which always
+    imports again.
 
     Args:
         root: folder holding the feature files and the lists and annotation files (anywhere below it).
@@ -334,8 +345,10 @@ def import_vadclip(root: str | Path, dataset: str, store: str | Path, *, strict:
     lists = [find_file(root, (name,), f"{dataset} released features") for name in LISTS[dataset]]
     ann = _Annotations(dataset, root)
     summary = ImportSummary(dataset=dataset, store=str(store), root=str(root))
+    index = _NpyIndex(root)
     summary.inputs = {str(p.relative_to(root)): file_sha256(p) for p in [*lists, *ann.files]}
-    if _same_import(store, summary.inputs, dataset):
+    summary.inputs["*.npy"] = index.fingerprint()
+    if not overwrite and _same_import(store, summary.inputs, dataset):
         return _reused(store, summary)
     if (store / "store.json").exists() and not overwrite:
         raise FeatureStoreError(f"{store} holds another feature store; pass --overwrite to replace it, or choose "
@@ -360,7 +373,6 @@ def import_vadclip(root: str | Path, dataset: str, store: str | Path, *, strict:
                      backbone={"model_name": MODEL_NAME, "pretrained": "openai", "source": SOURCE},
                      crops=len(train_crops), crop_resize=0,
                      crop_splits=["train"] if len(train_crops) > 1 else [])
-    index = _NpyIndex(root)
     total = sum(len(v) for v, _ in splits.values())
     with atomic_path(store) as tmp, _bar(total, progress) as bar:
         writer = FeatureStoreWriter(tmp, meta)
