@@ -182,3 +182,33 @@ def test_cli_imports_and_says_sa2_is_off(ucf, capsys):
     rc = main(["data", "import-features", "vadclip", "--dataset", "ucf_crime", "--root", str(root),
                "--store", str(out), "--no-progress", "--overwrite"])
     assert rc == 1 and "skipped 1 videos" in capsys.readouterr().out
+
+
+def released_config(store, **overrides):
+    """The released profile on a fixture store: a random-init ViT-B/16 (D = 512; no weights offline)."""
+    from stprompt_core.config import load_config
+
+    return load_config("xd_violence_released", {"data.feature_store": str(store), "backbone.pretrained": "",
+                                                "train.epochs": 1, "train.batch_size": 4,
+                                                "data.val_fraction": 0.0, "train.num_threads": 1, **overrides})
+
+
+def test_train_and_evaluate_on_imported_features_with_sa2_off(tmp_path, capsys):
+    import json
+
+    from stprompt_core.evaluate import evaluate
+    from stprompt_core.train import train
+
+    root = write_xd_release(tmp_path / "release")
+    import_vadclip(root, "xd_violence", tmp_path / "store", progress=False)
+    with pytest.raises(FeatureStoreError, match="no patch tokens .* set model.sa2_mode=none"):
+        train(released_config(tmp_path / "store", **{"model.sa2_mode": "attention"}), tmp_path / "forced",
+              progress=False)
+    cfg = released_config(tmp_path / "store", **{"model.visual_prompt": True})
+    train(cfg, tmp_path / "run", progress=False)
+    assert "SA2 off: vadclip_released" in capsys.readouterr().out
+    manifest = json.loads((tmp_path / "run" / "run_manifest.json").read_text())
+    assert manifest["sa2"].startswith("off: vadclip_released") and manifest["features"] == "vadclip_released"
+    metrics = evaluate(tmp_path / "run")
+    assert metrics["score_branch"] == "align" and metrics["sa2"] == "off"
+    assert set(metrics["by_branch"]) == {"binary", "align"} and metrics["ap"] == metrics["by_branch"]["align"]["ap"]
