@@ -116,6 +116,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--snippets", type=int, default=256, help="snippets per video (the profile's data.max_len)")
     ap.add_argument("--model", default=None, help="backbone whose text tower trains (default: the profile's)")
     ap.add_argument("--grid", type=int, default=14, help="patches per side (ViT-B/16 at 224: 14)")
+    ap.add_argument("--released", action="store_true",
+                    help="a store as `stprompt data import-features vadclip` writes it: [CLS] only, no patch "
+                         "tokens (K = 0), SA2 off; use with --profile ucf_crime_released")
     ap.add_argument("--batch-size", type=int, default=None, help="videos per step (default: the profile's)")
     ap.add_argument("--val-fraction", type=float, default=0.0,
                     help="validation share (0: the epoch is training only, as bench_temporal)")
@@ -141,7 +144,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if hasattr(profile.extract, "crops"):
         overrides["extract.crops"] = 1  # the store holds one view; the profile's views are projected
     cfg = load_config(args.profile, overrides)
-    top_k = cfg.extract.top_k_patches
+    top_k = 0 if args.released else cfg.extract.top_k_patches
+    if args.released:
+        args.grid = 0
+        if cfg.model.sa2_mode != "none":
+            raise SystemExit("--released stores have no patch tokens: use a profile with model.sa2_mode none "
+                             "(ucf_crime_released, xd_violence_released)")
     result: dict[str, Any] = {
         "benchmark": "gpu_train_epoch",
         "what": "one epoch of stprompt_core.train.train with the profile's settings on a synthetic store "
@@ -193,6 +201,8 @@ def epoch_steps(videos: int, views: int, batch_size: int, sampling: str) -> int:
     side; ``shuffle`` cuts all samples into batches."""
     if sampling == "shuffle":
         return math.ceil(videos * views / batch_size)
+    if sampling == "balanced_min":
+        return (videos // 2) * views // max(1, batch_size // 2)
     return math.ceil(math.ceil(videos / 2) * views / max(1, batch_size // 2))
 
 

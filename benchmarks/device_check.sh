@@ -23,7 +23,11 @@
 #   gpu_train_epoch.json  stage 2, bench_train_epoch.py: one epoch of stprompt train with the
 #     profile's settings on a synthetic UCF-Crime-scale store (1,610 videos x 256 snippets,
 #     D = 512, K = 16): epoch seconds, per-step load/compute, peak GPU memory; target epoch <= 60 s.
-# Both record the device name, torch version, settings, the target and whether it was met.
+#   gpu_train_epoch_released.json  stage 3, only with RELEASED=1 (its own cap, RELEASED_CAP, 150 s):
+#     the same epoch with the ucf_crime_released profile on a store as `stprompt data
+#     import-features vadclip` writes it (1,610 videos x 256 snippets, [CLS] only, K = 0, SA2 off).
+#     Budget: 540 s + RELEASED_CAP in the device call's timeout_s.
+# All record the device name, torch version, settings, the target and whether it was met.
 #
 # Knobs: BATCH (256), SAMPLED (16384), PRECISIONS (fp16,bf16), CROPS (profile), TARGET_FPS (2000),
 # EXTRACT_CAP (180 s), TRAIN_CAP (240 s), VIDEOS (1610). Nothing is downloaded at run time.
@@ -75,5 +79,12 @@ timeout -k 5 $((EXTRACT_CAP + 20)) "$PY" benchmarks/bench_extract.py --device-ch
   --time-cap "$EXTRACT_CAP" "${EXTRACT[@]}" --out "$OUT_DIR/gpu_extract.json" || { status=$?; echo "device_check: extraction stage exited $status" >&2; }
 timeout -k 5 $((TRAIN_CAP + 20)) "$PY" benchmarks/bench_train_epoch.py --device "$DEVICE" \
   --time-cap "$TRAIN_CAP" "${TRAIN[@]}" --out "$OUT_DIR/gpu_train_epoch.json" || { status=$?; echo "device_check: training stage exited $status" >&2; }
+if [ "${RELEASED:-0}" = 1 ]; then
+  RELEASED_CAP="${RELEASED_CAP:-150}"
+  if [ "$DEVICE" = cpu ]; then RTRAIN=(--videos 12 --snippets 16 --batch-size 4); else RTRAIN=(--videos "${VIDEOS:-1610}"); fi
+  timeout -k 5 $((RELEASED_CAP + 20)) "$PY" benchmarks/bench_train_epoch.py --device "$DEVICE" --profile ucf_crime_released \
+    --released --time-cap "$RELEASED_CAP" "${RTRAIN[@]}" --out "$OUT_DIR/gpu_train_epoch_released.json" \
+    || { status=$?; echo "device_check: released-feature training stage exited $status" >&2; }
+fi
 ls -l "$OUT_DIR"/gpu_*.json
 exit $status

@@ -46,6 +46,10 @@ class DataConfig:
     manifest: str = ""
     data_root: str = ""  # videos root; empty -> $STPROMPT_DATA_ROOT
     feature_store: str = "cache/features/synthvad"  # feature store directory
+    # where the store comes from: "extract" (`stprompt extract` on the videos of the manifest) or
+    # "vadclip" (VadCLIP's released CLIP features under data_root, `stprompt data import-features vadclip`:
+    # [CLS] only, no patch tokens, so model.sa2_mode must be "none")
+    features: Literal["extract", "vadclip"] = "extract"
     # frames per snippet, one feature each (VadCLIP); extraction samples one frame per snippet, so
     # this is also its frame stride
     snippet_len: int = 16
@@ -121,9 +125,12 @@ class ExtractConfig:
     # nwpu-zxr/VadCLIP: 0 centre, 1-4 corners, then their mirrors); 2 = centre and its mirror
     crops: Literal[1, 2, 5, 10] = 1
     # short side the frame is resized to before multi-crop (crops > 1); 0 = the backbone's input
-    # size. VadCLIP does not publish its extraction code; 256 is the usual ten-crop convention
-    # (I3D/DeepMIL features), and with 0 the four corners of a 4:3 frame collapse to two.
+    # size. 256 is the usual ten-crop convention (I3D/DeepMIL features); with 0 the four corners of
+    # a 4:3 frame collapse to two. Project default: VadCLIP's crop code squashes instead (crop_resize_wh)
     crop_resize: int = 256
+    # [width, height] every frame is resized to before multi-crop, whatever its aspect (VadCLIP's crop
+    # code: [340, 256]); empty: the short side to crop_resize (project default)
+    crop_resize_wh: list[int] = field(default_factory=list)
     crop_splits: list[str] = field(default_factory=lambda: ["train"])  # splits extracted with every crop
     batch_size: int = 64  # frames per backbone forward
     keep_tokens: Literal["none", "boxed_test", "test", "all"] = "boxed_test"  # which videos keep every patch token
@@ -143,8 +150,15 @@ class ModelConfig:
     sigma: float = 1.0
     adapter_heads: int = 8  # heads of the self_attention ablation only
     ffn_ratio: float = 1.0  # adapter FFN width / D (project default, keeps scoring fast)
-    dropout: float = 0.1  # dropout in adapter and branches (VadCLIP: 0.1)
+    dropout: float = 0.1  # dropout in adapter and binary branch (project default; VadCLIP's model has none: 0)
     binary_hidden: int = 128  # hidden width of the binary branch MLP; 0 = linear head (project default)
+    # binary head: "mlp" (LayerNorm -> MLP of binary_hidden -> logit; project default) or "vadclip"
+    # (VadCLIP's classifier(x + MLP(x)), MLP 4x wide with QuickGELU)
+    binary_head: Literal["mlp", "vadclip"] = "mlp"
+    # VadCLIP's visual prompt: the binary-logit-weighted sum of the video's snippet features, normalised,
+    # added to every class text feature, then t + MLP(t), before the alignment branch (VadCLIP model.py).
+    # Not in STPrompt's description (project default: off)
+    visual_prompt: bool = False
     prompt_ctx_len: int = 8  # learnable context tokens before each class name (CoOp-style)
     logit_temperature: float = 0.07  # alignment logits = cos / temperature (CLIP init)
 
@@ -160,8 +174,9 @@ class LossConfig:
     align_targets: Literal["soft", "first"] = "soft"
     w_bce: float = 1.0  # weight of MIL top-k BCE on the binary branch (VadCLIP)
     w_align: float = 1.0  # weight of MIL-Align cross-entropy (VadCLIP)
-    # weight of the mean |cos| between the normal and each abnormal text embedding; 0 disables
-    # (project default; VadCLIP: 0.1 on UCF-Crime, 1e-4 on XD-Violence)
+    # weight of the mean |cos| between the normal and each abnormal text embedding (0 turns the term
+    # off). Project default 1e-4; VadCLIP: 0.1 on UCF-Crime, 1e-4 on XD-Violence (its sum / 13 and / 6
+    # are this mean). One-class datasets (ShanghaiTech, UBnormal) have a single |cos|
     w_text_sep: float = 1e-4
 
 
@@ -169,10 +184,12 @@ class LossConfig:
 class TrainConfig:
     seed: int = 0
     epochs: int = 10  # VadCLIP
-    # videos per step. "balanced": half normal, half abnormal (VadCLIP UCF-Crime: 64 + 64 = 128);
-    # "shuffle": drawn from all training videos (VadCLIP XD-Violence: 96). Project default 64.
+    # videos per step. "balanced": half normal, half abnormal, ceil(max(normal, abnormal) / half) steps,
+    # the smaller side cycled (project default); "balanced_min": half and half, min(normal, abnormal) // half
+    # steps, the rest dropped (VadCLIP UCF-Crime: two loaders of 64, drop_last); "shuffle": drawn from all
+    # training videos (VadCLIP XD-Violence: 96). Project default 64.
     batch_size: int = 64
-    sampling: Literal["balanced", "shuffle"] = "balanced"
+    sampling: Literal["balanced", "balanced_min", "shuffle"] = "balanced"
     lr: float = 2e-5  # AdamW (VadCLIP UCF-Crime; XD-Violence: 1e-5)
     weight_decay: float = 0.01  # AdamW default
     milestones: list[int] = field(default_factory=lambda: [4, 8])  # MultiStepLR (VadCLIP UCF-Crime; XD: [3, 6, 10])
@@ -189,6 +206,10 @@ class EvalConfig:
     # extracted with it, see extract.crop_splits). Project default: the centre crop. VadCLIP
     # scores crop 5 (the mirrored centre) on UCF-Crime and crop 0 on XD-Violence.
     crop: int = 0
+    # branch the test scores come from: "binary" (sigmoid of the binary branch; project default, VadCLIP's
+    # reported AUC) or "align" (1 - softmax probability of the normal class in the alignment branch;
+    # VadCLIP's reported XD-Violence AP, xd_test.py). Validation selects on the same branch
+    score_branch: Literal["binary", "align"] = "binary"
 
 
 @dataclass
@@ -301,6 +322,8 @@ def choices(key: str) -> tuple[Any, ...]:
 # Values checked by a rule; the message says what the rule asks for.
 RULES: dict[str, tuple[typing.Callable[[Any], bool], str]] = {
     "synthclip.steps": (lambda v: v >= 1, "a positive number of optimizer steps"),
+    "extract.crop_resize_wh": (lambda v: v == [] or (len(v) == 2 and min(v) > 0),
+                               "[] or [width, height] in pixels"),
     "synthclip.corpus_anomaly_frames": (lambda v: len(v) == 2 and 0 < v[0] <= v[1],
                                         "[min, max] event frames with 0 < min <= max"),
 }

@@ -5,6 +5,8 @@ scores every test video (long videos in chunks of ``max_len``), expands snippet 
 frames, computes the metrics of :mod:`stprompt_core.metrics` and writes into the run dir:
 
 * ``metrics.json``: auc, ap, auc_abnormal, far, per_class_auc (+ auc_micro/auc_macro for UBnormal)
+  of the branch ``eval.score_branch`` names, and ``by_branch``: auc and ap of both branches
+  (VadCLIP reports XD-Violence's AUC from the binary branch and its AP from the alignment one)
 * ``scores.json``: per video id: label, class, num_frames, snippet_len, snippet scores
 """
 
@@ -20,7 +22,7 @@ from stprompt_core.io import read_json, write_json
 from stprompt_core.metrics import VideoScores, expand_to_frames, frame_metrics
 from stprompt_core.runtime import resolve_device
 from stprompt_core.locks import exclusive
-from stprompt_core.scoring import iter_split, score_videos
+from stprompt_core.scoring import iter_split, score_branches
 from stprompt_core.train import check_store, load_run
 
 
@@ -42,19 +44,27 @@ def _evaluate(run_dir: Path, split: str | None, checkpoint: str, device: str | N
     store = FeatureStore(cfg.data.feature_store)
     check_store(cfg, store, [split])
     videos = list(iter_split(store, store.view_split(split, cfg.eval.crop)))  # eval.crop: which view is scored
-    snippet = score_videos(model, videos, cfg.data.max_len, cfg.eval.batch_size, dev)
-    per_video, records = [], {}
+    branches = score_branches(model, videos, cfg.data.max_len, cfg.eval.batch_size, dev)
+    snippet = branches[cfg.eval.score_branch]
+    by_branch, records = {}, {}
+    for branch, scored in branches.items():
+        per_video = []
+        for v in videos:
+            if v.frame_gt.shape[0] != v.num_frames:
+                raise ValueError(f"video {v.video_id!r}: frame_gt has {v.frame_gt.shape[0]} frames, "
+                                 f"num_frames is {v.num_frames} (test videos need frame-level ground truth)")
+            frames = expand_to_frames(scored[v.video_id], store.meta.snippet_len, v.num_frames)
+            per_video.append(VideoScores(v.video_id, v.label, v.class_name, frames, v.frame_gt.astype(np.int64)))
+        by_branch[branch] = frame_metrics(per_video, cfg.eval.far_threshold, ubnormal=cfg.data.dataset == "ubnormal")
     for v in videos:
-        if v.frame_gt.shape[0] != v.num_frames:
-            raise ValueError(f"video {v.video_id!r}: frame_gt has {v.frame_gt.shape[0]} frames, "
-                             f"num_frames is {v.num_frames} (test videos need frame-level ground truth)")
-        frames = expand_to_frames(snippet[v.video_id], store.meta.snippet_len, v.num_frames)
-        per_video.append(VideoScores(v.video_id, v.label, v.class_name, frames, v.frame_gt.astype(np.int64)))
         records[v.video_id] = {"label": v.label, "class_name": v.class_name, "num_frames": v.num_frames,
                                "snippet_len": store.meta.snippet_len,
                                "snippet_scores": [round(float(s), 6) for s in snippet[v.video_id]]}
-    metrics = frame_metrics(per_video, cfg.eval.far_threshold, ubnormal=cfg.data.dataset == "ubnormal")
-    metrics.update({"split": split, "checkpoint": checkpoint, "dataset": cfg.data.dataset, "crop": cfg.eval.crop})
+    metrics = dict(by_branch[cfg.eval.score_branch])
+    metrics.update({"split": split, "checkpoint": checkpoint, "dataset": cfg.data.dataset, "crop": cfg.eval.crop,
+                    "score_branch": cfg.eval.score_branch,
+                    "by_branch": {b: {"auc": m["auc"], "ap": m["ap"]} for b, m in by_branch.items()},
+                    "sa2": "on" if store.meta.has_patches and cfg.model.sa2_mode != "none" else "off"})
     write_json(run_dir / "scores.json", records)
     write_json(run_dir / "metrics.json", metrics)
     return metrics

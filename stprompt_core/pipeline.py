@@ -6,7 +6,9 @@ config and computes only what is missing:
     ensure_synth     SynthVAD videos + manifest     (reused when preset and seed match)
     ensure_backbone  SynthCLIP weights              (when backbone.synthclip; reused when the key matches)
     ensure_features  the feature store              (extraction resumes per video; a store of
-                                                     SynthCLIP weights since retrained is rebuilt)
+                                                     SynthCLIP weights since retrained is rebuilt;
+                                                     data.features=vadclip: VadCLIP's released
+                                                     features imported, reused when the lists match)
     ensure_trained   a run folder                   (training resumes per epoch; with ``fresh``,
                                                      a run of another config or features restarts)
     ensure_metrics   metrics.json of the run        (recomputed when older than the weights)
@@ -48,9 +50,19 @@ def ensure_backbone(cfg: Config, progress: bool = True) -> dict[str, Any]:
 
 def ensure_features(cfg: Config, progress: bool = True) -> dict[str, Any]:
     """Extract features for every manifest video not yet in the store (training SynthCLIP
-    first when the backbone is SynthCLIP's and not trained yet); finalize the store."""
+    first when the backbone is SynthCLIP's and not trained yet); finalize the store. With
+    ``data.features: vadclip``, import VadCLIP's released features from ``data.data_root`` instead
+    (SA2 off: they hold no patch tokens; the summary says so)."""
     from stprompt_core.features.extract import extract_features
     from stprompt_core.features.store import FeatureStoreError
+
+    if cfg.data.features == "vadclip":
+        from stprompt_core.features.released import import_vadclip
+
+        done = import_vadclip(cfg.data_root(), cfg.data.dataset, cfg.data.feature_store, progress=progress)
+        print(done.format(), flush=True)
+        return {"imported": done.imported, "skipped": len(done.skipped), "reused": done.reused,
+                "sa2": "off: released [CLS] features, no patch tokens"}
 
     ensure_backbone(cfg, progress)
     drop_stale_store(cfg)

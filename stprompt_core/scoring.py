@@ -9,22 +9,33 @@ import torch
 
 from stprompt_core.features.batching import chunk, collate, to_sequence
 from stprompt_core.features.store import FeatureStore, VideoFeatures
-from stprompt_core.model.stprompt import STPrompt
+from stprompt_core.model.stprompt import SCORE_BRANCHES, STPrompt
+
+
+def score_videos(model: STPrompt, videos: Iterable[VideoFeatures], max_len: int, batch_size: int,
+                 device: torch.device, branch: str = "binary") -> dict[str, np.ndarray]:
+    """Snippet anomaly scores per video id, ``{id: [T]}``; long videos scored in chunks.
+
+    ``branch`` (``eval.score_branch``): ``"binary"`` (sigmoid of the binary branch) or ``"align"``
+    (1 − the normal class's softmax probability in the alignment branch)."""
+    return score_branches(model, videos, max_len, batch_size, device, (branch,))[branch]
 
 
 @torch.no_grad()
-def score_videos(model: STPrompt, videos: Iterable[VideoFeatures], max_len: int, batch_size: int,
-                 device: torch.device) -> dict[str, np.ndarray]:
-    """Snippet anomaly scores per video id, ``{id: [T]}``; long videos scored in chunks."""
+def score_branches(model: STPrompt, videos: Iterable[VideoFeatures], max_len: int, batch_size: int,
+                   device: torch.device, branches: tuple[str, ...] = SCORE_BRANCHES) -> dict[str, dict[str, np.ndarray]]:
+    """:func:`score_videos` for several branches from one forward: ``{branch: {id: [T]}}``."""
     model.eval()
-    pieces: dict[str, list[np.ndarray]] = {}
+    pieces: dict[str, dict[str, list[np.ndarray]]] = {b: {} for b in branches}
     pending = []
 
     def flush() -> None:
         batch = collate(pending).to(device)
-        scores = model(batch.frame, batch.patches, batch.motion, batch.mask).scores.float().cpu().numpy()
-        for i, vid in enumerate(batch.video_ids):
-            pieces.setdefault(vid, []).append(scores[i, : int(batch.mask[i].sum())])
+        out = model(batch.frame, batch.patches, batch.motion, batch.mask)
+        for b in branches:
+            scores = out.branch_scores(b).float().cpu().numpy()
+            for i, vid in enumerate(batch.video_ids):
+                pieces[b].setdefault(vid, []).append(scores[i, : int(batch.mask[i].sum())])
         pending.clear()
 
     for video in videos:
@@ -34,7 +45,7 @@ def score_videos(model: STPrompt, videos: Iterable[VideoFeatures], max_len: int,
                 flush()
     if pending:
         flush()
-    return {vid: np.concatenate(p) for vid, p in pieces.items()}
+    return {b: {vid: np.concatenate(p) for vid, p in per.items()} for b, per in pieces.items()}
 
 
 def iter_split(store: FeatureStore, split: str, indices: list[int] | None = None,

@@ -70,6 +70,10 @@ class SplitPlan:
 def check_store(cfg: Config, store: FeatureStore, splits: list[str]) -> None:
     """Fail before training on a store that cannot serve this config; messages name the field/video."""
     meta = store.meta
+    if not meta.has_patches and cfg.model.sa2_mode != "none":
+        raise FeatureStoreError(f"{store.root}: the store holds no patch tokens ({sa2_off_reason(meta)}), so SA2 "
+                                f"has nothing to attend over; set model.sa2_mode=none (model.sa2_mode is "
+                                f"{cfg.model.sa2_mode!r})")
     dim = embed_dim(cfg.backbone.model_name)
     if meta.embed_dim != dim:
         raise FeatureStoreError(f"{store.root}: features have D={meta.embed_dim} but backbone "
@@ -96,6 +100,12 @@ def check_store(cfg: Config, store: FeatureStore, splits: list[str]) -> None:
             if list(store.split(name)["video_id"]) != ids:
                 raise FeatureStoreError(f"{store.root}: split {name!r} does not hold the videos of {split!r} in "
                                         f"the same order; re-run `stprompt extract`")
+
+
+def sa2_off_reason(meta) -> str:
+    """Why a store without patch tokens has them not (said in the CLI output and the run manifest)."""
+    kind = meta.source.get("kind", "")
+    return f"{kind}: [CLS] features only" if kind else "top_k = 0"
 
 
 def plan_splits(cfg: Config, store: FeatureStore) -> SplitPlan:
@@ -152,7 +162,9 @@ class TrainingData:
 
         ``balanced``: each batch holds half normal and half abnormal pairs; steps =
         ceil(max(#normal, #abnormal) / half), the smaller side cycled with fresh shuffles, so
-        every pair is seen at least once per epoch. ``shuffle``: all pairs in one random
+        every pair is seen at least once per epoch. ``balanced_min`` (VadCLIP's two loaders with
+        ``drop_last``): each side shuffled once, min(#normal // half, #abnormal // half) steps, the
+        rest of the larger side unseen that epoch. ``shuffle``: all pairs in one random
         order, cut into batches of ``train.batch_size`` (the last may be smaller).
         """
         g = torch.Generator().manual_seed(self.cfg.train.seed * 1_000_003 + epoch)
@@ -162,6 +174,15 @@ class TrainingData:
             size = max(1, self.cfg.train.batch_size)
             return [order[s:s + size] for s in range(0, len(order), size)]
         half = max(1, self.cfg.train.batch_size // 2)
+        if self.cfg.train.sampling == "balanced_min":
+            steps = min(len(self.normal), len(self.abnormal)) // half
+            if steps == 0:
+                raise FeatureStoreError(f"train.sampling=balanced_min drops incomplete batches: {len(self.normal)} "
+                                        f"normal and {len(self.abnormal)} abnormal samples make no batch of "
+                                        f"{half} + {half}; lower train.batch_size")
+            sides = [[pool[i] for i in torch.randperm(len(pool), generator=g).tolist()]
+                     for pool in (self.normal, self.abnormal)]
+            return [sides[0][s * half:(s + 1) * half] + sides[1][s * half:(s + 1) * half] for s in range(steps)]
         steps = math.ceil(max(len(self.normal), len(self.abnormal)) / half)
         sides = []
         for pool in (self.normal, self.abnormal):
@@ -183,7 +204,7 @@ def video_level_auc(model: STPrompt, cfg: Config, store: FeatureStore, split: st
                     device: torch.device) -> dict[str, float]:
     """Validation with video labels only: top-k mean of snippet scores per video → ROC-AUC and BCE."""
     videos = list(iter_split(store, split, rows))
-    scores = score_videos(model, videos, cfg.data.max_len, cfg.eval.batch_size, device)
+    scores = score_videos(model, videos, cfg.data.max_len, cfg.eval.batch_size, device, cfg.eval.score_branch)
     labels, vscores = [], []
     for v in videos:
         s = torch.from_numpy(scores[v.video_id])[None]
@@ -213,6 +234,8 @@ def _train(cfg: Config, run_dir: Path, overwrite: bool, progress: bool) -> dict[
     splits = sorted({plan.train_split} | ({plan.val_split} if plan.val_split else set()))
     check_store(cfg, store, splits)
     data = TrainingData(cfg, store, plan.train_split, plan.train_rows)
+    if not store.meta.has_patches:
+        print(f"[train] SA2 off: {sa2_off_reason(store.meta)} in {store.root}, no patch tokens", flush=True)
     if plan.val_split:
         val_labels = np.asarray(store.split(plan.val_split)["label"])[plan.val_rows]
         if len(set(val_labels.tolist())) < 2:
@@ -310,7 +333,10 @@ def _prepare_run_dir(cfg: Config, run_dir: Path, overwrite: bool, store: Feature
         "train", cfg.train.seed, inputs,
         {"feature_store": str(store.root), "val_split": plan.val_split, "n_train": len(plan.train_rows),
          "n_val": len(plan.val_rows), "val_video_ids": _ids(store, plan.val_split, plan.val_rows),
-         "selection": "best validation video-level AUC (ties: lower validation BCE)"}))
+         "selection": f"best validation video-level AUC of the {cfg.eval.score_branch} branch (ties: lower BCE)",
+         "features": store.meta.source.get("kind", "extracted"),
+         "sa2": (f"{cfg.model.sa2_mode}" if store.meta.has_patches
+                 else f"off: {sa2_off_reason(store.meta)}, no patch tokens")}))
     return 0, {}
 
 

@@ -154,12 +154,14 @@ class FrameEncoder:
             self._geometries[key] = frame_geometry(key, self.input_hw, self.resize_mode)
         return self._geometries[key]
 
-    def views(self, frame_size: tuple[int, int], crops: int = 1, resize: int = 0) -> list[View]:
+    def views(self, frame_size: tuple[int, int], crops: int = 1, resize: int | tuple[int, int] | list[int] = 0
+              ) -> list[View]:
         """The ``crops`` views of a ``(width, height)`` frame (:func:`crop_views`); view 0 of a
-        single-view list is :meth:`geometry`."""
-        key = (int(frame_size[0]), int(frame_size[1]), int(crops), int(resize))
+        single-view list is :meth:`geometry`. ``resize``: short side, or ``(width, height)``."""
+        size = tuple(int(r) for r in resize) if isinstance(resize, (tuple, list)) else int(resize)
+        key = (int(frame_size[0]), int(frame_size[1]), int(crops), size)
         if key not in self._views:
-            self._views[key] = crop_views(key[:2], self.input_hw, crops, resize, self.resize_mode)
+            self._views[key] = crop_views(key[:2], self.input_hw, crops, size, self.resize_mode)
         return self._views[key]
 
     def preprocess(self, frames: torch.Tensor, view: View | None = None) -> torch.Tensor:

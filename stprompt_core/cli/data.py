@@ -3,11 +3,17 @@
     stprompt data index NAME --root DIR [--out PATH] [--boxes PATH] [--count-frames] [--sha256]
     stprompt data check NAME --root DIR [--manifest PATH] [--boxes PATH] [--no-decode]
                                         [--expect SPLIT=TOTAL[:ABNORMAL:NORMAL]]
+    stprompt data import-features vadclip --dataset {ucf_crime,xd_violence} --root DIR
+                                        [--store PATH] [--strict] [--overwrite]
 
 ``--root`` defaults to ``$STPROMPT_DATA_ROOT``; the manifest path defaults to the
 profile's ``data.manifest`` (``cache/manifests/NAME.json``, relative to the working
 directory). ``check`` without a manifest on disk indexes the release in memory first.
-Exit status: 0 fine, 1 problems found, 2 unusable input (missing release files, bad lines).
+``import-features vadclip`` writes VadCLIP's released CLIP features (lists, annotation files and
+``.npy`` files anywhere under ``--root``) as a feature store (default: the ``NAME_released``
+profile's ``data.feature_store``); see :mod:`stprompt_core.features.released`.
+Exit status: 0 fine, 1 problems found (import: videos skipped, listed), 2 unusable input
+(missing release files, bad lines).
 """
 
 from __future__ import annotations
@@ -52,6 +58,20 @@ def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None
                     help="only test that files exist and are non-empty (no PyAV decoding)")
     pc.add_argument("--expect", action="append", default=[], metavar="SPLIT=TOTAL[:ABNORMAL:NORMAL]",
                     help="replace the official counts (repeatable), e.g. --expect test=290:140:150")
+
+    pf = actions.add_parser("import-features", help="import released features as a feature store (VadCLIP's CLIP ViT-B/16)",
+                            description="Import VadCLIP's released CLIP ViT-B/16 features (one .npy per video and "
+                                        "crop, lists list/*_CLIP_rgb*.csv, the official annotation files) as a "
+                                        "feature store. They carry no patch tokens: SA2 is off on them.")
+    pf.add_argument("source", choices=["vadclip"], help="whose release: vadclip (nwpu-zxr/VadCLIP)")
+    pf.add_argument("--dataset", required=True, choices=["ucf_crime", "xd_violence"])
+    pf.add_argument("--root", type=Path, default=None, metavar="DIR",
+                    help=f"folder holding the features, lists and annotation files (default: ${DATA_ROOT_ENV})")
+    pf.add_argument("--store", type=Path, default=None, metavar="PATH",
+                    help="feature store to write (default: data.feature_store of the NAME_released profile)")
+    pf.add_argument("--strict", action="store_true", help="stop at the first bad video instead of skipping it")
+    pf.add_argument("--overwrite", action="store_true", help="replace another feature store at --store")
+    pf.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
 
@@ -66,6 +86,8 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     root = _root(args.root)
+    if args.data_command == "import-features":
+        return _import(args, root)
     if args.boxes is not None and "boxes" not in get_spec(args.dataset).options:
         raise ValueError(f"--boxes applies to ucf_crime only, not {args.dataset}")
     if args.data_command == "index":
@@ -115,6 +137,16 @@ def _index(args: argparse.Namespace, root: Path) -> int:
               f"`stprompt data check {args.dataset}` lists them")
     print(f"wrote {out}")
     return 0
+
+
+def _import(args: argparse.Namespace, root: Path) -> int:
+    from stprompt_core.features.released import import_vadclip
+
+    store = args.store or Path(load_config(f"{args.dataset}_released").data.feature_store)
+    summary = import_vadclip(root, args.dataset, store, strict=args.strict, overwrite=args.overwrite,
+                             progress=not args.no_progress)
+    print(summary.format())
+    return 0 if summary.ok else 1
 
 
 def _check(args: argparse.Namespace, root: Path) -> int:

@@ -146,6 +146,7 @@ def _extract(cfg: Config, manifest: Manifest, entries: list[VideoEntry], data_ro
                      patch_grid=list(encoder.patch_grid), snippet_len=cfg.data.snippet_len,
                      backbone=encoder.describe(), crops=crops,
                      crop_resize=cfg.extract.crop_resize if crops > 1 else 0,
+                     crop_resize_wh=list(cfg.extract.crop_resize_wh) if crops > 1 else [],
                      crop_splits=sorted(set(cfg.extract.crop_splits)) if crops > 1 else [])
     writer = FeatureStoreWriter(cfg.data.feature_store, meta)
     summary = ExtractSummary(store=str(cfg.data.feature_store), world_size=dist.world, rank=dist.rank)

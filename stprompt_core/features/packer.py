@@ -149,7 +149,8 @@ class VideoRun:
         partners = chunk.partners.to(device, non_blocking=True)
         meta = self.writer.meta
         n_views = self.partial[vid].views
-        for view in self.encoder.views(chunk.frame_size, meta.crops if n_views > 1 else 1, meta.crop_resize):
+        resize = meta.crop_resize_wh or meta.crop_resize
+        for view in self.encoder.views(chunk.frame_size, meta.crops if n_views > 1 else 1, resize):
             motion = view.flip_grid(patch_motion(frames, partners, view.geometry, self.encoder.patch_size),
                                     self.encoder.patch_grid)  # [n, P]
             topk = select_topk_patches(motion, self.cfg.extract.top_k_patches)  # [n, K]

@@ -66,7 +66,11 @@ class StoreMeta:
     frame_size: list[int] | None = None  # decoded (width, height), for box scaling
     crops: int = 1  # views per sampled frame (stprompt_core.video.views)
     crop_resize: int = 0  # shorter side before multi-crop; 0 with crops == 1
+    crop_resize_wh: list[int] = field(default_factory=list)  # [width, height] before multi-crop, instead
     crop_splits: list[str] = field(default_factory=list)  # splits holding all views (crops > 1)
+    # where imported features came from (stprompt_core.features.released: lists, annotation files and
+    # their SHA-256, skipped videos); empty for extracted stores
+    source: dict[str, Any] = field(default_factory=dict)
     schema_version: int = STORE_SCHEMA_VERSION
 
     def views_of(self, split: str) -> int:
@@ -76,6 +80,11 @@ class StoreMeta:
     @property
     def num_patches(self) -> int:
         return int(self.patch_grid[0] * self.patch_grid[1])
+
+    @property
+    def has_patches(self) -> bool:
+        """Whether the store holds motion-patch tokens for SA2 (imported [CLS]-only features: K = 0)."""
+        return self.top_k > 0
 
 
 @dataclass
@@ -345,6 +354,9 @@ def _column_arrays(table, name: str, inner_shape: tuple[int, ...]) -> list[np.nd
         while pa.types.is_list(flat.type) or pa.types.is_large_list(flat.type) or pa.types.is_fixed_size_list(flat.type):
             flat = flat.flatten()
         values = flat.to_numpy(zero_copy_only=False)
+        if inner == 0:  # [T, 0, ...]: a store without patch tokens (imported [CLS]-only features)
+            out += [np.zeros((int(n),) + inner_shape, values.dtype) for n in lengths]
+            continue
         bounds = np.cumsum(lengths * inner)[:-1]
         out += [v.reshape((-1,) + inner_shape) for v in np.split(values, bounds)]
     return out

@@ -15,7 +15,7 @@ from stprompt_core.backbone.configs import embed_dim
 from stprompt_core.classes import class_prompts
 from stprompt_core.config import Config
 from stprompt_core.model.adapter import TemporalAdapter
-from stprompt_core.model.branches import AlignmentBranch, BinaryBranch
+from stprompt_core.model.branches import AlignmentBranch, BinaryBranch, VisualPrompt
 from stprompt_core.model.prompt import PromptLearner
 from stprompt_core.model.prompt_hf import HFPromptLearner, has_hf_text_tower
 from stprompt_core.model.sa2 import SpatialAttentionAggregation
@@ -33,6 +33,21 @@ class Outputs:
         """Per-snippet anomaly confidence in [0, 1], ``[B, T]``."""
         return torch.sigmoid(self.binary_logits)
 
+    @property
+    def align_scores(self) -> torch.Tensor:
+        """1 − softmax probability of the normal class (index 0) in the alignment branch, ``[B, T]``
+        (VadCLIP's XD-Violence score, ``xd_test.py``)."""
+        return 1.0 - self.align_logits.softmax(dim=-1)[..., 0]
+
+    def branch_scores(self, branch: str) -> torch.Tensor:
+        """``[B, T]`` scores of ``eval.score_branch``: ``"binary"`` or ``"align"``."""
+        if branch not in SCORE_BRANCHES:
+            raise ValueError(f"score branch {branch!r} is not one of {list(SCORE_BRANCHES)}")
+        return self.scores if branch == "binary" else self.align_scores
+
+
+SCORE_BRANCHES = ("binary", "align")
+
 
 def build_prompt_learner(clip_model: nn.Module, model_name: str, class_names: list[str], n_ctx: int) -> nn.Module:
     """The learnable prompts for ``clip_model``'s text tower: :class:`~stprompt_core.model.prompt.PromptLearner`
@@ -49,7 +64,8 @@ class STPrompt(nn.Module):
         self.sa2 = SpatialAttentionAggregation(dim, m.sa2_mode, m.sa2_motion_temperature)
         self.adapter = TemporalAdapter(dim, m.adapter_kind, m.adapter_depth, m.sigma, m.adapter_heads,
                                        m.ffn_ratio, m.dropout)
-        self.binary = BinaryBranch(dim, m.binary_hidden, m.dropout)
+        self.binary = BinaryBranch(dim, m.binary_hidden, m.dropout, m.binary_head)
+        self.visual_prompt = VisualPrompt(dim) if m.visual_prompt else None
         self.prompt = build_prompt_learner(clip_model, cfg.backbone.model_name, class_prompts(cfg.data.dataset),
                                            m.prompt_ctx_len)
         self.align = AlignmentBranch(m.logit_temperature)
@@ -85,8 +101,10 @@ class STPrompt(nn.Module):
         x = self.adapter(x, mask)  # [B, T, D]
         # 3. binary branch: per-snippet anomaly logit
         binary = self.binary(x)  # [B, T]
-        # 4. alignment branch: cosine to learnable-prompt class embeddings
-        align = self.align(x, text)  # [B, T, C]
+        # 4. alignment branch: cosine to learnable-prompt class embeddings (with model.visual_prompt,
+        #    each video's own: shifted by its binary-weighted summary, [B, C, D])
+        prompted = self.visual_prompt(x, binary, mask, text) if self.visual_prompt is not None else text
+        align = self.align(x, prompted)  # [B, T, C]
         return Outputs(binary, align, text, x)
 
 

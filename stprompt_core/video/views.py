@@ -10,8 +10,9 @@ exactly as they are for the single backbone view.
 ``crops``: 1 = the backbone's own transform; 2 = centre and its mirror; 5 = centre and
 corners; 10 = those five and their mirrors, exactly as torchvision's ``ten_crop`` cuts them
 (mirrored views are the same windows cut from the mirrored frame). With more than one view, the frame's shorter
-side is first resized to ``resize`` pixels (torchvision ``Resize`` rounding), and each crop
-is ``input_hw`` from that.
+side is first resized to ``resize`` pixels (torchvision ``Resize`` rounding), or the whole
+frame to ``resize = (width, height)`` whatever its aspect (VadCLIP's crop code: 340x256), and
+each crop is ``input_hw`` from that.
 """
 
 from __future__ import annotations
@@ -48,15 +49,16 @@ class View:
         return values.reshape(values.shape[0], rows, cols).flip(-1).reshape(values.shape[0], rows * cols)
 
 
-def crop_views(frame_size: tuple[int, int], input_hw: tuple[int, int], crops: int, resize: int,
-               resize_mode: str = "shortest") -> list[View]:
+def crop_views(frame_size: tuple[int, int], input_hw: tuple[int, int], crops: int,
+               resize: int | tuple[int, int] | list[int], resize_mode: str = "shortest") -> list[View]:
     """The ``crops`` views of a ``(width, height)`` frame for a backbone of input ``(h, w)``.
 
     Args:
         frame_size: decoded ``(width, height)``.
         input_hw: backbone input ``(height, width)``.
         crops: 1, 2, 5 or 10 (see the module docstring for the order).
-        resize: shorter side before cropping when ``crops > 1``; 0 = ``min(input_hw)``.
+        resize: shorter side before cropping when ``crops > 1``; 0 = ``min(input_hw)``; a
+            ``(width, height)`` pair: the frame squashed to that size.
         resize_mode: the backbone's own transform, used when ``crops == 1``.
 
     Raises:
@@ -67,7 +69,10 @@ def crop_views(frame_size: tuple[int, int], input_hw: tuple[int, int], crops: in
     if crops == 1:
         return [View(0, "centre", frame_geometry(frame_size, input_hw, resize_mode))]
     h, w = input_hw
-    base = frame_geometry(frame_size, resize or min(input_hw), "shortest")  # resized frame, short side = resize
+    if isinstance(resize, (tuple, list)):  # every frame to (width, height), aspect ignored
+        base = frame_geometry(frame_size, (int(resize[1]), int(resize[0])), "squash")
+    else:
+        base = frame_geometry(frame_size, resize or min(input_hw), "shortest")  # short side = resize
     rh, rw = base.resized_hw
     if rh < h or rw < w:
         raise ValueError(f"extract.crop_resize={resize} gives a {rw}x{rh} frame, smaller than the {w}x{h} crop")
