@@ -66,7 +66,7 @@ PARAMETERS: tuple[NotebookParameter, ...] = (
                       tuple(NOTEBOOKS), check=_is_str, accepts="a profile name or a YAML path"),
     NotebookParameter("run_dir", "", 'run folder shared by notebooks 02, 03 and 05; "" -> runs/<profile>', _RUN,
                       check=lambda v: isinstance(v, (str, os.PathLike)), accepts="a folder path"),
-    NotebookParameter("data_root", "", "videos root; \"\" keeps the profile's (or $STPROMPT_DATA_ROOT)", _DATA,
+    NotebookParameter("data_root", "", "videos (or released features) root; \"\" keeps the profile's (or $STPROMPT_DATA_ROOT)", _DATA,
                       ("data.data_root",)),
     NotebookParameter("manifest", "", "manifest JSON; \"\" keeps the profile's", _DATA, ("data.manifest",)),
     NotebookParameter("feature_store", "", "feature store folder; \"\" keeps the profile's", _DATA,
