@@ -63,7 +63,7 @@ TRAIN_POINTS = {
 DYING_TRAIN = """
 import os, sys
 import torch
-import stprompt_core.train as T
+import stprompt_core.train.run_folder as T
 from stprompt_core.cli import build_parser
 
 point, sys.argv = sys.argv[1], sys.argv[2:]  # the command line the harness runs, as run_manifest.json records it

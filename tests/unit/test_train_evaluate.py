@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from safetensors.numpy import save_file
 
-import stprompt_core.train as train_mod
+import stprompt_core.train.loop as train_mod
 from stprompt_core.config import load_config
 from stprompt_core.evaluate import evaluate
 from stprompt_core.features.store import FeatureStoreError, FeatureStoreWriter, StoreMeta
