@@ -16,7 +16,7 @@ export HF_HOME := $(CURDIR)/.cache/huggingface
 export HF_HUB_OFFLINE := 1
 export HF_DATASETS_OFFLINE := 1
 
-.PHONY: install demo test book bench browser clean publish publish-html notebooks
+.PHONY: install demo test test-fast book bench browser clean publish publish-html notebooks
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ demo: $(STAMP) $(BOOKJS)
 
 test: $(STAMP) $(BOOKJS) browser
 	$(PY) -m pytest -q tests
+
+# the quick tests: no end-to-end training or extraction (the `slow` marker), no notebooks or
+# book build (tests/integration); `pure` tests train nothing at all
+test-fast: $(STAMP) $(BOOKJS)
+	$(PY) -m pytest -q -m "not slow" tests/unit
 
 book: $(STAMP) $(BOOKJS)
 	$(VENV)/bin/stprompt book --profile workshop

@@ -19,7 +19,16 @@ else:
     settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "stprompt"))
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(autouse=True)
+def _backbone_unless_pure(request):
+    """Every test gets the tiny backbone first, except those marked ``pure`` (no model, no
+    features: losses on constructed bags, metrics, config, the book's sources), which run
+    without training anything: ``make test-fast`` runs them and the other quick ones."""
+    if request.node.get_closest_marker("pure") is None:
+        request.getfixturevalue("tiny_synthclip")
+
+
+@pytest.fixture(scope="session")
 def tiny_synthclip():
     """The tiny profile's backbone is SynthCLIP-T (30 steps on SynthVAD tiny): trained once
     into the repository's cache (cache-or-compute: seconds cold, instant after)."""

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.pure  # no model, no features
+
 REPO = Path(__file__).resolve().parents[2]
 PACKAGE = REPO / "stprompt_core"
 PATH_TOKEN = re.compile(r"(?<![\w/.-])(\w+(?:/\w+)*/|\w+(?:/\w+)*\.py)(?![\w/])")

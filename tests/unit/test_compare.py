@@ -9,6 +9,8 @@ from sklearn.metrics import roc_auc_score
 from stprompt_core.compare import frame_units, paired_difference, resample_videos, weighted_auc
 from stprompt_core.metrics import VideoScores
 
+pytestmark = pytest.mark.pure  # no model, no features
+
 
 def _videos(seed: int, n: int = 12, shift: float = 1.0) -> list[VideoScores]:
     """``n`` videos of snippet-constant scores (ties inside and across videos), half anomalous."""

@@ -3,6 +3,8 @@ import pytest
 from stprompt_core.config import (ConfigError, SynthClipConfig, apply_overrides, available_profiles, config_from_dict,
                                   load_config)
 
+pytestmark = pytest.mark.pure  # no model, no features
+
 PROFILES = ["tiny", "workshop", "ucf_crime", "shanghaitech", "ubnormal", "xd_violence"]
 
 

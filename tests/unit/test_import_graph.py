@@ -39,6 +39,8 @@ from pathlib import Path
 import networkx as nx
 import pytest
 
+pytestmark = pytest.mark.pure  # no model, no features
+
 PACKAGE = Path(__file__).resolve().parents[2] / "stprompt_core"
 ROOT = "stprompt_core"
 

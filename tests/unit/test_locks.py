@@ -15,6 +15,8 @@ import pytest
 
 from stprompt_core.locks import exclusive, holder, lock_path
 
+pytestmark = pytest.mark.pure  # no model, no features
+
 REPO = Path(__file__).resolve().parents[2]
 HOLD = textwrap.dedent("""
     import sys, time

@@ -7,6 +7,8 @@ import pytest
 
 from stprompt_core.losses import class_targets, mil_align, mil_bce, text_separation, topk_counts, topk_mean
 
+pytestmark = pytest.mark.pure  # no model, no features
+
 
 def test_topk_counts_follow_floor_rule():
     mask = torch.zeros(3, 40, dtype=torch.bool)

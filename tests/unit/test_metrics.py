@@ -1,7 +1,10 @@
 import numpy as np
+import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from stprompt_core.metrics import VideoScores, expand_to_frames, frame_metrics, macro_auc
+
+pytestmark = pytest.mark.pure  # no model, no features
 
 
 def _videos():

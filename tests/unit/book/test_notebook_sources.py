@@ -18,6 +18,8 @@ import pytest
 
 from stprompt_core.book import NOTEBOOKS, parameters_cell, setup_cell
 
+pytestmark = pytest.mark.pure  # no model, no features
+
 REPO = Path(__file__).resolve().parents[3]
 SETUP = REPO / "tools" / "colab_setup.py"
 
