@@ -110,3 +110,28 @@ def performance_markdown(results_dir: Path) -> str:
     return "\n".join(out) + "\n"
 
 
+
+
+def variation_markdown(workshop: Path, cpu: Path) -> str:
+    """How much the figures move with the training seed (``workshop.json``) and with the CPU
+    (``cpu_variation.json``, benchmarks/cpu_variation.py), as one paragraph of measured figures."""
+    if not Path(workshop).is_file():
+        return "No seeded results yet (`python benchmarks/workshop_gates.py`).\n"
+    result = read_json(workshop)
+    full, loc = result["variants"]["full"], result["localization"]
+    text = (f"**Across training seeds** ({len(result['seeds'])} seeds, `benchmarks/results/{Path(workshop).name}`), "
+            f"the full model's frame AUC has a standard deviation of {full['auc']['std']:.3f}, its AP "
+            f"{full['ap']['std']:.3f}, its false alarm rate {full['far']['std']:.3f} and its TIoU "
+            f"{loc['tiou']['std']:.3f}.")
+    if not Path(cpu).is_file():
+        return text + " The CPU's share has not been measured (`python benchmarks/cpu_variation.py`).\n"
+    c = read_json(cpu)
+    diff = c["cpu_mean_abs_difference"]
+    seeds = c["per_seed"]
+    resolved = sum(1 for s in seeds if s["auc_diff_low"] > 0 or s["auc_diff_high"] < 0)
+    text += (f"\n\n**Across CPUs** (`benchmarks/results/{Path(cpu).name}`: features from bf16-rounded backbone "
+             f"arithmetic against fp32, the same {len(seeds)} seed(s)), the frame AUC moves by "
+             f"{diff['auc']:.3f} on average, AP by {diff['ap']:.3f}, the false alarm rate by {diff['far']:.3f} "
+             f"and TIoU by {diff['tiou']:.3f}; the paired interval of the AUC difference excludes zero for "
+             f"{resolved} of {len(seeds)} seed(s).")
+    return text + "\n"

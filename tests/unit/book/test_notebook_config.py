@@ -180,3 +180,20 @@ def test_localize_views_markdown_is_the_study_table(tmp_path):
     assert "| `stored` (centre crop) | 0.1 | 0.05 | 0.99 | 0.2 | 0.1 | 0.6 |" in md
     assert "| `tiles`, 3 windows | 0.2 | 0.1 | 0.99 | 0.4 | 0.2 | 0.6 |" in md and "squash" not in md
     assert "No view study" in localize_views_markdown(tmp_path / "missing.json")
+
+
+def test_variation_markdown_quotes_the_seed_and_cpu_measurements(tmp_path):
+    from stprompt_core.book import pages
+
+    stat = lambda std: {"mean": 0.8, "std": std, "n": 3}  # noqa: E731
+    (tmp_path / "workshop.json").write_text(json.dumps({
+        "seeds": [0, 1, 2], "variants": {"full": {"auc": stat(0.004), "ap": stat(0.009), "far": stat(0.02)}},
+        "localization": {"tiou": stat(0.002)}}))
+    md = pages.variation_markdown(tmp_path / "workshop.json", tmp_path / "cpu.json")
+    assert "3 seeds" in md and "frame AUC has a standard deviation of 0.004" in md and "TIoU 0.002" in md
+    assert "has not been measured" in md
+    (tmp_path / "cpu.json").write_text(json.dumps({
+        "cpu_mean_abs_difference": {"auc": 0.012, "ap": 0.01, "far": 0.03, "tiou": 0.02},
+        "per_seed": [{"auc_diff_low": 0.001, "auc_diff_high": 0.02}, {"auc_diff_low": -0.01, "auc_diff_high": 0.01}]}))
+    md = pages.variation_markdown(tmp_path / "workshop.json", tmp_path / "cpu.json")
+    assert "frame AUC moves by 0.012 on average" in md and "excludes zero for 1 of 2 seed(s)" in md
