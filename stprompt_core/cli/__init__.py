@@ -20,6 +20,7 @@ COMMANDS: list[tuple[str, str | None, str]] = [
     ("evaluate", "evaluate", "score the test split and write metrics.json"),
     ("prompts", "prompts", "generate a prompt bank (static curated, local LLM, or OpenAI-compatible endpoint)"),
     ("localize", "localize", "training-free spatial localization of anomalies and TIoU"),
+    ("detect", "detect", "find when and where a trained run sees anomalies in one video (annotated MP4, report)"),
     ("book", "book", "execute the notebooks with papermill and build the Jupyter Book"),
     ("ablate", "ablate", "train and evaluate the ablation variants (table JSON)"),
     ("demo", "demo", "run the workshop chain end to end"),
