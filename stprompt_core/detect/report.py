@@ -28,7 +28,7 @@ h1 { font-size: 1.4em; margin-bottom: 0.2em; } h2 { font-size: 1.15em; margin-to
 table { border-collapse: collapse; font-size: 0.92em; } th, td { border-bottom: 1px solid #ddd; padding: 4px 10px;
        text-align: right; } th { background: #f4f4f4; }
 .frames { display: flex; flex-wrap: wrap; gap: 12px; }
-.frames figure { margin: 0; width: 340px; } .frames img { width: 100%; image-rendering: pixelated;
+.frames figure { margin: 0; width: 480px; max-width: 100%; } .frames img { width: 100%; image-rendering: pixelated;
        border: 1px solid #ccc; } .frames figcaption { font-size: 0.85em; color: #444; }
 """
 

@@ -38,7 +38,7 @@ from stprompt_core.detect.detector import Detector, load_detector
 from stprompt_core.detect.outputs import anomalous_intervals, snippet_boxes, write_outputs
 from stprompt_core.detect.report import render_report
 from stprompt_core.detect.stream import score_stream
-from stprompt_core.detect.video_writer import iter_frames, write_annotated
+from stprompt_core.detect.video_writer import HEAT_ALPHA, iter_frames, write_annotated
 from stprompt_core.figures.detect import KEYFRAMES_FILE
 from stprompt_core.figures.spatial import overlay
 from stprompt_core.io import atomic_path, file_sha256, write_json
@@ -112,6 +112,7 @@ def detect(video: str | Path, run_dir: str | Path, out: str | Path | None = None
     video, run_dir = Path(video), Path(run_dir)
     if not video.exists():
         raise VideoDecodeError(video, "file not found")
+    probe_video(video)  # a file that is no video fails before the run is loaded
     det = detector or load_detector(run_dir, checkpoint, device)
     info = check_video(video, det)
     t0 = time.perf_counter()  # throughput: both passes and the writes, not loading the run
@@ -157,7 +158,7 @@ def detect(video: str | Path, run_dir: str | Path, out: str | Path | None = None
                 if i in keys:
                     t = i // L
                     heat, bx = heat_boxes(t) if result.snippet_scores[t] >= thr else (None, [])
-                    key_images[i] = overlay(fr.rgb, heat, bx, scale=max(1, 320 // fr.rgb.shape[1] + 1))
+                    key_images[i] = overlay(fr.rgb, heat, bx, alpha=HEAT_ALPHA, scale=max(1, 480 // fr.rgb.shape[1]))
                 yield fr
 
         with _bar(progress, n, "detect: video") as bar:

@@ -39,6 +39,7 @@ CURVE = (90, 170, 255)
 THRESHOLD = (200, 200, 200)
 SHADE = (90, 30, 30)
 CURSOR = (255, 220, 0)
+HEAT_ALPHA = 0.45  # heatmap opacity where the map is 1: the frame stays readable under a warm crop
 
 
 @dataclass
@@ -219,7 +220,7 @@ def write_annotated(out: Path, frames: Iterator[DecodedFrame], rate: Fraction, t
             score = float(frame_scores[i])
             passed = score >= threshold
             heat, boxes = heat_boxes(i // snippet_len) if passed else (None, [])
-            image = overlay(fr.rgb, heat, boxes, scale=scale)
+            image = overlay(fr.rgb, heat, boxes, alpha=HEAT_ALPHA, scale=scale)
             canvas = np.zeros((stream.height, stream.width, 3), np.uint8)
             canvas[: image.shape[0], : image.shape[1]] = image
             canvas[image.shape[0] : image.shape[0] + strip.height, : strip.width] = strip.draw(i, fr.time_s, score,

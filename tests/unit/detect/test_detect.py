@@ -193,3 +193,16 @@ def test_a_cut_off_file_with_its_index_first_says_what_was_skipped(tiny_run, tin
     assert 0 < n < 64 and _frames_and_rate(d.out / "annotated.mp4")[0] == n
     assert d.summary["warnings"] == [f"{cut}: the header promises 64 frames but only {n} decode (the file is cut off "
                                      f"or damaged); frames {n}-63 are skipped"]
+
+
+def test_a_frame_folder_goes_through_at_an_assumed_rate(tiny_run, tiny_detector, tmp_path):
+    from PIL import Image
+
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for i in range(20):
+        Image.fromarray(np.full((48, 64, 3), i * 10, np.uint8)).save(folder / f"{i:04d}.png")
+    d = detect(folder, tiny_run[0], tmp_path / "out", progress=False, detector=tiny_detector)
+    assert d.summary["num_frames"] == 20 and "no frame rate; times assume 25 fps" in d.summary["warnings"][0]
+    assert _frames_and_rate(d.out / "annotated.mp4") == (20, Fraction(25))
+    assert read_json(d.out / "scores.json")["time_s"][-1] == pytest.approx(19 / 25)
