@@ -214,9 +214,8 @@ def write_annotated(out: Path, frames: Iterator[DecodedFrame], rate: Fraction, t
                 stream.pix_fmt = "yuv420p"
                 stream.options = {"crf": str(crf), "preset": "veryfast", "threads": "1", "x264-params": "mbtree=0"}
                 stream.codec_context.thread_count = 1
-                if time_base is not None:
-                    stream.codec_context.time_base = time_base
-                tb = stream.codec_context.time_base
+                tb = time_base if time_base is not None else 1 / rate  # a frame folder: one tick a frame
+                stream.codec_context.time_base = tb
             score = float(frame_scores[i])
             passed = score >= threshold
             heat, boxes = heat_boxes(i // snippet_len) if passed else (None, [])
