@@ -8,6 +8,7 @@ example is footage the detector and its backbone have never seen, from the same 
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from stprompt_core.offline.synthvad.generate import plan, render_entry
@@ -23,6 +24,8 @@ def render_example(preset: str, out_dir: str | Path, cls: str = "fighting", seed
     spec = next((s for s in plan(p, seed) if s.split == "test" and s.cls == cls), None)
     if spec is None:
         raise ValueError(f"SynthVAD preset {preset!r} has no test video of class {cls!r}")
+    name = f"example_{cls}_seed{seed}"  # not a split's name: its detections never mix with a test video's
+    spec = dataclasses.replace(spec, id=name, path=f"{name}.mp4")
     path = Path(out_dir) / spec.path
     if not path.is_file():
         render_entry(spec, p, out_dir)
