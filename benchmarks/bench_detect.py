@@ -25,7 +25,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 RESULT = REPO / "benchmarks" / "results" / "detect.json"
@@ -52,7 +51,6 @@ def untrained_run(profile: str, run_dir: Path) -> Path:
 def looped_video(preset: str, frames: int, out: Path) -> Path:
     """``frames`` frames of the example SynthVAD clip of ``preset``, looped, as one mp4 (reused)."""
     from stprompt_core.offline.synthvad.example import render_example
-    from stprompt_core.video.decode import decode_snippet_frames  # noqa: F401 (PyAV present)
     from stprompt_core.video.write import write_mp4
 
     if out.is_file():
