@@ -11,7 +11,9 @@ repository's, read only.
 For stage ``i`` of :data:`STAGES`, numbered as the work flows:
 
     1. reference   copy the reference tree of stage ``i - 1`` (every earlier output: this
-                   stage's inputs) to ``ref/<stage>`` and run the command there, timed;
+                   stage's inputs; ``Stage.after`` names another, as ``detect`` starts from
+                   the localized run, not the book) to ``ref/<stage>`` and run the command
+                   there, timed;
     2. kill        copy the same tree to a trial folder, start the command, and at an
                    instant drawn from the seeded RNG (stratified over ``[0, duration)``)
                    SIGKILL its whole process tree (stopped first, so no child escapes:
@@ -94,12 +96,14 @@ class Stage:
         argv: arguments after ``stprompt``; paths relative to the stage's working folder.
         rules: first match wins; files matching none are compared as bytes.
         stores: feature-store folders compared array by array (their files: ``presence`` rules).
+        after: the stage whose reference tree is this one's input ("": the stage listed before it).
     """
 
     name: str
     argv: tuple[str, ...]
     rules: tuple[Rule, ...] = ()
     stores: tuple[str, ...] = ()
+    after: str = ""
 
     def rule(self, rel: str) -> Rule:
         return next((r for r in self.rules + COMMON_RULES if fnmatch.fnmatchcase(rel, r.pattern)), Rule(rel))
@@ -112,6 +116,8 @@ COMMON_RULES = (Rule("*.lock", "presence"), Rule("*.lock.json", "json", ("pid", 
 RUN = "runs/tiny"
 STORE = "cache/features/tiny"
 BOOK = "_build/book"
+DETECT_VIDEO = "cache/synthvad/tiny/videos/test/test_fighting_000.mp4"
+DETECT_OUT = "detections/test_fighting_000"
 # fields that legitimately differ between two runs of the same command
 SYNTHCLIP_TIMINGS = ("train.seconds_total", "train.seconds_train", "train.seconds_render", "train.seconds_decode",
                      "train.load_average_1m", "json_sha256")  # the JSON's own digest covers the timings
@@ -152,6 +158,9 @@ STAGES: tuple[Stage, ...] = (
                  Rule(f"{BOOK}/src/book/*", "presence"), Rule(f"{BOOK}/src/_generated/*", "presence"),
                  Rule(f"{BOOK}/src/_config.yml", "presence"), Rule(f"{BOOK}/src/_toc.yml", "presence"),
                  Rule(f"{BOOK}/src/_build/*", "presence"))),
+    # one SynthVAD test video through the localized run (not the book's tree: detect needs the run only)
+    Stage("detect", ("detect", DETECT_VIDEO, "--run-dir", RUN, "--out", DETECT_OUT, "--no-progress"),
+          rules=(Rule(f"{DETECT_OUT}/detect.json", "json", ("seconds", "frames_per_s")),), after="localize"),
 )
 STAGE_NAMES = tuple(s.name for s in STAGES)
 
@@ -564,14 +573,15 @@ class Harness:
         return self.work / "ref" / name
 
     def _inputs(self, name: str) -> Path:
-        """The tree a stage starts from: the previous stage's reference (an empty seeded tree for the first)."""
-        i = STAGE_NAMES.index(name)
-        if i == 0:
+        """The tree a stage starts from: the reference of the stage before it (``Stage.after``; an
+        empty seeded tree for the first)."""
+        before = _before(name)
+        if before is None:
             base = self.work / "ref" / "_empty"
             if not base.exists():
                 seed_tree(base)
             return base
-        return self.ref(STAGE_NAMES[i - 1])
+        return self.ref(before)
 
     def _marker(self, name: str) -> Path:
         return self.work / "ref" / f"{name}.done.json"
@@ -582,9 +592,9 @@ class Harness:
     def reference(self, name: str) -> float:
         """Run stage ``name`` uninterrupted (and every earlier stage without a reference yet);
         returns its CPU seconds. A finished reference is reused (its times from ``ref/<stage>.done.json``)."""
-        i = STAGE_NAMES.index(name)
-        if i > 0 and not self._marker(STAGE_NAMES[i - 1]).exists():
-            self.reference(STAGE_NAMES[i - 1])
+        before = _before(name)
+        if before is not None and not self._marker(before).exists():
+            self.reference(before)
         ref, marker, log = self.ref(name), self._marker(name), self._log(f"{name}-reference")
         if marker.exists():
             done = json.loads(marker.read_text())
@@ -637,6 +647,12 @@ class Harness:
         if t.recovered and t.equal:
             shutil.rmtree(folder)
         return t
+
+
+def _before(name: str) -> str | None:
+    """The stage whose reference tree ``name`` starts from (None for the first)."""
+    i = STAGE_NAMES.index(name)
+    return stage(name).after or (STAGE_NAMES[i - 1] if i > 0 else None)
 
 
 def summarize(trials: list[Trial]) -> dict[str, int]:

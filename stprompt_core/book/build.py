@@ -68,6 +68,40 @@ def stage_book(out_dir: Path) -> Path:
     return src
 
 
+LANDING = "landing.png"
+
+
+def landing_markdown(run_dir: Path, static_dir: Path) -> str:
+    """The landing page's picture, taken from this build: the frame of highest score in the
+    annotated video notebook 06 made with ``stprompt detect`` (the frame, its heatmap and box,
+    and the score strip with the cursor at that frame), written to ``static_dir/landing.png``.
+    Returns the markdown that shows it, or a line saying why there is none."""
+    import av
+    import numpy as np
+
+    from stprompt_core.io import read_json
+
+    found = sorted(Path(run_dir).glob("detect/*/annotated.mp4"))
+    if not found:
+        return "*(No picture: notebook 06 wrote no annotated video in this build.)*\n"
+    folder = found[0].parent
+    scores = read_json(folder / "scores.json")
+    score = np.asarray(scores["score"])
+    first = int(np.argmax(score))
+    run = int(np.argmax(score[first:] != score[first])) or len(score) - first  # frames of the peak snippet
+    peak = first + run // 2
+    with av.open(str(found[0])) as container:
+        for i, frame in enumerate(container.decode(video=0)):
+            if i == peak:
+                frame.to_image().save(static_dir / LANDING)
+                break
+    return (f"```{{figure}} _static/{LANDING}\n:alt: an annotated frame with its heatmap, box and score strip\n\n"
+            f"What the method does, on a video of this build (notebook 06, `stprompt detect`): the frame where the "
+            f"detector's score peaks ({scores['time_s'][peak]:.1f} s into `{folder.name}`), the anomaly heatmap of "
+            f"its patches, the box around the largest warm region, and below it the score of every frame with "
+            f"the threshold and a cursor at this frame.\n```\n")
+
+
 def jupyter_book_build(src: Path, log=print) -> Path:
     """``jupyter-book build -W -n --keep-going``; raises with the build log's tail on failure."""
     exe = Path(sys.executable).with_name("jupyter-book")
@@ -110,6 +144,7 @@ def _build_book(cfg: Config, out_dir: Path, params: dict[str, Any], execute: boo
     times = execute_notebooks(executed, params, log=log) if execute else {}
     src = stage_book(out_dir)
     shutil.copytree(executed, src / "notebooks")
+    (src / "_generated" / "landing.md").write_text(landing_markdown(Path(params["run_dir"]), src / "book" / "_static"))
     t1 = time.perf_counter()
     html = jupyter_book_build(src, log=log)
     record = {"profile": cfg.profile, "parameters": params, "notebook_seconds": times,

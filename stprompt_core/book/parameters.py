@@ -28,9 +28,11 @@ from typing import Any, Callable, Mapping
 from stprompt_core.config import Config, ConfigError, load_config
 from stprompt_core.io import read_json
 
-NOTEBOOKS = ["01_feature_extraction", "02_training", "03_evaluation", "04_prompt_generation", "05_localization"]
+NOTEBOOKS = ["01_feature_extraction", "02_training", "03_evaluation", "04_prompt_generation", "05_localization",
+             "06_your_own_video"]
 _DATA = ("01_feature_extraction", "02_training", "03_evaluation", "05_localization")
 _RUN = ("02_training", "03_evaluation", "05_localization")
+_RUN_DIR = (*_RUN, "06_your_own_video")  # 06 detects with the run of 02-05
 UNSET = ("", 0, -1, None)
 
 
@@ -64,7 +66,7 @@ class NotebookParameter:
 PARAMETERS: tuple[NotebookParameter, ...] = (
     NotebookParameter("profile", "tiny", "config profile: tiny (CI), workshop (offline CPU), ucf_crime, ... (GPU)",
                       tuple(NOTEBOOKS), check=_is_str, accepts="a profile name or a YAML path"),
-    NotebookParameter("run_dir", "", 'run folder shared by notebooks 02, 03 and 05; "" -> runs/<profile>', _RUN,
+    NotebookParameter("run_dir", "", 'run folder shared by notebooks 02, 03, 05 and 06; "" -> runs/<profile>', _RUN_DIR,
                       check=lambda v: isinstance(v, (str, os.PathLike)), accepts="a folder path"),
     NotebookParameter("data_root", "", "videos (or released features) root; \"\" keeps the profile's (or $STPROMPT_DATA_ROOT)", _DATA,
                       ("data.data_root",)),
@@ -88,6 +90,8 @@ PARAMETERS: tuple[NotebookParameter, ...] = (
                       ("05_localization",),
                       check=lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
                       accepts="a number of videos >= 0"),
+    NotebookParameter("video", "", 'a video file or frame folder; "" renders a SynthVAD video from a seed no split uses',
+                      ("06_your_own_video",), check=_is_str, accepts="a video path, or \"\" for a rendered example"),
     NotebookParameter("prompt_study", True, "localize under each prompt variant", ("05_localization",),
                       check=lambda v: isinstance(v, bool), accepts="True or False"),
 )

@@ -20,6 +20,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("evaluate", "score the test split and write metrics.json"),
     ("prompts", "generate a prompt bank (static curated, local LLM, or OpenAI-compatible endpoint)"),
     ("localize", "training-free spatial localization of anomalies and TIoU"),
+    ("detect", "find when and where a trained run sees anomalies in one video (annotated MP4, report)"),
     ("book", "execute the notebooks with papermill and build the Jupyter Book"),
     ("ablate", "train and evaluate the ablation variants (table JSON)"),
     ("demo", "run the workshop chain end to end"),

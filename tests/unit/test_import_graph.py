@@ -23,12 +23,14 @@ run -> scores -> maps -> book); a module may import its own layer and those belo
    training and evaluation on stored features, and paired comparisons of evaluated runs.
 7. ``localize``: training-free localization, with a bank from ``prompts``.
 8. ``figures``: plotly views of all of the above.
-9. ``offline``: the stand-ins for real videos and OpenAI CLIP (SynthVAD, SynthCLIP). They
+9. ``detect``: one video through a trained run (``stprompt detect``): scores, boxes, an
+   annotated MP4 and a report, from the stages and figures below.
+10. ``offline``: the stand-ins for real videos and OpenAI CLIP (SynthVAD, SynthCLIP). They
    use the method's code (SynthCLIP is evaluated with the method's prompt sets), and the
    method never imports them: only ``pipeline`` and ``cli`` do.
-10. ``pipeline``, ``ablate``: cache-or-compute stages chaining the layers below.
-11. ``book``, ``demo``: the notebooks' runner and the one-command chain.
-12. ``cli``: the ``stprompt`` command, on top of everything.
+11. ``pipeline``, ``ablate``: cache-or-compute stages chaining the layers below.
+12. ``book``, ``demo``: the notebooks' runner and the one-command chain.
+13. ``cli``: the ``stprompt`` command, on top of everything.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ LAYERS: list[list[str]] = [
     ["scoring", "metrics", "train", "evaluate", "compare"],
     ["localize"],
     ["figures"],
+    ["detect"],
     ["offline"],
     ["pipeline", "ablate"],
     ["book", "demo"],

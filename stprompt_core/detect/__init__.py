@@ -1,0 +1,12 @@
+"""``stprompt detect``: one video through a trained run, in bounded memory.
+
+Modules, one concept each: ``detector`` (the run loaded for scoring), ``stream`` (pass 1:
+chunked decode, extraction, maps and scoring with overlap), ``outputs`` (scores, intervals,
+boxes), ``video_writer`` (pass 2: the annotated MP4), ``report`` (the offline HTML page),
+``run`` (:func:`detect`, which checks, runs both passes and writes atomically).
+"""
+
+from stprompt_core.detect.detector import Detector, RunFolderError, load_detector
+from stprompt_core.detect.run import Detection, default_out, detect
+
+__all__ = ["Detection", "Detector", "RunFolderError", "default_out", "detect", "load_detector"]
