@@ -113,7 +113,7 @@ def test_every_page_renders_and_is_kept_as_a_screenshot(book, tmp_path):
     out, _ = book
     html = out / "src" / "_build" / "html"
     pages = toc_pages()
-    assert len(pages) == 11 and "notebooks/03_evaluation" in pages
+    assert len(pages) == 12 and "notebooks/06_your_own_video" in pages
     for width in ("1280", "phone"):
         (SCREENS / width).mkdir(parents=True, exist_ok=True)
     for page in pages:
