@@ -84,7 +84,7 @@ def landing_markdown(run_dir: Path, static_dir: Path) -> str:
     found = sorted(Path(run_dir).glob("detect/*/annotated.mp4"))
     if not found:
         return "*(No picture: notebook 06 wrote no annotated video in this build.)*\n"
-    folder = found[0].parent
+    folder = max(found, key=lambda p: p.stat().st_mtime).parent  # this build's (a reused run may hold older ones)
     scores = read_json(folder / "scores.json")
     score = np.asarray(scores["score"])
     first = int(np.argmax(score))
@@ -95,11 +95,15 @@ def landing_markdown(run_dir: Path, static_dir: Path) -> str:
             if i == peak:
                 frame.to_image().save(static_dir / LANDING)
                 break
+    shown = (f"the frame where the detector's score peaks ({scores['time_s'][peak]:.1f} s into `{folder.name}`), "
+             "the anomaly heatmap of its patches, the box around the largest warm region, and below it the score "
+             "of every frame with the threshold and a cursor at this frame"
+             if score[peak] >= scores["threshold"] else
+             f"the frame where the detector's score peaks ({scores['time_s'][peak]:.1f} s into `{folder.name}`); "
+             f"it stays under the run's threshold ({score[peak]:.2f} < {scores['threshold']:.2f}), so nothing is "
+             "boxed. Below the frame, the score of every frame with the threshold and a cursor at this frame")
     return (f"```{{figure}} _static/{LANDING}\n:alt: an annotated frame with its heatmap, box and score strip\n\n"
-            f"What the method does, on a video of this build (notebook 06, `stprompt detect`): the frame where the "
-            f"detector's score peaks ({scores['time_s'][peak]:.1f} s into `{folder.name}`), the anomaly heatmap of "
-            f"its patches, the box around the largest warm region, and below it the score of every frame with "
-            f"the threshold and a cursor at this frame.\n```\n")
+            f"What the method does, on a video of this build (notebook 06, `stprompt detect`): {shown}.\n```\n")
 
 
 def jupyter_book_build(src: Path, log=print) -> Path:
