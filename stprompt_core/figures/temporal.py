@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping, Union
 
 import numpy as np
 import pandas as pd
@@ -21,15 +21,37 @@ SCORE_COLOR = "#1f77b4"
 GT_COLOR = "rgba(214, 39, 40, 0.18)"
 
 
-def frame_series(scores: dict[str, dict[str, Any]], manifest: Manifest) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Per video id: (frame scores ``[N]``, frame ground truth ``[N]``) from ``scores.json`` + manifest."""
-    entries = manifest.by_id()
+GroundTruth = Union[Manifest, Mapping[str, np.ndarray]]
+
+
+def _frame_truth(truth: GroundTruth, vid: str, n: int) -> np.ndarray:
+    """``[n]`` 0/1 labels of video ``vid``: from a manifest's intervals, or a ``{video id: [N]}`` mapping
+    (the feature store's frame ground truth, :func:`stprompt_core.compare.split_ground_truth`, which
+    is all imported features have). Unknown videos are normal."""
+    if isinstance(truth, Manifest):
+        entries = truth.by_id()
+        return entries[vid].frame_labels(n) if vid in entries else np.zeros(n, np.uint8)
+    gt = np.zeros(n, np.uint8)
+    if vid in truth:
+        given = np.asarray(truth[vid]).astype(np.uint8)[:n]
+        gt[: given.size] = given
+    return gt
+
+
+def _intervals(gt: np.ndarray) -> list[tuple[int, int]]:
+    """``[start, end)`` runs of 1 in a 0/1 frame array."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], gt.astype(np.int8), [0]])))
+    return [(int(a), int(b)) for a, b in zip(edges[0::2], edges[1::2])]
+
+
+def frame_series(scores: dict[str, dict[str, Any]], truth: GroundTruth) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per video id: (frame scores ``[N]``, frame ground truth ``[N]``) from ``scores.json`` and a
+    manifest or the store's ground truth."""
     out = {}
     for vid, rec in scores.items():
         n = int(rec["num_frames"])
         frames = expand_to_frames(np.asarray(rec["snippet_scores"]), int(rec["snippet_len"]), n)
-        gt = entries[vid].frame_labels(n) if vid in entries else np.zeros(n, np.uint8)
-        out[vid] = (frames, gt)
+        out[vid] = (frames, _frame_truth(truth, vid, n))
     return out
 
 
@@ -46,7 +68,7 @@ def example_videos(scores: dict[str, dict[str, Any]], per_class: int = 1) -> lis
     return [vid for c in order for vid in by_class[c][:per_class]]
 
 
-def score_curves_figure(scores: dict[str, dict[str, Any]], manifest: Manifest, video_ids: list[str] | None = None,
+def score_curves_figure(scores: dict[str, dict[str, Any]], manifest: GroundTruth, video_ids: list[str] | None = None,
                         cols: int = 2, threshold: float | None = None) -> go.Figure:
     """One panel per test video: frame anomaly score, ground-truth intervals shaded red.
 
@@ -56,7 +78,6 @@ def score_curves_figure(scores: dict[str, dict[str, Any]], manifest: Manifest, v
         cols: panels per row (two stay legible on a phone).
         threshold: drawn as a dotted line (e.g. ``eval.far_threshold``).
     """
-    entries = manifest.by_id()
     ids = video_ids or sorted(scores, key=lambda v: (-int(scores[v]["label"]), v))
     rows = max(1, math.ceil(len(ids) / cols))
     titles = [f"{v} ({scores[v]['class_name']})" if scores[v]["class_name"] not in v else v for v in ids]
@@ -66,10 +87,10 @@ def score_curves_figure(scores: dict[str, dict[str, Any]], manifest: Manifest, v
     series = frame_series({v: scores[v] for v in ids}, manifest)
     for i, vid in enumerate(ids):
         r, c = divmod(i, cols)
-        frames, _ = series[vid]
+        frames, gt = series[vid]
         fig.add_trace(go.Scatter(x=np.arange(frames.size), y=frames, mode="lines", line=dict(color=SCORE_COLOR),
                                  name="score", showlegend=False), row=r + 1, col=c + 1)
-        for start, end in (entries[vid].intervals if vid in entries else []):
+        for start, end in _intervals(gt):
             fig.add_vrect(x0=start, x1=end, fillcolor=GT_COLOR, line_width=0, row=r + 1, col=c + 1)
         if threshold is not None:
             fig.add_hline(y=threshold, line=dict(dash="dot", color="grey", width=1), row=r + 1, col=c + 1)
@@ -83,7 +104,7 @@ def score_curves_figure(scores: dict[str, dict[str, Any]], manifest: Manifest, v
     return fig
 
 
-def roc_pr_figure(scores: dict[str, dict[str, Any]], manifest: Manifest, metrics: dict[str, Any] | None = None
+def roc_pr_figure(scores: dict[str, dict[str, Any]], manifest: GroundTruth, metrics: dict[str, Any] | None = None
                   ) -> go.Figure:
     """Frame-level ROC and precision-recall curves over all test frames."""
     series = frame_series(scores, manifest)
