@@ -241,6 +241,9 @@ class _NoBar:
 def _bar(enabled: bool, total: int | None, desc: str):
     if not enabled:
         return _NoBar()
+    import os
+
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, unit="frame", desc=desc, dynamic_ncols=True, smoothing=0.1)
+    off = os.environ.get("TQDM_DISABLE", "").lower() in ("1", "true")  # tqdm's own switch, which its notebook bar ignores
+    return tqdm(total=total, unit="frame", desc=desc, dynamic_ncols=True, smoothing=0.1, disable=off)
