@@ -1,4 +1,4 @@
-"""Dense refinement of CLIP's last block for patch-level retrieval (optional, ``--dense``).
+"""Dense refinement of CLIP's last block for patch-level retrieval (optional, ``--set localize.dense=true``).
 
 CLIP's patch tokens after the last block are poorly localized: the last attention mixes
 every patch with the global context (and the residual stream carries it on). Training-free
@@ -18,7 +18,7 @@ regular tokens, which the tests check.
 
 The feature store keeps only the final projected tokens, not the last block's input, so
 this needs the frames again: :mod:`stprompt_core.localize.run` re-decodes the sampled frames
-of the videos it localizes (``--dense`` requires the videos under the data root).
+of the videos it localizes (``localize.dense`` requires the videos under the data root).
 """
 
 from __future__ import annotations

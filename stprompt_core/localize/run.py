@@ -77,7 +77,7 @@ class LocalizationContext:
     store: FeatureStore
     videos: list[VideoEntry]  # test videos with boxes
     scores: dict[str, dict[str, Any]]  # scores.json
-    model: torch.nn.Module  # frozen open_clip model (text tower used; visual for --dense)
+    model: torch.nn.Module  # frozen open_clip model (text tower used; visual for localize.dense)
     frame_size: tuple[int, int]  # decoded (width, height)
     geometry: FrameGeometry | None  # backbone crop/resize of the frame; None = whole frame
     split: str
@@ -356,7 +356,7 @@ def _reencoded_source(ctx: LocalizationContext, s: LocalizeConfig, windows: list
     from stprompt_core.video.decode import VideoDecodeError, decode_snippet_frames
 
     root = ctx.cfg.data_root()
-    why = "--dense" if s.dense else f"localize.view={s.view!r}"
+    why = "localize.dense" if s.dense else f"localize.view={s.view!r}"
     attention = s.dense_attention if s.dense else None
     batch = ctx.cfg.extract.batch_size
 

@@ -141,7 +141,7 @@ def test_dense_refinement_re_encodes_the_videos(planted_run, tmp_path):
 
 def test_dense_without_the_videos_names_the_video(planted_run, tmp_path):
     run = _run_with_videos(planted_run, tmp_path, write_videos=False)
-    with pytest.raises(LocalizationError, match="--dense re-encodes frames, but video 'v_fight' cannot be decoded"):
+    with pytest.raises(LocalizationError, match="localize.dense re-encodes frames, but video 'v_fight' cannot be decoded"):
         localize(run, dense=True)
 
 
