@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from stprompt_core.config import LocalizeConfig
+from stprompt_core.data.datasets.common import runs_from_mask
 from stprompt_core.localize.maps import MAPS_FILE, save_maps
 from stprompt_core.localize.retrieval import boxes_from_map, normalize_map, views_heatmap
 from stprompt_core.video.geometry import FrameGeometry
@@ -58,10 +59,8 @@ def anomalous_intervals(scores: np.ndarray, times: np.ndarray, threshold: float,
         threshold: the run's temporal threshold.
         frame_s: duration of the last frame (an interval ending at the video's end ends there).
     """
-    passed = np.asarray(scores) >= threshold
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], passed.astype(np.int8), [0]])))  # starts and ends, interleaved
     out = []
-    for a, b in zip(edges[0::2], edges[1::2]):
+    for a, b in runs_from_mask(np.asarray(scores) >= threshold):
         end_s = float(times[b]) if b < len(times) else float(times[-1]) + frame_s
         seg = scores[a:b]
         out.append(Interval(int(a), int(b), float(times[a]), end_s, float(seg.max()), float(seg.mean())))

@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from stprompt_core.data.datasets.common import runs_from_mask
 from stprompt_core.detect.detector import Detector, load_detector
 from stprompt_core.detect.outputs import anomalous_intervals, snippet_boxes, write_outputs
 from stprompt_core.detect.report import render_report
@@ -206,9 +207,7 @@ def _key_frames(snippet_scores: np.ndarray, threshold: float, snippet_len: int) 
     """Sampled frames to show: the peak snippet of each anomalous stretch of snippets (the
     highest peaks first, at most :data:`MAX_KEY_FRAMES`); without any, the highest-scoring snippets."""
     s = np.asarray(snippet_scores)
-    passed = s >= threshold
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], passed.astype(np.int8), [0]])))
-    peaks = [int(a + np.argmax(s[a:b])) for a, b in zip(edges[0::2], edges[1::2])]
+    peaks = [int(a + np.argmax(s[a:b])) for a, b in runs_from_mask(s >= threshold)]
     if not peaks:
         peaks = [int(t) for t in np.argsort(-s, kind="stable")[:3]]
     peaks = sorted(peaks, key=lambda t: -s[t])[:MAX_KEY_FRAMES]

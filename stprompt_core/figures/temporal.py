@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 from sklearn.metrics import precision_recall_curve, roc_curve
 
+from stprompt_core.data.datasets.common import runs_from_mask
 from stprompt_core.data.manifest import Manifest
 from stprompt_core.figures.style import SUBPLOT_TITLE_SIZE, set_title
 from stprompt_core.metrics import expand_to_frames
@@ -36,12 +37,6 @@ def _frame_truth(truth: GroundTruth, vid: str, n: int) -> np.ndarray:
         given = np.asarray(truth[vid]).astype(np.uint8)[:n]
         gt[: given.size] = given
     return gt
-
-
-def _intervals(gt: np.ndarray) -> list[tuple[int, int]]:
-    """``[start, end)`` runs of 1 in a 0/1 frame array."""
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], gt.astype(np.int8), [0]])))
-    return [(int(a), int(b)) for a, b in zip(edges[0::2], edges[1::2])]
 
 
 def frame_series(scores: dict[str, dict[str, Any]], truth: GroundTruth) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -90,7 +85,7 @@ def score_curves_figure(scores: dict[str, dict[str, Any]], manifest: GroundTruth
         frames, gt = series[vid]
         fig.add_trace(go.Scatter(x=np.arange(frames.size), y=frames, mode="lines", line=dict(color=SCORE_COLOR),
                                  name="score", showlegend=False), row=r + 1, col=c + 1)
-        for start, end in _intervals(gt):
+        for start, end in runs_from_mask(gt):
             fig.add_vrect(x0=start, x1=end, fillcolor=GT_COLOR, line_width=0, row=r + 1, col=c + 1)
         if threshold is not None:
             fig.add_hline(y=threshold, line=dict(dash="dot", color="grey", width=1), row=r + 1, col=c + 1)
