@@ -126,13 +126,14 @@ class FrameEncoder:
 
     @classmethod
     def from_config(cls, cfg: BackboneConfig, device: str | torch.device = "cpu",
-                    precision: str = "auto") -> FrameEncoder:
-        """Load ``cfg``'s backbone with :func:`load_clip` and wrap it.
+                    precision: str = "auto", model: nn.Module | None = None) -> FrameEncoder:
+        """Load ``cfg``'s backbone with :func:`load_clip` (or take ``model``, already loaded from
+        ``cfg``, e.g. for its text tower too) and wrap it.
 
         Raises:
             BackboneError: unknown model, or weights that cannot be loaded offline.
         """
-        model = load_clip(cfg, device="cpu")
+        model = model if model is not None else load_clip(cfg, device="cpu")
         enc = cls(model, device=device, precision=precision,
                   describe={"model_name": cfg.model_name, "pretrained": cfg.pretrained, "init_seed": cfg.init_seed,
                             "weights_sha256": weights_sha256(cfg.pretrained)})

@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from stprompt_core.backbone.encoder import FrameEncoder, weights_sha256
+from stprompt_core.backbone.encoder import FrameEncoder
 from stprompt_core.config import Config, LocalizeConfig
-from stprompt_core.localize.prompt_set import build_prompt_set, encode_prompts
+from stprompt_core.localize.prompt_set import encode_prompts, settings_prompt_set
 from stprompt_core.localize.run import resolve_bank
 from stprompt_core.localize.windows import view_geometries
 from stprompt_core.model.stprompt import STPrompt
@@ -119,10 +119,7 @@ def load_detector(run_dir: str | Path, checkpoint: str = "best", device: str | N
     clip = load_clip(cfg.backbone, device="cpu")
     s = cfg.localize
     bank, _ = resolve_bank(s.bank or None, cfg.data.dataset)
-    prompts = build_prompt_set(bank, use_backgrounds=s.use_backgrounds, use_augmentations=s.use_augmentations,
-                               class_names=s.class_names, template=s.template)
+    prompts = settings_prompt_set(bank, s)
     text = encode_prompts(clip, cfg.backbone.model_name, prompts.texts)  # [N, D]
-    encoder = FrameEncoder(clip, device=dev, precision=precision,
-                           describe={"model_name": cfg.backbone.model_name, "pretrained": cfg.backbone.pretrained,
-                                     "weights_sha256": weights_sha256(cfg.backbone.pretrained)})
+    encoder = FrameEncoder.from_config(cfg.backbone, device=dev, precision=precision, model=clip)
     return Detector(cfg, model, encoder, text.to(dev), prompts.abnormal, s, dev, run_dir)

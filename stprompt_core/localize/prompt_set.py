@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from stprompt_core.config import choices
+from stprompt_core.config import LocalizeConfig, choices
 from stprompt_core.classes import class_labels, class_prompts
 from stprompt_core.prompts.bank import BankError, PromptBank
 
@@ -107,3 +107,9 @@ def encode_prompts(model, model_name: str, texts: list[str], batch_size: int = 2
             emb = model.encode_text(tokenizer(texts[i : i + batch_size])).float()  # [n, D]
             out.append(torch.nn.functional.normalize(emb, dim=-1))
     return torch.cat(out)
+
+
+def settings_prompt_set(bank: PromptBank, s: LocalizeConfig) -> PromptSet:
+    """:func:`build_prompt_set` with a run's ``localize`` settings (what ``localize`` and ``detect`` use)."""
+    return build_prompt_set(bank, use_backgrounds=s.use_backgrounds, use_augmentations=s.use_augmentations,
+                            class_names=s.class_names, template=s.template)

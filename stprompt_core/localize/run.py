@@ -49,7 +49,7 @@ from stprompt_core.features.store import FeatureStore, FeatureStoreError
 from stprompt_core.io import read_json, write_json
 from stprompt_core.localize.ceiling import grid_iou_ceiling
 from stprompt_core.localize.maps import MAPS_FILE, LocalizationMaps, load_maps, save_maps
-from stprompt_core.localize.prompt_set import PromptSet, build_prompt_set, encode_prompts
+from stprompt_core.localize.prompt_set import PromptSet, encode_prompts, settings_prompt_set
 from stprompt_core.localize.retrieval import (boxes_from_map, frame_cells, normalize_map, patch_anomaly_probs,
                                              views_heatmap)
 from stprompt_core.localize.tiou import region_iou, scale_boxes, tiou
@@ -213,9 +213,7 @@ def localize(run_dir: str | Path, bank: str | Path | PromptBank | None = None, t
         s.view = view
     ctx = context or load_context(run_dir, s.split, frame_size, cache_tokens=False)
     bank_obj, bank_label = resolve_bank(bank if bank is not None else (s.bank or None), ctx.cfg.data.dataset)
-    prompts = build_prompt_set(bank_obj, use_backgrounds=s.use_backgrounds, use_augmentations=s.use_augmentations,
-                               class_names=s.class_names, template=s.template)
-    result, records, maps = evaluate_prompt_set(ctx, prompts, s)
+    result, records, maps = evaluate_prompt_set(ctx, settings_prompt_set(bank_obj, s), s)
     result.update({"bank": bank_label, "bank_provenance": bank_obj.provenance})
     if write:
         write_outputs(ctx, s, result, records, maps if s.save_maps else None)
