@@ -126,12 +126,12 @@ def variation_markdown(workshop: Path, cpu: Path) -> str:
     if not Path(cpu).is_file():
         return text + " The CPU's share has not been measured (`python benchmarks/cpu_variation.py`).\n"
     c = read_json(cpu)
-    diff = c["cpu_mean_abs_difference"]
+    diff = {k: (f"{v:.3f}" if v >= 0.0005 else "less than 0.001") for k, v in c["cpu_mean_abs_difference"].items()}
     seeds = c["per_seed"]
     resolved = sum(1 for s in seeds if s["auc_diff_low"] > 0 or s["auc_diff_high"] < 0)
     text += (f"\n\n**Across CPUs** (`benchmarks/results/{Path(cpu).name}`: features from bf16-rounded backbone "
              f"arithmetic against fp32, the same {len(seeds)} seed(s)), the frame AUC moves by "
-             f"{diff['auc']:.3f} on average, AP by {diff['ap']:.3f}, the false alarm rate by {diff['far']:.3f} "
-             f"and TIoU by {diff['tiou']:.3f}; the paired interval of the AUC difference excludes zero for "
+             f"{diff['auc']} on average, AP by {diff['ap']}, the false alarm rate by {diff['far']} "
+             f"and TIoU by {diff['tiou']}; the paired interval of the AUC difference excludes zero for "
              f"{resolved} of {len(seeds)} seed(s).")
     return text + "\n"

@@ -193,7 +193,8 @@ def test_variation_markdown_quotes_the_seed_and_cpu_measurements(tmp_path):
     assert "3 seeds" in md and "frame AUC has a standard deviation of 0.004" in md and "TIoU 0.002" in md
     assert "has not been measured" in md
     (tmp_path / "cpu.json").write_text(json.dumps({
-        "cpu_mean_abs_difference": {"auc": 0.012, "ap": 0.01, "far": 0.03, "tiou": 0.02},
+        "cpu_mean_abs_difference": {"auc": 0.012, "ap": 0.01, "far": 0.03, "tiou": 0.0003},
         "per_seed": [{"auc_diff_low": 0.001, "auc_diff_high": 0.02}, {"auc_diff_low": -0.01, "auc_diff_high": 0.01}]}))
     md = pages.variation_markdown(tmp_path / "workshop.json", tmp_path / "cpu.json")
     assert "frame AUC moves by 0.012 on average" in md and "excludes zero for 1 of 2 seed(s)" in md
+    assert "TIoU by less than 0.001" in md  # not printed as 0.000
