@@ -5,7 +5,7 @@ The validation videos are the SynthVAD training videos SynthCLIP holds out
 localization is training-free, so nothing was fitted to them. On every 4th anomalous frame
 of each, patch tokens come from the same
 :class:`~stprompt_core.backbone.encoder.FrameEncoder`, maps and boxes from the same
-functions ``stprompt localize`` uses (curated bank, the profile's prompt set), and each
+functions ``stprompt localize`` uses (curated bank, the profile's localization queries), and each
 variant of (map_normalize, map_threshold, temperature) is scored by the mean IoU of its box
 with the annotated box. Writes ``benchmarks/results/localize_selection.json`` with every
 variant's mean IoU and the chosen one; the profile's ``localize`` section is then set to it
@@ -41,7 +41,7 @@ def main() -> None:
     from stprompt_core.config import LocalizeConfig, load_config
     from stprompt_core.data.manifest import load_manifest
     from stprompt_core.io import write_json
-    from stprompt_core.localize.prompt_set import build_prompt_set, encode_prompts
+    from stprompt_core.localize.queries import build_queries, encode_texts
     from stprompt_core.localize.retrieval import boxes_from_map, frame_heatmap, patch_anomaly_probs
     from stprompt_core.localize.retrieval import normalize_map
     from stprompt_core.localize.tiou import region_iou
@@ -57,9 +57,9 @@ def main() -> None:
     enc = FrameEncoder(model, precision="fp32")
     with torch.no_grad():
         tokens = torch.cat([enc(frames.frames[i : i + 64]).tokens for i in range(0, len(frames), 64)])  # [N, P, D]
-    prompts = build_prompt_set(load_curated_bank(cfg.data.dataset), use_backgrounds=s.use_backgrounds,
-                               use_augmentations=s.use_augmentations, class_names=s.class_names, template=s.template)
-    text = encode_prompts(model, cfg.backbone.model_name, prompts.texts)
+    queries = build_queries(load_curated_bank(cfg.data.dataset), use_backgrounds=s.use_backgrounds,
+                            use_augmentations=s.use_augmentations, class_names=s.class_names, template=s.template)
+    text = encode_texts(model, cfg.backbone.model_name, queries.texts)
     H, W = frames.frames.shape[1:3]
     geometry = enc.geometry((W, H))
     rows, cols = enc.patch_grid
@@ -67,7 +67,7 @@ def main() -> None:
     results = []
     temperatures = sorted({LocalizeConfig().temperature, s.temperature, learned_t})  # project default, profile, learned
     for temperature, balance in itertools.product(temperatures, (False, True)):
-        probs = patch_anomaly_probs(tokens, text, prompts.abnormal, temperature, balance).reshape(-1, rows, cols)
+        probs = patch_anomaly_probs(tokens, text, queries.abnormal, temperature, balance).reshape(-1, rows, cols)
         heat = frame_heatmap(probs, (W, H), geometry)  # [N, H, W]
         for norm, thr in itertools.product(NORMALIZE, THRESHOLDS):
             ious = [region_iou(boxes_from_map(normalize_map(h, norm), thr, s.box_mode, s.min_area), [b.tolist()])

@@ -132,8 +132,8 @@ def main() -> None:
         return
 
     from stprompt_core.io import write_json
-    from stprompt_core.localize.prompt_set import build_prompt_set
-    from stprompt_core.localize.run import evaluate_prompt_set, load_context, resolve_bank
+    from stprompt_core.localize.queries import build_queries
+    from stprompt_core.localize.run import evaluate_queries, load_context, resolve_bank
 
     work = Path(args.work)
     load = os.getloadavg()[0]
@@ -142,8 +142,8 @@ def main() -> None:
     ctx = load_context(run, split="train")
     s0 = ctx.cfg.localize
     bank, label = resolve_bank(None, ctx.cfg.data.dataset)
-    prompts = build_prompt_set(bank, use_backgrounds=s0.use_backgrounds, use_augmentations=s0.use_augmentations,
-                               class_names=s0.class_names, template=s0.template)
+    queries = build_queries(bank, use_backgrounds=s0.use_backgrounds, use_augmentations=s0.use_augmentations,
+                            class_names=s0.class_names, template=s0.template)
     crop = ctx.geometry  # the backbone's centre crop of the 150x112 frame
     (_, rw), (_, w), (_, ox) = crop.resized_hw, crop.input_hw, crop.offset
     scale = ctx.frame_size[0] / rw
@@ -157,7 +157,7 @@ def main() -> None:
                 s = dataclasses.replace(s0, view=view, n_tiles=n_tiles, balance_groups=balance, map_threshold=thr,
                                         map_normalize="none")
                 t0 = time.perf_counter()
-                _, records, _ = evaluate_prompt_set(ctx, prompts, s)
+                _, records, _ = evaluate_queries(ctx, queries, s)
                 encode_seconds.setdefault(name, round(time.perf_counter() - t0, 2))  # first call re-encodes
                 margin = [in_margin(r.gt_boxes, crop_x) for r in records]
                 rows.append({"view": name, "windows": len(ctx.windows(s)), "balance_groups": balance,
@@ -176,7 +176,7 @@ def main() -> None:
                 "videos": len(ctx.videos), "per_class": args.per_class, "split": "validation-style (own seed stream)",
                 "annotated_frames": rows[0]["n_frames"], "margin_frames": rows[0]["margin_frames"]["n_frames"],
                 "centre_crop_columns": [round(x, 2) for x in crop_x]},
-        "bank": label, "prompts": {"n_normal": prompts.n_normal, "n_abnormal": prompts.n_abnormal},
+        "bank": label, "prompts": {"n_normal": queries.n_normal, "n_abnormal": queries.n_abnormal},
         "settings": {"temperature": s0.temperature, "map_normalize": "none", "score_threshold": s0.score_threshold,
                      "box_mode": s0.box_mode},
         "encode_seconds": encode_seconds,

@@ -92,7 +92,7 @@ def _use_lookup(lookup: _Lookup) -> None:
     """Route the package's two text-encoding entry points through ``lookup``."""
     import torch.nn.functional as F
 
-    import stprompt_core.localize.prompt_set as prompt_set
+    import stprompt_core.localize.queries as queries
     import stprompt_core.offline.synthclip.train as train
 
     class LookupBank(train.TextBank):
@@ -102,12 +102,12 @@ def _use_lookup(lookup: _Lookup) -> None:
             self.locked = True
             self.pooled = lookup.rows(texts)
 
-    def encode_prompts(model, model_name, texts, batch_size=256):  # noqa: ARG001
+    def encode_texts(model, model_name, texts, batch_size=256):  # noqa: ARG001
         with torch.no_grad():
             return F.normalize(model.text.proj(lookup.rows(texts).to(next(model.parameters()).device)).float(), dim=-1)
 
     train.TextBank = LookupBank
-    prompt_set.encode_prompts = encode_prompts
+    queries.encode_texts = encode_texts
 
 
 def _build_without_text_weights(seed: int, image_size: int | None = None):
@@ -149,7 +149,7 @@ def export() -> None:
     MiniLM pooled features, from the real tower."""
     from safetensors.torch import save_file
 
-    import stprompt_core.localize.prompt_set as prompt_set
+    import stprompt_core.localize.queries as queries
     from stprompt_core.data.manifest import load_manifest
     from stprompt_core.offline.synthclip.cache import training_frames
     from stprompt_core.offline.synthclip.data import load_frames, split_videos
@@ -164,16 +164,16 @@ def export() -> None:
     texts = set(frames.texts()) | set(event_captions(frames.regions))
     model = build_model(MODEL, 0)
     recorded: set[str] = set()
-    real = prompt_set.encode_prompts
+    real = queries.encode_texts
 
     def recording(m, name, prompts, batch_size=256):
         recorded.update(prompts)
         return real(m, name, prompts, batch_size)
 
-    prompt_set.encode_prompts = recording
+    queries.encode_texts = recording
     val = [v for v in split_videos(load_manifest(cfg.manifest()), settings.val_per_class)["val"] if v.label]
     evaluate_synthclip(model, MODEL, load_frames(val[:2], cfg.data_root(), 8, anomalous_only=True))
-    prompt_set.encode_prompts = real
+    queries.encode_texts = real
     ordered = sorted(texts | recorded)
     bank = TextBank(model, MODEL, ordered)
     TEXT_DIR.mkdir(parents=True, exist_ok=True)
@@ -356,7 +356,7 @@ def diagnose(checkpoint: str | None) -> None:
 
     from stprompt_core.backbone.clip import load_clip
     from stprompt_core.classes import class_prompts
-    from stprompt_core.localize.prompt_set import DEFAULT_TEMPLATE, encode_prompts
+    from stprompt_core.localize.queries import DEFAULT_TEMPLATE, encode_texts
     from stprompt_core.offline.synthclip.data import region_views
     from stprompt_core.offline.synthclip.evaluate import embed_frames, evaluation_frames
 
@@ -370,13 +370,13 @@ def diagnose(checkpoint: str | None) -> None:
     settings = cfg.synthclip
     model = load_clip(cfg.backbone)
     data = {s: evaluation_frames(cfg, s, settings) for s in ("train", "test")}
-    canonical = encode_prompts(model, MODEL, [DEFAULT_TEMPLATE.format(n) for n in class_prompts(cfg.data.dataset)[1:]])
+    canonical = encode_texts(model, MODEL, [DEFAULT_TEMPLATE.format(n) for n in class_prompts(cfg.data.dataset)[1:]])
     test = data["test"]
     y = (test.labels - 1).numpy()
 
     def text_accuracy(texts: list[str]) -> float:
         unique = sorted(set(texts))
-        emb = encode_prompts(model, MODEL, unique)
+        emb = encode_texts(model, MODEL, unique)
         pred = (emb @ canonical.T).argmax(dim=1).numpy()
         at = {t: int(p) for t, p in zip(unique, pred)}
         return float(np.mean([at[t] == c for t, c in zip(texts, y)]))

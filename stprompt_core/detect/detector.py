@@ -1,4 +1,4 @@
-"""A trained run, loaded for scoring one video: its backbone, detector, prompts and settings.
+"""A trained run, loaded for scoring one video: its backbone, detector, localization queries and settings.
 
 Everything comes from the run folder, so ``stprompt detect`` scores a file exactly as the
 run's own pipeline scored its test split:
@@ -20,7 +20,7 @@ import torch
 
 from stprompt_core.backbone.encoder import FrameEncoder
 from stprompt_core.config import Config, LocalizeConfig
-from stprompt_core.localize.prompt_set import encode_prompts, settings_prompt_set
+from stprompt_core.localize.queries import encode_texts, settings_queries
 from stprompt_core.localize.run import resolve_bank
 from stprompt_core.localize.windows import view_geometries
 from stprompt_core.model.stprompt import STPrompt
@@ -42,7 +42,7 @@ class Detector:
         model: the STPrompt detector (eval mode) on ``device``.
         encoder: the frozen backbone's frame encoder (extraction's precision rule).
         text: ``[N, D]`` L2-normalised prompt embeddings of the run's localization bank.
-        abnormal: ``[N]`` bool, which prompts are abnormal.
+        abnormal: ``[N]`` bool, which localization queries are abnormal.
         settings: the run's ``localize`` section.
         device: where the detector runs.
     """
@@ -119,7 +119,7 @@ def load_detector(run_dir: str | Path, checkpoint: str = "best", device: str | N
     clip = load_clip(cfg.backbone, device="cpu")
     s = cfg.localize
     bank, _ = resolve_bank(s.bank or None, cfg.data.dataset)
-    prompts = settings_prompt_set(bank, s)
-    text = encode_prompts(clip, cfg.backbone.model_name, prompts.texts)  # [N, D]
+    queries = settings_queries(bank, s)
+    text = encode_texts(clip, cfg.backbone.model_name, queries.texts)  # [N, D]
     encoder = FrameEncoder.from_config(cfg.backbone, device=dev, precision=precision, model=clip)
-    return Detector(cfg, model, encoder, text.to(dev), prompts.abnormal, s, dev, run_dir)
+    return Detector(cfg, model, encoder, text.to(dev), queries.abnormal, s, dev, run_dir)

@@ -49,7 +49,7 @@ from stprompt_core.features.store import FeatureStore, FeatureStoreError
 from stprompt_core.io import read_json, write_json
 from stprompt_core.localize.ceiling import grid_iou_ceiling
 from stprompt_core.localize.maps import MAPS_FILE, LocalizationMaps, load_maps, save_maps
-from stprompt_core.localize.prompt_set import PromptSet, encode_prompts, settings_prompt_set
+from stprompt_core.localize.queries import LocalizationQueries, encode_texts, settings_queries
 from stprompt_core.localize.retrieval import (boxes_from_map, frame_cells, normalize_map, patch_anomaly_probs,
                                              views_heatmap)
 from stprompt_core.localize.tiou import region_iou, scale_boxes, tiou
@@ -213,17 +213,17 @@ def localize(run_dir: str | Path, bank: str | Path | PromptBank | None = None, t
         s.view = view
     ctx = context or load_context(run_dir, s.split, frame_size, cache_tokens=False)
     bank_obj, bank_label = resolve_bank(bank if bank is not None else (s.bank or None), ctx.cfg.data.dataset)
-    result, records, maps = evaluate_prompt_set(ctx, settings_prompt_set(bank_obj, s), s)
+    result, records, maps = evaluate_queries(ctx, settings_queries(bank_obj, s), s)
     result.update({"bank": bank_label, "bank_provenance": bank_obj.provenance})
     if write:
         write_outputs(ctx, s, result, records, maps if s.save_maps else None)
     return result
 
 
-def evaluate_prompt_set(ctx: LocalizationContext, prompts: PromptSet, s: LocalizeConfig
-                        ) -> tuple[dict[str, Any], list[FrameRecord], dict[str, np.ndarray]]:
-    """Maps, boxes and TIoU of every annotated frame for one prompt set."""
-    text = encode_prompts(ctx.model, ctx.cfg.backbone.model_name, prompts.texts)  # [N, D]
+def evaluate_queries(ctx: LocalizationContext, queries: LocalizationQueries, s: LocalizeConfig
+                     ) -> tuple[dict[str, Any], list[FrameRecord], dict[str, np.ndarray]]:
+    """Maps, boxes and TIoU of every annotated frame for one set of localization queries."""
+    text = encode_texts(ctx.model, ctx.cfg.backbone.model_name, queries.texts)  # [N, D]
     D = ctx.store.meta.embed_dim
     if text.shape[1] != D:
         raise LocalizationError(f"text embeddings have {text.shape[1]} dims, the store's patch tokens {D}: the run's "
@@ -243,7 +243,7 @@ def evaluate_prompt_set(ctx: LocalizationContext, prompts: PromptSet, s: Localiz
         if snippet_scores.shape[0] != T:
             raise LocalizationError(f"video {entry.id!r}: {T} snippets of patch tokens but {snippet_scores.shape[0]} "
                                     f"temporal scores (scores.json and the store disagree)")
-        probs = patch_anomaly_probs(tokens.reshape(T * V, -1, D), text, prompts.abnormal, s.temperature,
+        probs = patch_anomaly_probs(tokens.reshape(T * V, -1, D), text, queries.abnormal, s.temperature,
                                     s.balance_groups).reshape(T, V, rows, cols)
         maps[entry.id] = probs.numpy()
         frames = sorted((int(f), b) for f, b in entry.boxes.items() if b)
@@ -257,10 +257,10 @@ def evaluate_prompt_set(ctx: LocalizationContext, prompts: PromptSet, s: Localiz
             records.append(FrameRecord(entry.id, entry.cls, f, t, float(snippet_scores[t]),
                                        region_iou(pred, gt_scaled), pred, gt_scaled.round(2).tolist()))
     seconds = time.perf_counter() - t0
-    ceilings = grid_ceilings(ctx, windows=windows)  # the prompts do not change them: once per context, not timed
+    ceilings = grid_ceilings(ctx, windows=windows)  # the queries do not change them: once per context, not timed
     for r in records:
         r.iou_ceiling = ceilings[(r.video_id, r.frame)]
-    result = summarize(records, s, prompts, seconds, len(ctx.videos), ctx.split)
+    result = summarize(records, s, queries, seconds, len(ctx.videos), ctx.split)
     result["windows"] = len(windows)
     return result, records, maps
 
@@ -284,7 +284,7 @@ def grid_ceilings(ctx: LocalizationContext, grid: tuple[int, int] | None = None,
     return ctx._ceilings[key]
 
 
-def summarize(records: list[FrameRecord], s: LocalizeConfig, prompts: PromptSet, seconds: float, n_videos: int,
+def summarize(records: list[FrameRecord], s: LocalizeConfig, queries: LocalizationQueries, seconds: float, n_videos: int,
               split: str) -> dict[str, Any]:
     """``localization.json`` content from per-frame records."""
     def figures(sub: list[FrameRecord]) -> dict[str, float]:
@@ -308,7 +308,7 @@ def summarize(records: list[FrameRecord], s: LocalizeConfig, prompts: PromptSet,
         "n_videos": n_videos,
         "split": split,
         "per_class": per_class,
-        "prompts": {"n_normal": prompts.n_normal, "n_abnormal": prompts.n_abnormal},
+        "prompts": {"n_normal": queries.n_normal, "n_abnormal": queries.n_abnormal},  # key as stored
         "settings": dataclasses.asdict(s),
         "timing": {"frames": len(records), "seconds": round(seconds, 4),
                    "frames_per_s": round(len(records) / seconds, 1) if seconds > 0 else None},

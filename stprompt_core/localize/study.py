@@ -1,7 +1,7 @@
 """The prompt studies the book shows: one function, one table, written to the run dir.
 
-Each row localizes the same frames of the same run with another prompt set
-(:func:`~stprompt_core.localize.prompt_set.build_prompt_set`); everything else is held
+Each row localizes the same frames of the same run with other localization queries
+(:func:`~stprompt_core.localize.queries.build_queries`); everything else is held
 fixed (the settings passed in):
 
 =====================================  ======================================================
@@ -28,8 +28,8 @@ from typing import Any
 
 from stprompt_core.config import LocalizeConfig
 from stprompt_core.io import write_json
-from stprompt_core.localize.prompt_set import build_prompt_set
-from stprompt_core.localize.run import (LocalizationContext, LocalizationError, evaluate_prompt_set, load_context,
+from stprompt_core.localize.queries import build_queries
+from stprompt_core.localize.run import (LocalizationContext, LocalizationError, evaluate_queries, load_context,
                                         resolve_bank)
 from stprompt_core.prompts.bank import BankError, PromptBank
 
@@ -88,13 +88,13 @@ def prompt_study(run_dir: str | Path, generated_bank: str | Path | PromptBank | 
         bank, label = chosen
         row["bank"] = label
         try:
-            prompts = build_prompt_set(bank, use_backgrounds=s.use_backgrounds, use_augmentations=s.use_augmentations,
-                                       class_names=s.class_names, template=s.template)
-            result, _, _ = evaluate_prompt_set(ctx, prompts, s)
+            queries = build_queries(bank, use_backgrounds=s.use_backgrounds, use_augmentations=s.use_augmentations,
+                                    class_names=s.class_names, template=s.template)
+            result, _, _ = evaluate_queries(ctx, queries, s)
         except (BankError, LocalizationError, ValueError) as exc:
             rows.append({**row, "status": f"skipped: {exc}"})
             continue
-        rows.append({**row, "n_normal": prompts.n_normal, "n_abnormal": prompts.n_abnormal,
+        rows.append({**row, "n_normal": queries.n_normal, "n_abnormal": queries.n_abnormal,
                      **{k: result[k] for k in ("tiou", "mean_iou", "n_frames", "n_passed")}, "status": "ok"})
     if write:
         write_json(ctx.run_dir / STUDY_FILE, {"dataset": dataset, "threshold": base.score_threshold,

@@ -26,7 +26,7 @@ run -> scores -> maps -> book); a module may import its own layer and those belo
 9. ``detect``: one video through a trained run (``stprompt detect``): scores, boxes, an
    annotated MP4 and a report, from the stages and figures below.
 10. ``offline``: the stand-ins for real videos and OpenAI CLIP (SynthVAD, SynthCLIP). They
-   use the method's code (SynthCLIP is evaluated with the method's prompt sets), and the
+   use the method's code (SynthCLIP is evaluated with the method's localization queries), and the
    method never imports them: only ``pipeline`` and ``cli`` do.
 11. ``pipeline``, ``ablate``: cache-or-compute stages chaining the layers below.
 12. ``book``, ``demo``: the notebooks' runner and the one-command chain.

@@ -18,9 +18,9 @@ On anomalous frames of held-out videos (boxes known), through the same
    Beside the whole-frame [CLS] of 1, they say whether the model knows a small event that
    the frame embedding has lost among the rest of the scene;
 4. **mean IoU of the thresholded patch map**: each patch is abnormal when the softmax of
-   its similarities to the localization prompts (:func:`stprompt_core.localize.prompt_set.build_prompt_set`
+   its similarities to the localization queries (:func:`stprompt_core.localize.queries.build_queries`
    of the curated bank: backgrounds + class names + event descriptions, temperature = the
-   model's) puts more than half its mass on abnormal prompts; IoU of the union of abnormal
+   model's) puts more than half its mass on abnormal queries; IoU of the union of abnormal
    patches with the box, in frame pixels, over the frame area the backbone sees.
 """
 
@@ -69,7 +69,7 @@ def evaluate_synthclip(model: nn.Module, model_name: str, frames: FrameSet, data
         frames: anomalous frames only (``labels > 0``) with boxes.
         bank: a :class:`~stprompt_core.prompts.bank.PromptBank`; the curated one by default.
     """
-    from stprompt_core.localize.prompt_set import DEFAULT_TEMPLATE, build_prompt_set, encode_prompts
+    from stprompt_core.localize.queries import DEFAULT_TEMPLATE, build_queries, encode_texts
     from stprompt_core.prompts.bank import load_curated_bank
 
     if not bool(frames.anomalous.all()):
@@ -81,7 +81,7 @@ def evaluate_synthclip(model: nn.Module, model_name: str, frames: FrameSet, data
     cls, tokens, pboxes = embed_frames(model, frames.frames, precision=precision)
 
     def encode(texts: list[str]) -> torch.Tensor:
-        return encode_prompts(model, model_name, texts)  # [n, D] normalised
+        return encode_texts(model, model_name, texts)  # [n, D] normalised
 
     def accuracy(text: torch.Tensor) -> float:
         return float(((cls @ text.T).argmax(dim=1) == y).float().mean())
@@ -120,11 +120,11 @@ def evaluate_synthclip(model: nn.Module, model_name: str, frames: FrameSet, data
                                                for c, l in enumerate(labels) if bool((visible & (y == c)).any())}
                                            for k, p in event.items()}
     # 4. thresholded patch map vs box
-    pset = build_prompt_set(bank)
-    ptext = encode(pset.texts)  # [M, D]
+    queries = build_queries(bank)
+    ptext = encode(queries.texts)  # [M, D]
     scale = float(model.logit_scale.exp())
     prob = torch.softmax(scale * tokens @ ptext.T, dim=-1)  # [N, P, M]
-    p_abn = prob[..., torch.from_numpy(pset.abnormal)].sum(dim=-1)  # [N, P]
+    p_abn = prob[..., torch.from_numpy(queries.abnormal)].sum(dim=-1)  # [N, P]
     ious = _box_ious(p_abn > MAP_THRESHOLD, pboxes, b, (int(frames.frames.shape[2]), int(frames.frames.shape[1])))
     v = visible
     out["localization"] = {

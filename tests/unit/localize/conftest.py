@@ -46,15 +46,15 @@ def tiny_clip():
 
 @pytest.fixture(scope="session")
 def planted_run(tmp_path_factory, tiny_clip) -> Path:
-    from stprompt_core.localize.prompt_set import build_prompt_set, encode_prompts
+    from stprompt_core.localize.queries import build_queries, encode_texts
     from stprompt_core.prompts.bank import load_curated_bank
 
     root = tmp_path_factory.mktemp("loc")
-    prompts = build_prompt_set(load_curated_bank("synthvad"))
-    text = encode_prompts(tiny_clip, load_config("tiny").backbone.model_name, prompts.texts).numpy()
-    abnormal_vec = {"fighting": text[prompts.texts.index("two people fighting")],
-                    "fire": text[prompts.texts.index("a fire burning")]}
-    normal_vec = text[prompts.texts.index("a photo of a road")]
+    queries = build_queries(load_curated_bank("synthvad"))
+    text = encode_texts(tiny_clip, load_config("tiny").backbone.model_name, queries.texts).numpy()
+    abnormal_vec = {"fighting": text[queries.texts.index("two people fighting")],
+                    "fire": text[queries.texts.index("a fire burning")]}
+    normal_vec = text[queries.texts.index("a photo of a road")]
     D, P = text.shape[1], GRID[0] * GRID[1]
     meta = StoreMeta(dataset="synthvad", embed_dim=D, top_k=4, patch_grid=list(GRID), snippet_len=SNIPPET,
                      frame_size=list(FRAME))

@@ -1,9 +1,13 @@
-"""The texts patches are compared with: a bank turned into normal and abnormal prompts.
+"""Localization queries: the texts patches are compared with, built from a prompt bank.
+
+The prompt bank (:class:`~stprompt_core.prompts.bank.PromptBank`, ``localize.bank``) is the
+JSON of background descriptions and event augmentations; the localization queries are the
+texts one localization sends through the text tower, each marked normal or abnormal.
 
 Normal side: the normal class name of :mod:`stprompt_core.classes` in the class template
 (``"a photo of normal."``), plus the bank's background descriptions unless
-``use_backgrounds`` is off (the prompt-study ablation; without any normal prompt every
-patch would be abnormal, so the class prompt always stays).
+``use_backgrounds`` is off (the prompt-study ablation; without any normal query every
+patch would be abnormal, so the class query always stays).
 
 Abnormal side, for every anomaly class (all classes: localization does not know the
 video's class): the class name in the template, plus the bank's event augmentations
@@ -29,13 +33,13 @@ DEFAULT_TEMPLATE = "a photo of {}."  # CLIP's zero-shot ImageNet template
 
 
 @dataclass
-class PromptSet:
-    """``N`` prompt texts with their side and class.
+class LocalizationQueries:
+    """``N`` localization query texts with their side and class.
 
     Attributes:
-        texts: ``[N]`` prompt strings.
-        abnormal: ``[N]`` bool, True for abnormal prompts.
-        classes: ``[N]`` dataset label each prompt belongs to (``normal`` label for normal).
+        texts: ``[N]`` query strings.
+        abnormal: ``[N]`` bool, True for abnormal queries.
+        classes: ``[N]`` dataset label each query belongs to (``normal`` label for normal).
     """
 
     texts: list[str]
@@ -51,9 +55,9 @@ class PromptSet:
         return int(self.abnormal.sum())
 
 
-def build_prompt_set(bank: PromptBank, *, use_backgrounds: bool = True, use_augmentations: bool = True,
-                     class_names: str = "canonical", template: str = DEFAULT_TEMPLATE) -> PromptSet:
-    """Normal and abnormal prompts of ``bank`` (see the module docstring).
+def build_queries(bank: PromptBank, *, use_backgrounds: bool = True, use_augmentations: bool = True,
+                  class_names: str = "canonical", template: str = DEFAULT_TEMPLATE) -> LocalizationQueries:
+    """The normal and abnormal localization queries of ``bank`` (see the module docstring).
 
     Raises:
         BankError: ``class_names='paraphrased'`` and a class has no paraphrases, or the
@@ -85,17 +89,17 @@ def build_prompt_set(bank: PromptBank, *, use_backgrounds: bool = True, use_augm
         abnormal += [True] * len(own)
         classes += [label] * len(own)
     if not any(abnormal):
-        raise BankError("class_names='none' without augmentations leaves no abnormal prompt")
-    return PromptSet(texts=texts, abnormal=np.asarray(abnormal, bool), classes=classes)
+        raise BankError("class_names='none' without augmentations leaves no abnormal query")
+    return LocalizationQueries(texts=texts, abnormal=np.asarray(abnormal, bool), classes=classes)
 
 
-def encode_prompts(model, model_name: str, texts: list[str], batch_size: int = 256):
+def encode_texts(model, model_name: str, texts: list[str], batch_size: int = 256):
     """L2-normalised text embeddings ``[N, D]`` (float32 torch) from an open_clip model.
 
     Args:
         model: an open_clip ``CLIP`` (its text tower).
         model_name: the open_clip name, for :func:`open_clip.get_tokenizer`.
-        texts: ``N`` prompts.
+        texts: ``N`` texts (localization queries, class prompts, captions).
     """
     import open_clip
     import torch
@@ -109,7 +113,7 @@ def encode_prompts(model, model_name: str, texts: list[str], batch_size: int = 2
     return torch.cat(out)
 
 
-def settings_prompt_set(bank: PromptBank, s: LocalizeConfig) -> PromptSet:
-    """:func:`build_prompt_set` with a run's ``localize`` settings (what ``localize`` and ``detect`` use)."""
-    return build_prompt_set(bank, use_backgrounds=s.use_backgrounds, use_augmentations=s.use_augmentations,
-                            class_names=s.class_names, template=s.template)
+def settings_queries(bank: PromptBank, s: LocalizeConfig) -> LocalizationQueries:
+    """:func:`build_queries` with a run's ``localize`` settings (what ``localize`` and ``detect`` use)."""
+    return build_queries(bank, use_backgrounds=s.use_backgrounds, use_augmentations=s.use_augmentations,
+                         class_names=s.class_names, template=s.template)
