@@ -114,7 +114,7 @@ def main() -> None:
     run = Path(args.run_dir) if args.run_dir else untrained_run(args.profile, WORK / f"run-{args.profile}")
     rows = []
     for n in sorted(args.lengths):
-        video = looped_video(cfg.synth.preset, n, WORK / f"{cfg.synth.preset}-{n}.mp4")
+        video = looped_video(cfg.synthvad.preset, n, WORK / f"{cfg.synthvad.preset}-{n}.mp4")
         load = os.getloadavg()[0]
         row = measure(video, run, WORK / f"out-{n}")
         row["load_average_1m_before"] = round(load, 2)

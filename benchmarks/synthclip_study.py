@@ -132,10 +132,10 @@ def render(corpus_per_class: int = 0) -> None:
     """Render the workshop SynthVAD and the SynthCLIP corpus (worker processes need a script
     file to start from, so this is a subcommand, not inline code); ``corpus_per_class``: that
     many corpus videos per anomaly class instead of the recipe's."""
-    from stprompt_core.pipeline import ensure_synth
+    from stprompt_core.pipeline import ensure_synthvad
     from stprompt_core.offline.synthclip.cache import ensure_corpus
 
-    ensure_synth(_config(), progress=False)
+    ensure_synthvad(_config(), progress=False)
     ensure_corpus(PRESET, 0, _corpus_settings(corpus_per_class), "cache/synthclip/corpus")
 
 

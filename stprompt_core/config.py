@@ -62,7 +62,8 @@ class DataConfig:
 
 
 @dataclass
-class SynthConfig:
+class SynthVADConfig:
+    """The SynthVAD world a profile renders (``stprompt synthvad``, ``stprompt demo``)."""
     preset: str = "workshop"  # SynthVAD preset rendered into data.data_root by `stprompt demo`
     seed: int = 0  # SynthVAD is deterministic from this seed
 
@@ -72,7 +73,7 @@ class BackboneConfig:
     model_name: str = "ViT-B-16-quickgelu"  # open_clip name; QuickGELU for OpenAI weights
     pretrained: str = "openai"  # open_clip tag, local checkpoint path, or "" for random init
     init_seed: int = 0  # seeds random-init backbones so text features are reproducible
-    # True: the weights are SynthCLIP's, trained on SynthVAD `synth.preset` with the recipe of the
+    # True: the weights are SynthCLIP's, trained on SynthVAD `synthvad.preset` with the recipe of the
     # `synthclip` section by the pipeline (`stprompt synthclip train`) when `pretrained` does not
     # hold them yet (cache-or-compute).
     synthclip: bool = False
@@ -81,7 +82,7 @@ class BackboneConfig:
 @dataclass
 class SynthClipConfig:
     """How SynthCLIP, the offline backbone (``backbone.synthclip``), is trained: everything but the
-    model config (``backbone.model_name``) and the data (``synth``). The defaults are the recipe of
+    model config (``backbone.model_name``) and the data (``synthvad``). The defaults are the recipe of
     the shipped workshop weights (stprompt_core/offline/synthclip/pretrained/, recorded in their
     card); the recipe is part of the weights' cache key, so changing a value here retrains."""
 
@@ -267,7 +268,7 @@ class PromptsConfig:
 class Config:
     profile: str = "default"
     data: DataConfig = field(default_factory=DataConfig)
-    synth: SynthConfig = field(default_factory=SynthConfig)
+    synthvad: SynthVADConfig = field(default_factory=SynthVADConfig)
     backbone: BackboneConfig = field(default_factory=BackboneConfig)
     synthclip: SynthClipConfig = field(default_factory=SynthClipConfig)
     extract: ExtractConfig = field(default_factory=ExtractConfig)
@@ -342,8 +343,13 @@ DERIVED_KEYS: dict[str, str] = {
 # MOVED_UNSET, which meant "not set" under the old key.
 MOVED_KEYS: dict[str, str] = {
     "backbone.synthclip_steps": "synthclip.steps",
+    "synth.preset": "synthvad.preset",
+    "synth.seed": "synthvad.seed",
 }
 MOVED_UNSET: dict[str, Any] = {"backbone.synthclip_steps": 0}  # 0 kept the recipe's steps
+# Sections that were renamed: a mapping under the old name is flattened with the old prefix, so
+# its keys meet MOVED_KEYS (an error when set, the new key when a stored config is loaded).
+MOVED_SECTIONS: dict[str, str] = {"synth": "synthvad"}
 
 
 def available_profiles() -> list[str]:
@@ -450,7 +456,7 @@ def _as_mapping(overrides: Mapping[str, Any] | list[str], source: str) -> dict[s
         key, text = item.split("=", 1)
         key = key.strip()
         # a whole section as YAML (train={lr: 0.1, epochs: 2}) is flattened like a nested mapping
-        out[key] = _parse_text(text) if key in _sections() else _Text(text)
+        out[key] = _parse_text(text) if key in _sections() or key in MOVED_SECTIONS else _Text(text)
     return out
 
 
@@ -465,7 +471,7 @@ def _flatten(d: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {}
     for k, v in d.items():
         key = f"{prefix}{k}"
-        if isinstance(v, Mapping) and prefix == "" and key in _sections():
+        if isinstance(v, Mapping) and prefix == "" and (key in _sections() or key in MOVED_SECTIONS):
             out.update(_flatten(v, f"{key}."))
         else:
             out[key] = v
@@ -479,6 +485,8 @@ def _check(cfg: Config, key: str, value: Any, source: str) -> tuple[Any, str, An
         raise ConfigError(f"{source}: {key} is not a setting: {DERIVED_KEYS[key]}")
     if key in MOVED_KEYS:
         raise ConfigError(f"{source}: {key} is not a setting: it moved to {MOVED_KEYS[key]}")
+    if key in MOVED_SECTIONS:
+        raise ConfigError(f"{source}: {key} is not a section: it was renamed {MOVED_SECTIONS[key]}")
     if key in _sections():
         names = [k.split(".", 1)[1] for k in keys if k.startswith(f"{key}.")]
         raise ConfigError(f"{source}: {key} is a section: give {key}.KEY=VALUE or a mapping "

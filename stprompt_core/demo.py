@@ -1,6 +1,6 @@
 """``stprompt demo``: the whole workshop chain with cache-or-compute, ending in a summary.
 
-synth → SynthCLIP (when the profile's backbone is SynthCLIP) → extract → train → evaluate → localize (curated prompt bank) → book.
+SynthVAD → SynthCLIP (when the profile's backbone is SynthCLIP) → extract → train → evaluate → localize (curated prompt bank) → book.
 Writes ``OUT/summary.json`` with the headline metrics, stage timings and paths.
 """
 
@@ -14,7 +14,7 @@ from stprompt_core.config import Config
 from stprompt_core.io import write_json
 from stprompt_core.book import build_book
 from stprompt_core.pipeline import (ensure_backbone, ensure_features, ensure_localization, ensure_metrics,
-                                    ensure_synth, ensure_trained, timed)
+                                    ensure_synthvad, ensure_trained, timed)
 
 
 def run_demo(cfg: Config, out_dir: str | Path, progress: bool = True, book: bool = True) -> dict[str, Any]:
@@ -23,7 +23,7 @@ def run_demo(cfg: Config, out_dir: str | Path, progress: bool = True, book: bool
     run_dir = out_dir / "run"
     stages: dict[str, float] = {}
     t0 = time.perf_counter()
-    synth = timed(stages, "synth", lambda: ensure_synth(cfg, progress))
+    synthvad = timed(stages, "synthvad", lambda: ensure_synthvad(cfg, progress))
     backbone = timed(stages, "synthclip", lambda: ensure_backbone(cfg, progress))
     features = timed(stages, "extract", lambda: ensure_features(cfg, progress))
     trained = timed(stages, "train", lambda: ensure_trained(cfg, run_dir, progress, fresh=True))
@@ -43,7 +43,7 @@ def run_demo(cfg: Config, out_dir: str | Path, progress: bool = True, book: bool
         "backbone": {"model_name": cfg.backbone.model_name, "pretrained": cfg.backbone.pretrained or "random init"},
         "stages_seconds": stages,
         "total_seconds": round(time.perf_counter() - t0, 2),
-        "synth": synth,
+        "synthvad": synthvad,
         "synthclip": backbone,
         "features": features,
         "train": trained,

@@ -3,7 +3,7 @@
 Each ``ensure_*`` function reuses what an earlier run left on disk when it matches the
 config and computes only what is missing:
 
-    ensure_synth     SynthVAD videos + manifest     (reused when preset and seed match)
+    ensure_synthvad  SynthVAD videos + manifest     (reused when preset and seed match)
     ensure_backbone  SynthCLIP weights              (when backbone.synthclip; reused when the key matches)
     ensure_features  the feature store              (extraction resumes per video; a store of
                                                      SynthCLIP weights since retrained is rebuilt;
@@ -27,7 +27,7 @@ from stprompt_core.io import read_json
 from stprompt_core.locks import exclusive
 
 
-def ensure_synth(cfg: Config, progress: bool = True) -> dict[str, Any]:
+def ensure_synthvad(cfg: Config, progress: bool = True) -> dict[str, Any]:
     """Render SynthVAD into ``data.data_root`` unless the same preset and seed are already there."""
     from stprompt_core.offline.synthvad import ensure_generated
 
@@ -35,7 +35,7 @@ def ensure_synth(cfg: Config, progress: bool = True) -> dict[str, Any]:
     if cfg.manifest().resolve() != (root / "manifest.json").resolve():
         raise ValueError(f"data.manifest={cfg.data.manifest!r} is not the manifest SynthVAD writes "
                          f"({root / 'manifest.json'}); leave data.manifest empty to use it")
-    return ensure_generated(cfg.synth.preset, root, seed=cfg.synth.seed, progress=progress)
+    return ensure_generated(cfg.synthvad.preset, root, seed=cfg.synthvad.seed, progress=progress)
 
 
 def ensure_backbone(cfg: Config, progress: bool = True) -> dict[str, Any]:

@@ -92,7 +92,7 @@ class Stage:
     """A stage of the ``tiny`` chain: its command and how its tree is compared.
 
     Attributes:
-        name: the name in results (``synth``, ``synthclip``, ...).
+        name: the name in results (``synthvad``, ``synthclip``, ...).
         argv: arguments after ``stprompt``; paths relative to the stage's working folder.
         rules: first match wins; files matching none are compared as bytes.
         stores: feature-store folders compared array by array (their files: ``presence`` rules).
@@ -123,7 +123,7 @@ SYNTHCLIP_TIMINGS = ("train.seconds_total", "train.seconds_train", "train.second
                      "train.load_average_1m", "json_sha256")  # the JSON's own digest covers the timings
 RUN_MANIFEST_VOLATILE = ("created", "git")  # the checkout's commit and dirty flag move while others work
 STAGES: tuple[Stage, ...] = (
-    Stage("synth", ("synth", "--preset", "tiny", "--out", "cache/synthvad/tiny")),
+    Stage("synthvad", ("synthvad", "--preset", "tiny", "--out", "cache/synthvad/tiny")),
     Stage("synthclip", ("synthclip", "train", "--preset", "tiny"),
           rules=(Rule("cache/synthclip/*/tiny-seed0.json", "json", SYNTHCLIP_TIMINGS,
                       digests=(("weights.sha256", "tiny-seed0.safetensors"),)),)),

@@ -43,7 +43,7 @@ def load_clip(cfg: BackboneConfig, device: str | torch.device = "cpu") -> torch.
     pretrained = cfg.pretrained or None
     if pretrained and cfg.synthclip and not Path(pretrained).is_file():
         raise BackboneError(f"backbone.pretrained={pretrained}: SynthCLIP weights not trained yet; run "
-                            f"`stprompt synthclip train --preset <synth.preset>` (or `stprompt demo`, which trains them)")
+                            f"`stprompt synthclip train --preset <synthvad.preset>` (or `stprompt demo`, which trains them)")
     quiet = quiet_loading() if pretrained is None else contextlib.nullcontext()  # an intended random init
     with torch.random.fork_rng(), quiet:
         torch.manual_seed(cfg.init_seed)

@@ -12,7 +12,7 @@ import sys
 
 # (subcommand = its module's name, one-line help)
 COMMANDS: list[tuple[str, str]] = [
-    ("synth", "render the SynthVAD benchmark (videos + manifest)"),
+    ("synthvad", "render the SynthVAD benchmark (videos + manifest)"),
     ("data", "index and check real datasets (UCF-Crime, ShanghaiTech, UBnormal, XD-Violence)"),
     ("synthclip", "train or evaluate SynthCLIP, the offline CLIP-style backbone of the workshop profile"),
     ("extract", "decode videos and write CLIP frame + motion-patch features"),

@@ -137,12 +137,12 @@ def apply_recipe(cfg, items: list[str], steps: int | None = None):
 
 
 def profile_for_preset(preset: str) -> str:
-    """The SynthVAD profile that renders ``preset`` (its ``synth.preset``; the one named like the
+    """The SynthVAD profile that renders ``preset`` (its ``synthvad.preset``; the one named like the
     preset first), else ``workshop``."""
     from stprompt_core.config import available_profiles, load_config
 
     names = sorted(available_profiles(), key=lambda n: n != preset)
-    return next((n for n in names if (c := load_config(n)).data.dataset == "synthvad" and c.synth.preset == preset),
+    return next((n for n in names if (c := load_config(n)).data.dataset == "synthvad" and c.synthvad.preset == preset),
                 "workshop")
 
 
@@ -156,8 +156,8 @@ def synthclip_config(preset: str, seed: int, model: str | None = None, out: str 
 
     name = model or default_model(preset)
     cfg = load_config(profile_for_preset(preset))
-    overrides = {"synth.preset": preset, "synth.seed": seed, "backbone.model_name": name}
-    if cfg.synth.preset != preset:
+    overrides = {"synthvad.preset": preset, "synthvad.seed": seed, "backbone.model_name": name}
+    if cfg.synthvad.preset != preset:
         overrides |= {"data.data_root": f"cache/synthvad/{preset}"}
     checkpoint = default_checkpoint(name, preset, seed)
     if out:

@@ -10,7 +10,7 @@ offline on a CPU.
 Neither is part of the method: the method's folders (``video``, ``data``, ``backbone``,
 ``features``, ``model``, training, evaluation, ``localize``, ``prompts``, ``figures``)
 never import this package; only the cache-or-compute stages (``pipeline.py``) and the
-``stprompt synth`` / ``stprompt synthclip`` commands (``cli/``) do. SynthCLIP's weights load
+``stprompt synthvad`` / ``stprompt synthclip`` commands (``cli/``) do. SynthCLIP's weights load
 through :func:`stprompt_core.backbone.clip.load_clip` like any open_clip checkpoint, and a
 SynthVAD manifest is read like any other.
 """

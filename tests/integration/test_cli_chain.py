@@ -36,7 +36,7 @@ def test_demo_writes_the_summary_it_prints(demo):
     out, _, stdout = demo
     summary = json.loads((out / "summary.json").read_text())
     assert summary["profile"] == "tiny" and summary["book_html"] is None
-    assert set(summary["stages_seconds"]) == {"synth", "synthclip", "extract", "train", "evaluate", "localize"}
+    assert set(summary["stages_seconds"]) == {"synthvad", "synthclip", "extract", "train", "evaluate", "localize"}
     assert (out / "run" / "metrics.json").is_file() and (out / "run" / "localization.json").is_file()
     assert f"frame AUC {summary['auc']:.4f}   AP {summary['ap']:.4f}" in stdout
     assert f"TIoU {summary['tiou']:.4f}" in stdout

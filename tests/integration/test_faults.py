@@ -23,16 +23,16 @@ from tests.faults_harness import (REPO_ROOT, STAGE_NAMES, Harness, Rule, Stage, 
                                   kill_instants, kill_tree, stage, summarize)
 
 SEED = 0
-KILLS = {"synth": 2, "extract": 1, "train": 1}
+KILLS = {"synthvad": 2, "extract": 1, "train": 1}
 
 
 @pytest.fixture(scope="module")
 def harness(tmp_path_factory, tiny_synthclip):
     """A harness whose SynthCLIP reference is the session's trained tiny SynthCLIP."""
     h = Harness(tmp_path_factory.mktemp("faults"))
-    h.reference("synth")
+    h.reference("synthvad")
     ref = h.ref("synthclip")
-    shutil.copytree(h.ref("synth"), ref, symlinks=True)
+    shutil.copytree(h.ref("synthvad"), ref, symlinks=True)
     weights = "cache/synthclip/SynthCLIP-T-MiniLM"
     shutil.copytree(REPO_ROOT / weights, ref / weights, ignore=shutil.ignore_patterns("*.lock", "*.lock.json"))
     (h.work / "ref" / "synthclip.done.json").write_text(json.dumps({"seconds": 0.0, "cpu_seconds": 0.0}))

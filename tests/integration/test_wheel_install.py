@@ -2,7 +2,7 @@
 
 Builds the wheel from a copy of the package (``pip wheel --no-deps --no-build-isolation``:
 setuptools and wheel from this environment, nothing downloaded), installs it into a fresh
-venv, and runs ``stprompt prompts`` and ``stprompt synth`` there with the working directory
+venv, and runs ``stprompt prompts`` and ``stprompt synthvad`` there with the working directory
 outside the repository and no ``PYTHONPATH``.
 
 The fresh venv reuses this environment's packages (torch, open_clip, ...) through a ``.pth``
@@ -100,7 +100,7 @@ def test_prompts_static_from_outside_the_repository(installed):
 
 def test_synth_tiny_from_outside_the_repository(installed):
     venv, env, work, _ = installed
-    proc = run([venv / "bin" / "stprompt", "synth", "--preset", "tiny", "--out", "synth", "--workers", "1"],
+    proc = run([venv / "bin" / "stprompt", "synthvad", "--preset", "tiny", "--out", "synth", "--workers", "1"],
                cwd=work, env=env)
     manifest = json.loads((work / "synth" / "manifest.json").read_text())
     videos = manifest["videos"]

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from stprompt_core.cli import COMMANDS, build_parser, main
+from stprompt_core.cli.synthvad import OLD_NAMES
 from tests.planted import planted_cli_sets, write_planted_store
 
 SUBCOMMANDS = [name for name, _ in COMMANDS]
@@ -31,7 +32,19 @@ def test_help_lists_every_stage():
 
 def test_every_subcommand_is_built():
     sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
-    assert list(sub.choices) == SUBCOMMANDS
+    assert [name for name in sub.choices if name not in OLD_NAMES] == SUBCOMMANDS
+
+
+def test_old_subcommand_name_still_runs_it(capsys):
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    for old in OLD_NAMES:  # `stprompt synth` is `stprompt synthvad` under its old name
+        assert sub.choices[old] is sub.choices["synthvad"]
+    with pytest.raises(SystemExit) as exit_:
+        main(["synth", "--help"])
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: stprompt synthvad") and "stprompt synth` is its old name" in " ".join(out.split())
+    assert "synthvad (synth)" in build_parser().format_help()
 
 
 @pytest.mark.parametrize("name,help_text", COMMANDS)
@@ -74,9 +87,9 @@ def test_every_subcommand_is_run_by_a_test():
 
 def test_invoked_subcommands_reads_calls_and_command_lines(tmp_path):
     (tmp_path / "test_x.py").write_text(
-        'main(["synth", "--out", "d"])\nrun_cli(["train"])\nsubprocess.run(["stprompt", "book"])\n'
+        'main(["synthvad", "--out", "d"])\nrun_cli(["train"])\nsubprocess.run(["stprompt", "book"])\n'
         'main([name, "--help"])\nbench.main(["--device-check"])\n')
-    assert invoked_subcommands(tmp_path) == {"synth": ["test_x.py"], "train": ["test_x.py"], "book": ["test_x.py"]}
+    assert invoked_subcommands(tmp_path) == {"synthvad": ["test_x.py"], "train": ["test_x.py"], "book": ["test_x.py"]}
 
 
 def test_train_then_evaluate_through_cli(tmp_path, capsys):

@@ -74,6 +74,25 @@ def test_a_moved_key_is_refused_naming_its_new_place():
     assert config_from_dict(stored).synthclip.steps == SynthClipConfig().steps
 
 
+def test_the_synth_section_moved_to_synthvad():
+    for given in ({"synth.preset": "tiny"}, ["synth.preset=tiny"], ["synth.seed=3"], {"synth": {"seed": 3}},
+                  ["synth={preset: tiny}"]):
+        with pytest.raises(ConfigError, match=r"synth\.(\w+) is not a setting: it moved to synthvad\.\1"):
+            load_config("tiny", given)
+    with pytest.raises(ConfigError, match="synth is not a section: it was renamed synthvad"):
+        load_config("tiny", ["synth=tiny"])
+    assert load_config("tiny", ["synthvad.seed=3"]).synthvad.seed == 3
+
+
+def test_an_old_config_json_loads_under_the_new_keys():
+    stored = load_config("workshop").to_dict()  # a run's config.json written before the renames
+    stored["synth"] = {"preset": "tiny", "seed": 4}
+    del stored["synthvad"]
+    cfg = config_from_dict(stored)
+    assert (cfg.synthvad.preset, cfg.synthvad.seed) == ("tiny", 4)
+    assert config_from_dict(load_config("workshop").to_dict()) == load_config("workshop")
+
+
 def test_manifest_defaults_to_the_data_roots(monkeypatch, tmp_path):
     cfg = load_config("tiny", {"data.data_root": str(tmp_path)})
     assert cfg.data.manifest == "" and cfg.manifest() == tmp_path / "manifest.json"

@@ -102,7 +102,7 @@ def ensure_synthclip(cfg: Config, progress: bool = True, settings: SynthClipConf
 
     Uses ``backbone.model_name`` (a project open_clip config, e.g. ``SynthCLIP-S-MiniLM``),
     ``backbone.pretrained`` (where the ``.safetensors``
-    goes), ``synth.preset`` / ``synth.seed`` and the dataset paths; renders SynthVAD first
+    goes), ``synthvad.preset`` / ``synthvad.seed`` and the dataset paths; renders SynthVAD first
     when it is missing (:func:`stprompt_core.offline.synthvad.ensure_generated`). Trains on the training
     split less ``settings.val_per_class`` videos per class, plus the recipe's extra corpus
     (:func:`ensure_corpus`).
@@ -125,9 +125,9 @@ def ensure_synthclip(cfg: Config, progress: bool = True, settings: SynthClipConf
     checkpoint = Path(b.pretrained)
     if checkpoint.suffix != ".safetensors":
         raise ValueError(f"backbone.pretrained={b.pretrained!r}: SynthCLIP weights need a .safetensors path, e.g. "
-                         f"{default_checkpoint(b.model_name, cfg.synth.preset, cfg.synth.seed)}")
+                         f"{default_checkpoint(b.model_name, cfg.synthvad.preset, cfg.synthvad.seed)}")
     mcfg = model_config(b.model_name)
-    synthvad = synthvad_fingerprint(cfg.synth.preset, cfg.synth.seed)
+    synthvad = synthvad_fingerprint(cfg.synthvad.preset, cfg.synthvad.seed)
     key = cache_key(b.model_name, settings, synthvad)
     meta = meta_path(checkpoint)
     if is_shipped(checkpoint):  # pretrained weights of the repository: checked and used, never retrained here
@@ -136,8 +136,8 @@ def ensure_synthclip(cfg: Config, progress: bool = True, settings: SynthClipConf
             raise ShippedWeightsError(
                 f"backbone.pretrained={b.pretrained} holds the published SynthCLIP weights of another recipe, preset "
                 f"or seed (card key {str(card.get('key'))[:12]}…, this config {key[:12]}…). Train your own with "
-                f"`stprompt synthclip train --preset {cfg.synth.preset} --seed {cfg.synth.seed}` and set "
-                f"backbone.pretrained={default_checkpoint(b.model_name, cfg.synth.preset, cfg.synth.seed)}")
+                f"`stprompt synthclip train --preset {cfg.synthvad.preset} --seed {cfg.synthvad.seed}` and set "
+                f"backbone.pretrained={default_checkpoint(b.model_name, cfg.synthvad.preset, cfg.synthvad.seed)}")
         return {"reused": True, "checkpoint": str(checkpoint), "key": key, "shipped": True}
     with exclusive(checkpoint):  # a second run waits for the training, then reuses its weights
         if checkpoint.is_file() and meta.is_file() and _intact(checkpoint, meta).get("key") == key:
@@ -210,8 +210,8 @@ def training_frames(cfg: Config, settings: SynthClipConfig, corpus_root: str | P
     from stprompt_core.offline.synthclip.data import concat_frames, load_frames, split_videos
 
     start = time.perf_counter()
-    ensure_generated(cfg.synth.preset, cfg.data_root(), seed=cfg.synth.seed, progress=progress)
-    corpus = ensure_corpus(cfg.synth.preset, cfg.synth.seed, settings, corpus_root, progress)
+    ensure_generated(cfg.synthvad.preset, cfg.data_root(), seed=cfg.synthvad.seed, progress=progress)
+    corpus = ensure_corpus(cfg.synthvad.preset, cfg.synthvad.seed, settings, corpus_root, progress)
     corpus_s = time.perf_counter() - start
     splits = split_videos(load_manifest(cfg.manifest()), settings.val_per_class)
     t0 = time.perf_counter()

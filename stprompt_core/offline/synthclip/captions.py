@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from stprompt_core.offline.synthvad.captions import PREFIXES
 
-_WHERE = re.compile(r" (?:on the [a-z]+|in front of the wall)$")  # synth.anomalies._where
+_WHERE = re.compile(r" (?:on the [a-z]+|in front of the wall)$")  # synthvad.anomalies._where
 _PLACE_SPLIT = re.compile(r" in (?=an? )")  # parts end where " in a(n) <place>" begins
 _PREFIXES = sorted((p for p in PREFIXES if p), key=len, reverse=True)
 

@@ -1,6 +1,6 @@
 """One SynthVAD video no split contains: the default input of "your own video" (notebook 06).
 
-The benchmark draws video ``i`` from ``[seed, i, ...]`` with ``synth.seed`` (0 by default),
+The benchmark draws video ``i`` from ``[seed, i, ...]`` with ``synthvad.seed`` (0 by default),
 and SynthCLIP's pretraining corpus from ``CORPUS_SEED_OFFSET + seed``
 (:mod:`stprompt_core.offline.synthclip.data`); :data:`EXAMPLE_SEED` is neither, so the
 example is footage the detector and its backbone have never seen, from the same world.

@@ -2,7 +2,7 @@
 
 A preset is a frozen dataclass; :func:`get_preset` returns a named one and
 :func:`with_overrides` changes knobs by name (``clutter=2.0``, ``contrast=0.4,0.8``),
-which is what ``stprompt synth --set KNOB=VALUE`` calls.
+which is what ``stprompt synthvad --set KNOB=VALUE`` calls.
 
 Difficulty knobs (each sampled per video where it is a range):
 

@@ -18,14 +18,14 @@ def tiny_run(tmp_path_factory, tiny_synthclip):
     """(run folder, SynthVAD tiny data root) of a trained and evaluated tiny run."""
     from stprompt_core.config import load_config
     from stprompt_core.evaluate import evaluate
-    from stprompt_core.pipeline import ensure_features, ensure_synth, ensure_trained
+    from stprompt_core.pipeline import ensure_features, ensure_synthvad, ensure_trained
 
     tmp = tmp_path_factory.mktemp("detect")
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(REPO)
         cfg = load_config("tiny", {"data.feature_store": str(tmp / "store"), "train.epochs": 1,
                                    "data.data_root": str(REPO / "cache/synthvad/tiny")})
-        ensure_synth(cfg, progress=False)
+        ensure_synthvad(cfg, progress=False)
         ensure_features(cfg, progress=False)
         ensure_trained(cfg, tmp / "run", progress=False)
         evaluate(tmp / "run")

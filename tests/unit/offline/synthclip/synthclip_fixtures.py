@@ -10,4 +10,4 @@ TINY_MODEL = "SynthCLIP-T-MiniLM"  # 64 px, 8x8 grid: the tiny profile's SynthCL
 def tiny_config(checkpoint: str, seed: int = 0):
     """The tiny profile with SynthCLIP as its backbone."""
     return load_config("tiny", {"backbone.model_name": TINY_MODEL, "backbone.pretrained": checkpoint,
-                                "synth.seed": seed})
+                                "synthvad.seed": seed})

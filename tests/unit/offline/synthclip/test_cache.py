@@ -78,12 +78,12 @@ def test_each_profile_trains_the_recipe_it_trained_before(profile):
     cfg = load_config(profile)
     assert dataclasses.asdict(cfg.synthclip) == RECIPES[profile]
     if profile in KEYS:
-        key = cache_key(cfg.backbone.model_name, cfg.synthclip, synthvad_fingerprint(cfg.synth.preset, cfg.synth.seed))
+        key = cache_key(cfg.backbone.model_name, cfg.synthclip, synthvad_fingerprint(cfg.synthvad.preset, cfg.synthvad.seed))
         assert key.startswith(KEYS[profile])
     if profile.startswith("workshop"):  # the shipped weights' card records this recipe and key
         from stprompt_core.offline.synthclip.card import shipped_checkpoint
 
-        card = json.loads(meta_path(shipped_checkpoint(cfg.backbone.model_name, cfg.synth.preset)).read_text())
+        card = json.loads(meta_path(shipped_checkpoint(cfg.backbone.model_name, cfg.synthvad.preset)).read_text())
         assert {"init": "", **card["settings"]} == RECIPES[profile] and card["key"] == key
 
 

@@ -53,7 +53,7 @@ def test_profile_uses_shipped_weights_without_training(shipped, in_workdir, monk
     cfg = load_config(shipped["profile"], paths)
     info = ensure_synthclip(cfg, progress=False)
     assert info["reused"] and info["shipped"] and info["key"] == shipped["key"]
-    other = load_config(shipped["profile"], {**paths, "synth.seed": 1})
+    other = load_config(shipped["profile"], {**paths, "synthvad.seed": 1})
     with pytest.raises(ShippedWeightsError, match=f"stprompt synthclip train --preset {shipped['preset']} --seed 1"):
         ensure_synthclip(other, progress=False)
 

@@ -108,7 +108,7 @@ def test_cli_entry_renders_tiny(tmp_path, capsys):
     from stprompt_core.cli import main
 
     out = tmp_path / "cli"
-    assert main(["synth", "--preset", "tiny", "--out", str(out), "--seed", "2", "--workers", "1"]) == 0
+    assert main(["synthvad", "--preset", "tiny", "--out", str(out), "--seed", "2", "--workers", "1"]) == 0
     assert load_manifest(out / "manifest.json").videos
     assert "synthvad tiny" in capsys.readouterr().out
 
@@ -116,7 +116,7 @@ def test_cli_entry_renders_tiny(tmp_path, capsys):
 def test_cli_rejects_unknown_preset_and_knob(tmp_path, capsys):
     from stprompt_core.cli import main
 
-    assert main(["synth", "--preset", "huge", "--out", str(tmp_path)]) == 2
+    assert main(["synthvad", "--preset", "huge", "--out", str(tmp_path)]) == 2
     assert "workshop" in capsys.readouterr().err
     assert main(["synth", "--preset", "tiny", "--out", str(tmp_path), "--set", "clutterr=2"]) == 2
     assert "clutter" in capsys.readouterr().err

@@ -1,4 +1,7 @@
-"""``stprompt synth``: render the SynthVAD benchmark (videos + manifest) into a folder."""
+"""``stprompt synthvad``: render the SynthVAD benchmark (videos + manifest) into a folder.
+
+``stprompt synth``, the command's old name, still runs it.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +11,13 @@ import time
 
 from stprompt_core.offline.synthvad.presets import PRESETS
 
+OLD_NAMES = ["synth"]  # names this command had before; argparse aliases, so old scripts still run
+
 
 def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None:
-    p = sub.add_parser(name, help=help_text, description=help_text)
+    old = ", ".join(OLD_NAMES)
+    p = sub.add_parser(name, aliases=OLD_NAMES, help=f"{help_text}; {old} is its old name",
+                       description=f"{help_text}. `stprompt {old}` is its old name and runs it too.")
     p.add_argument("--preset", default="tiny", help=f"preset name ({', '.join(sorted(PRESETS))})")
     p.add_argument("--out", required=True, help="output folder (manifest.json and videos/ go here)")
     p.add_argument("--seed", type=int, default=0, help="seed; the same seed gives the same dataset")
