@@ -76,7 +76,7 @@ def random_patch_store(cfg: Config, dst: str | Path | None = None, progress: boo
     if (dst / "store.json").exists() and read_json(dst / "store.json").get("splits"):
         return dst
     full = copy.deepcopy(cfg)
-    # random patches are drawn from the stored tokens of view 0, so the store holds one view per frame
+    # random patches are drawn from the stored tokens of crop 0, so the store holds one crop per frame
     apply_overrides(full, {"data.feature_store": f"{cfg.data.feature_store}_alltokens", "extract.keep_tokens": "all",
                            "extract.crops": 1})
     ensure_features(full, progress=progress)

@@ -142,7 +142,7 @@ def split_ground_truth(run_dir: str | Path) -> dict[str, np.ndarray]:
     split = read_json(run_dir / "metrics.json").get("split", cfg.data.test_split)
     store = FeatureStore(cfg.data.feature_store)
     return {v.video_id: np.asarray(v.frame_gt).astype(np.int64)
-            for v in store.videos(store.view_split(split, cfg.eval.crop))}
+            for v in store.videos(store.crop_split(split, cfg.eval.crop))}
 
 
 def run_video_scores(run_dir: str | Path, ground_truth: dict[str, np.ndarray] | None = None) -> list[VideoScores]:

@@ -121,7 +121,7 @@ class SynthClipConfig:
 @dataclass
 class ExtractConfig:
     top_k_patches: int = 16  # K in SA2: patches kept per frame by motion (project default)
-    # views per sampled frame: 1 = the backbone's own transform (resize + centre crop); 2, 5 or
+    # crops per sampled frame: 1 = the backbone's own transform (resize + centre crop); 2, 5 or
     # 10 = torchvision's FiveCrop/TenCrop order as in VadCLIP's released features (issue 2 of
     # nwpu-zxr/VadCLIP: 0 centre, 1-4 corners, then their mirrors); 2 = centre and its mirror
     crops: Literal[1, 2, 5, 10] = 1
@@ -203,7 +203,7 @@ class TrainConfig:
 class EvalConfig:
     far_threshold: float = 0.5  # false alarm rate: normal frames scored above this
     batch_size: int = 16  # videos per scoring forward
-    # view of the test videos that is scored (an index of extract.crops; the split must have been
+    # crop of the test videos that is scored (an index of extract.crops; the split must have been
     # extracted with it, see extract.crop_splits). Project default: the centre crop. VadCLIP
     # scores crop 5 (the mirrored centre) on UCF-Crime and crop 0 on XD-Violence.
     crop: int = 0

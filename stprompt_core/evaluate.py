@@ -43,7 +43,7 @@ def _evaluate(run_dir: Path, split: str | None, checkpoint: str, device: str | N
     split = split or cfg.data.test_split
     store = FeatureStore(cfg.data.feature_store)
     check_store(cfg, store, [split])
-    videos = list(iter_split(store, store.view_split(split, cfg.eval.crop)))  # eval.crop: which view is scored
+    videos = list(iter_split(store, store.crop_split(split, cfg.eval.crop)))  # eval.crop: which crop is scored
     branches = score_branches(model, videos, cfg.data.max_len, cfg.eval.batch_size, dev)
     snippet = branches[cfg.eval.score_branch]
     by_branch, records = {}, {}

@@ -32,7 +32,7 @@ from torch import nn
 from stprompt_core.backbone.clip import BackboneError, load_clip
 from stprompt_core.config import BackboneConfig
 from stprompt_core.video.geometry import FrameGeometry, frame_geometry
-from stprompt_core.video.views import View, crop_views
+from stprompt_core.video.crops import Crop, frame_crops
 
 
 def weights_sha256(pretrained: str) -> str | None:
@@ -121,7 +121,7 @@ class FrameEncoder:
         if self.precision == "bf16" and self.device.type == "cpu":
             self._cast_bf16_or_fall_back()
         self._geometries: dict[tuple[int, int], FrameGeometry] = {}
-        self._views: dict[tuple[int, int, int, int], list[View]] = {}
+        self._crops: dict[tuple[int, int, int, int], list[Crop]] = {}
         self._describe = dict(describe or {})
 
     @classmethod
@@ -155,31 +155,31 @@ class FrameEncoder:
             self._geometries[key] = frame_geometry(key, self.input_hw, self.resize_mode)
         return self._geometries[key]
 
-    def views(self, frame_size: tuple[int, int], crops: int = 1, resize: int | tuple[int, int] | list[int] = 0
-              ) -> list[View]:
-        """The ``crops`` views of a ``(width, height)`` frame (:func:`crop_views`); view 0 of a
-        single-view list is :meth:`geometry`. ``resize``: short side, or ``(width, height)``."""
+    def crops(self, frame_size: tuple[int, int], crops: int = 1, resize: int | tuple[int, int] | list[int] = 0
+              ) -> list[Crop]:
+        """The ``crops`` crops of a ``(width, height)`` frame (:func:`frame_crops`); crop 0
+        of a single-crop list is :meth:`geometry`. ``resize``: short side, or ``(width, height)``."""
         size = tuple(int(r) for r in resize) if isinstance(resize, (tuple, list)) else int(resize)
         key = (int(frame_size[0]), int(frame_size[1]), int(crops), size)
-        if key not in self._views:
-            self._views[key] = crop_views(key[:2], self.input_hw, crops, size, self.resize_mode)
-        return self._views[key]
+        if key not in self._crops:
+            self._crops[key] = frame_crops(key[:2], self.input_hw, crops, size, self.resize_mode)
+        return self._crops[key]
 
-    def preprocess(self, frames: torch.Tensor, view: View | None = None) -> torch.Tensor:
-        """The backbone's test-time transform on a batch, or one multi-crop ``view`` of it.
+    def preprocess(self, frames: torch.Tensor, crop: Crop | None = None) -> torch.Tensor:
+        """The backbone's test-time transform on a batch, or one multi-crop ``crop`` of it.
 
         Args:
             frames: ``[B, H, W, 3]`` uint8 RGB (any device).
-            view: a view from :meth:`views`; None = the backbone's own transform.
+            crop: a crop from :meth:`crops`; None = the backbone's own transform.
 
         Returns:
             ``[B, 3, h, w]`` float32 normalized pixels on :attr:`device`.
         """
-        geometry = view.geometry if view is not None else self.geometry((frames.shape[2], frames.shape[1]))
+        geometry = crop.geometry if crop is not None else self.geometry((frames.shape[2], frames.shape[1]))
         x = frames.to(self.device, non_blocking=True).permute(0, 3, 1, 2).float().div_(255.0)  # [B, 3, H, W]
         x = geometry.warp(x, mode=self.interpolation, fill=self.fill).clamp_(0.0, 1.0)  # [B, 3, h, w]
-        if view is not None:
-            x = view.apply(x)
+        if crop is not None:
+            x = crop.apply(x)
         return (x - self.mean) / self.std
 
     @torch.no_grad()

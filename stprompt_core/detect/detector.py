@@ -4,7 +4,7 @@ Everything comes from the run folder, so ``stprompt detect`` scores a file exact
 run's own pipeline scored its test split:
 
 - ``config.json``: the backbone (model, weights, the precision extraction chose), snippet
-  length, top-K patches, the multi-crop view ``eval.crop`` scores, and the ``localize``
+  length, top-K patches, the crop ``eval.crop`` scores (multi-crop extraction), and the ``localize``
   settings (prompt bank, temperature, map threshold, view, box mode);
 - ``best.safetensors``: the detector's weights (:func:`~stprompt_core.train.load_run`,
   digest-checked; no pickle).
@@ -26,7 +26,7 @@ from stprompt_core.localize.windows import view_geometries
 from stprompt_core.model.stprompt import STPrompt
 from stprompt_core.runtime import resolve_device
 from stprompt_core.video.geometry import FrameGeometry
-from stprompt_core.video.views import View
+from stprompt_core.video.crops import Crop
 
 
 class RunFolderError(FileNotFoundError):
@@ -65,13 +65,13 @@ class Detector:
         """The run's temporal threshold (``localize.score_threshold``): frames at or above it pass."""
         return self.settings.score_threshold
 
-    def scored_view(self, frame_size: tuple[int, int]) -> View:
-        """The view extraction gave the test split and ``eval.crop`` scores (the backbone's own
+    def scored_crop(self, frame_size: tuple[int, int]) -> Crop:
+        """The crop extraction gave the test split and ``eval.crop`` scores (the backbone's own
         transform unless the run extracted the test split multi-crop)."""
         x = self.cfg.extract
         crops = x.crops if x.crops > 1 and self.cfg.data.test_split in x.crop_splits else 1
-        views = self.encoder.views(frame_size, crops, (x.crop_resize_wh or x.crop_resize) if crops > 1 else 0)
-        return views[self.cfg.eval.crop if crops > 1 else 0]
+        cut = self.encoder.crops(frame_size, crops, (x.crop_resize_wh or x.crop_resize) if crops > 1 else 0)
+        return cut[self.cfg.eval.crop if crops > 1 else 0]
 
     def map_windows(self, frame_size: tuple[int, int]) -> list[FrameGeometry]:
         """The frame windows localization maps come from (``localize.view``; ``stored`` is the
@@ -82,7 +82,7 @@ class Detector:
     def reuses_scored_tokens(self, frame_size: tuple[int, int]) -> bool:
         """Whether the maps come from the very forward that scored the frame (no second encoding)."""
         s = self.settings
-        return s.view == "stored" and not s.dense and self.scored_view(frame_size).index == 0
+        return s.view == "stored" and not s.dense and self.scored_crop(frame_size).index == 0
 
 
 def load_detector(run_dir: str | Path, checkpoint: str = "best", device: str | None = None,

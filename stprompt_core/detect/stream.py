@@ -87,14 +87,14 @@ def chunk_features(det: Detector, chunk: FrameChunk) -> SnippetFeatures:
     enc, size = det.encoder, chunk.frame_size
     frames = chunk.frames.to(enc.device)  # [n, H, W, 3]
     partners = chunk.partners.to(enc.device)
-    view = det.scored_view(size)
-    motion = view.flip_grid(patch_motion(frames, partners, view.geometry, enc.patch_size), enc.patch_grid)  # [n, P]
+    crop = det.scored_crop(size)
+    motion = crop.flip_grid(patch_motion(frames, partners, crop.geometry, enc.patch_size), enc.patch_grid)  # [n, P]
     topk = select_topk_patches(motion, det.cfg.extract.top_k_patches)  # [n, K]
-    out = enc.encode(enc.preprocess(frames, view))  # [n, D], [n, P, D]
+    out = enc.encode(enc.preprocess(frames, crop))  # [n, D], [n, P, D]
     index = topk[..., None].expand(-1, -1, out.tokens.shape[-1])  # [n, K, D]
     patches = out.tokens.gather(1, index)
     motion16 = motion.half().float()
-    # 3. maps: the stored view's tokens are the scored forward's, kept in float16 by the store
+    # 3. maps: the stored window's tokens are the scored forward's, kept in float16 by the store
     s = det.settings
     if det.reuses_scored_tokens(size):
         tokens = out.tokens.half().float()[:, None]  # [n, 1, P, D]

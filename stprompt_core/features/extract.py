@@ -8,10 +8,10 @@ For every video of the manifest, numbered as the data flows::
     4. encode     projected [CLS] and patch tokens, batched across videos     [T, D], [T, P, D]
     5. write      one atomic part per video (FeatureStoreWriter)              [T, K, D] kept
 
-With ``extract.crops`` > 1, steps 2-4 run once per view of each sampled frame
-(:mod:`stprompt_core.video.views`: ten-crop as in VadCLIP's released features) for the
-splits in ``extract.crop_splits``; every view's motion map, top-K selection and tokens come
-from that view's own pixels, and view 0 is the centre crop.
+With ``extract.crops`` > 1, steps 2-4 run once per crop of each sampled frame
+(:mod:`stprompt_core.video.crops`: ten-crop as in VadCLIP's released features) for the
+splits in ``extract.crop_splits``; every crop's motion map, top-K selection and tokens come
+from that crop's own pixels, and crop 0 is the centre crop.
 
 This module orchestrates; one job per module below it: steps 2-5, with frames of different
 videos packed into full backbone batches so short videos cost no more per frame than long
@@ -102,7 +102,7 @@ def extract_features(cfg: Config, *, manifest: Manifest | None = None, video_ids
 
 def estimate_store_bytes(meta: StoreMeta, entries: list[VideoEntry], extract: Any) -> int:
     """Bytes the store will need for ``entries`` (those with a known ``num_frames``): float16
-    parts per view, the same again for the Arrow datasets, plus full tokens where kept."""
+    parts per crop, the same again for the Arrow datasets, plus full tokens where kept."""
     D, K, P = meta.embed_dim, meta.top_k, meta.num_patches
     per_snippet = 2 * D + 2 * K * D + 4 * K + 2 * P  # [CLS], K patch tokens, indices, motion
     total = 0
@@ -110,7 +110,7 @@ def estimate_store_bytes(meta: StoreMeta, entries: list[VideoEntry], extract: An
         if e.num_frames is None:
             continue
         T = num_snippets(e.num_frames, meta.snippet_len)
-        total += 2 * T * per_snippet * meta.views_of(e.split)
+        total += 2 * T * per_snippet * meta.crops_of(e.split)
         if keeps_tokens(e, extract.keep_tokens):
             total += 2 * T * P * D * 2
     return total
@@ -161,7 +161,7 @@ def _extract(cfg: Config, manifest: Manifest, entries: list[VideoEntry], data_ro
     workers = _auto_workers(dist) if num_workers is None else num_workers
     jobs = [DecodeJob(e.id, str(data_root / e.path)) for e in todo]
     known = [e.num_frames for e in todo]
-    total = sum(num_snippets(e.num_frames, cfg.data.snippet_len) * meta.views_of(e.split) for e in todo) \
+    total = sum(num_snippets(e.num_frames, cfg.data.snippet_len) * meta.crops_of(e.split) for e in todo) \
         if None not in known else None
     start = time.perf_counter()
     with _progress_bar(total, enabled=progress and dist.rank == 0 and bool(jobs)) as bar:
@@ -217,7 +217,7 @@ def _finalize(writer: FeatureStoreWriter, manifest: Manifest, summary: ExtractSu
     splits = sorted(p.name for p in parts.iterdir() if p.is_dir() and p.name != "tokens"
                     and any(p.glob("*.safetensors"))) if parts.exists() else []
     ids = {(e.split, e.id) for e in manifest.videos}
-    base = [s for s in splits if ".crop" not in s]  # view k of a split holds the same videos (store.view_split)
+    base = [s for s in splits if ".crop" not in s]  # crop k of a split holds the same videos (store.crop_split)
     stale = [f"{s}/{f.stem}" for s in base for f in (parts / s).glob("*.safetensors") if (s, f.stem) not in ids]
     if stale:
         summary.warnings.append(f"{len(stale)} videos in the store are not in the manifest (e.g. {stale[0]})")

@@ -1,13 +1,13 @@
 """Steps 2-5 of extraction for a stream of decoded chunks: the batch packer.
 
 Each chunk (consecutive sampled frames of one video, with their motion partners) becomes
-one :class:`_Piece` per multi-crop view: motion on the patch grid ``[n, P]``, SA2's top-K
+one :class:`_Piece` per crop (multi-crop extraction): motion on the patch grid ``[n, P]``, SA2's top-K
 selection ``[n, K]`` and the preprocessed pixels. Pieces of different videos are packed
 into full backbone batches of ``extract.batch_size`` images (a piece is split across two
 batches when it does not fit), so short videos cost no more per frame than long ones. On
 CUDA a batch's outputs travel to the host while the next batch runs. Each video is
 assembled from its pieces (:class:`_Partial`) and written to the store as one part once
-all its snippets and views have arrived. What happened is recorded in an
+all its snippets and crops have arrived. What happened is recorded in an
 :class:`ExtractSummary`.
 """
 
@@ -41,7 +41,7 @@ class ExtractSummary:
     failed: dict[str, str] = field(default_factory=dict)  # video id -> "path: reason"
     warnings: list[str] = field(default_factory=list)
     sampled_frames: int = 0  # decoded sampled frames (one per snippet) in this run
-    forwards: int = 0  # images through the backbone: sampled frames x views
+    forwards: int = 0  # images through the backbone: sampled frames x crops
     seconds: float = 0.0
     world_size: int = 1
     rank: int = 0
@@ -63,7 +63,7 @@ class ExtractSummary:
         lines = [f"extract: {len(self.extracted)} videos extracted, {len(self.skipped)} already in the store, "
                  f"{len(self.failed)} failed; {self.sampled_frames} sampled frames in {self.seconds:.1f} s "
                  f"({self.frames_per_s:.1f} frames/s, {self.world_size} process{'es' * (self.world_size > 1)})"
-                 + (f"; {self.forwards} backbone images (multi-crop views)" if self.forwards != self.sampled_frames else "")]
+                 + (f"; {self.forwards} backbone images (multi-crop)" if self.forwards != self.sampled_frames else "")]
         lines += [f"  failed {vid}: {why}" for vid, why in sorted(self.failed.items())]
         lines += [f"  warning: {w}" for w in self.warnings]
         splits = ", ".join(f"{k}: {v}" for k, v in sorted(self.splits.items())) or "not built"
@@ -91,14 +91,14 @@ class _Piece:
     pixels: torch.Tensor  # [n, 3, h, w] preprocessed
     motion: torch.Tensor  # [n, P]
     topk: torch.Tensor  # [n, K] long
-    view: int = 0  # index of the multi-crop view
+    crop: int = 0  # index of the crop (multi-crop extraction)
 
     def __len__(self) -> int:
         return int(self.pixels.shape[0])
 
     def split(self, n: int) -> tuple[_Piece, _Piece]:
-        head = _Piece(self.video_id, self.start, self.pixels[:n], self.motion[:n], self.topk[:n], self.view)
-        tail = _Piece(self.video_id, self.start + n, self.pixels[n:], self.motion[n:], self.topk[n:], self.view)
+        head = _Piece(self.video_id, self.start, self.pixels[:n], self.motion[:n], self.topk[:n], self.crop)
+        tail = _Piece(self.video_id, self.start + n, self.pixels[n:], self.motion[n:], self.topk[n:], self.crop)
         return head, tail
 
 
@@ -108,16 +108,16 @@ class _Partial:
 
     entry: VideoEntry
     keep_tokens: bool
-    views: int = 1
-    parts: list[tuple[int, int, dict[str, np.ndarray]]] = field(default_factory=list)  # (view, start, arrays)
+    crops: int = 1
+    parts: list[tuple[int, int, dict[str, np.ndarray]]] = field(default_factory=list)  # (crop, start, arrays)
     received: int = 0
     num_frames: int | None = None
 
     def complete(self, stride: int) -> bool:
-        return self.num_frames is not None and self.received == num_snippets(self.num_frames, stride) * self.views
+        return self.num_frames is not None and self.received == num_snippets(self.num_frames, stride) * self.crops
 
-    def arrays(self, view: int = 0) -> dict[str, np.ndarray]:
-        ordered = [a for _, _, a in sorted((p for p in self.parts if p[0] == view), key=lambda p: p[1])]
+    def arrays(self, crop: int = 0) -> dict[str, np.ndarray]:
+        ordered = [a for _, _, a in sorted((p for p in self.parts if p[0] == crop), key=lambda p: p[1])]
         return {k: np.concatenate([a[k] for a in ordered]) for k in ordered[0]}
 
 
@@ -142,19 +142,19 @@ class VideoRun:
         if vid not in self.partial:
             entry = self.entries[vid]
             keep = keeps_tokens(entry, self.cfg.extract.keep_tokens, self.cfg.data.test_split)
-            self.partial[vid] = _Partial(entry, keep, self.writer.meta.views_of(entry.split))
+            self.partial[vid] = _Partial(entry, keep, self.writer.meta.crops_of(entry.split))
             self.sizes[vid] = list(chunk.frame_size)
         device = self.encoder.device
         frames = chunk.frames.to(device, non_blocking=True)  # [n, H, W, 3]
         partners = chunk.partners.to(device, non_blocking=True)
         meta = self.writer.meta
-        n_views = self.partial[vid].views
+        n_crops = self.partial[vid].crops
         resize = meta.crop_resize_wh or meta.crop_resize
-        for view in self.encoder.views(chunk.frame_size, meta.crops if n_views > 1 else 1, resize):
-            motion = view.flip_grid(patch_motion(frames, partners, view.geometry, self.encoder.patch_size),
+        for crop in self.encoder.crops(chunk.frame_size, meta.crops if n_crops > 1 else 1, resize):
+            motion = crop.flip_grid(patch_motion(frames, partners, crop.geometry, self.encoder.patch_size),
                                     self.encoder.patch_grid)  # [n, P]
             topk = select_topk_patches(motion, self.cfg.extract.top_k_patches)  # [n, K]
-            self.pending.append(_Piece(vid, chunk.start, self.encoder.preprocess(frames, view), motion, topk, view.index))
+            self.pending.append(_Piece(vid, chunk.start, self.encoder.preprocess(frames, crop), motion, topk, crop.index))
         if chunk.last:
             self.partial[vid].num_frames = chunk.num_frames
         while sum(len(p) for p in self.pending) >= self.cfg.extract.batch_size:
@@ -199,10 +199,10 @@ class VideoRun:
             index = piece.topk[..., None].expand(-1, -1, tokens.shape[-1])  # [n, K, D]
             arrays = {"frame_feats": out.cls[offset : offset + n], "patch_feats": tokens.gather(1, index),
                       "patch_idx": piece.topk, "patch_motion": piece.motion}
-            if piece.view == 0 and self.partial[piece.video_id].keep_tokens:
+            if piece.crop == 0 and self.partial[piece.video_id].keep_tokens:
                 arrays["tokens"] = tokens.half()
             # asynchronous device-to-host copies (pinned) on CUDA; no-ops on CPU
-            results.append((piece.video_id, piece.view, piece.start, n,
+            results.append((piece.video_id, piece.crop, piece.start, n,
                             {k: v.to("cpu", non_blocking=True) for k, v in arrays.items()}))
             offset += n
         event = None
@@ -218,13 +218,13 @@ class VideoRun:
             event, results = self.inflight.popleft()
             if event is not None:
                 event.synchronize()
-            for vid, view, start, n, tensors in results:
+            for vid, crop, start, n, tensors in results:
                 self.summary.forwards += n
-                self.summary.sampled_frames += n if view == 0 else 0
+                self.summary.sampled_frames += n if crop == 0 else 0
                 if vid in self.void:
                     continue
                 part = self.partial[vid]
-                part.parts.append((view, start, {k: v.numpy() for k, v in tensors.items()}))
+                part.parts.append((crop, start, {k: v.numpy() for k, v in tensors.items()}))
                 part.received += n
                 if part.complete(self.cfg.data.snippet_len):
                     self._write(self.partial.pop(vid))
@@ -240,16 +240,16 @@ class VideoRun:
         gt = e.frame_labels(n) if e.split != "train" else np.zeros(0, np.uint8)
         dataset = self.writer.meta.dataset
         classes = np.asarray([class_index(dataset, c) for c in e.class_list()], np.int32)
-        views = []
-        for view in range(part.views):
-            arrays = part.arrays(view)
-            views.append(VideoFeatures(video_id=e.id, label=e.label, class_name=e.cls,
+        crops = []
+        for crop in range(part.crops):
+            arrays = part.arrays(crop)
+            crops.append(VideoFeatures(video_id=e.id, label=e.label, class_name=e.cls,
                                        class_index=int(classes[0]), num_frames=n,
                                        frame_feats=arrays["frame_feats"], patch_feats=arrays["patch_feats"],
                                        patch_idx=arrays["patch_idx"], patch_motion=arrays["patch_motion"],
                                        frame_gt=gt, class_set=classes))
         try:
-            self.writer.add(e.split, views[0], tokens=part.arrays(0).get("tokens"), views=views[1:])
+            self.writer.add(e.split, crops[0], tokens=part.arrays(0).get("tokens"), crops=crops[1:])
         except FeatureStoreError as exc:
             self.fail(e.id, str(exc))
             return

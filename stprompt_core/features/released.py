@@ -3,7 +3,7 @@
 The authors of VadCLIP (AAAI 2024, github.com/nwpu-zxr/VadCLIP) released CLIP ViT-B/16 [CLS]
 features of UCF-Crime and XD-Violence: one ``.npy`` per video and crop, ``[T, 512]``, one row
 per 16-frame snippet, named ``<video>__<crop>.npy`` (UCF-Crime in class folders,
-``Abuse/Abuse001_x264__0.npy``; XD-Violence flat). Crops are the ten-crop views in
+``Abuse/Abuse001_x264__0.npy``; XD-Violence flat). Crops are the ten crops in
 torchvision's order (0 centre, 1-4 corners, 5-9 mirrored; their issue 2). Their lists name the
 files, with absolute paths on the authors' machine::
 
@@ -30,9 +30,9 @@ Import, numbered as the data flows:
 5. write the store in a temporary folder and rename it into place at the end: an
    interrupted or failed import leaves no store, or the previous one, never half of one.
 
-The training split keeps every listed crop as a view (``<split>.crop<k>``, as extraction with
-``extract.crops: 10`` writes it); the test split keeps the one crop the test list names as its
-only view (VadCLIP scores that crop). The features carry no patch tokens: the store records
+The training split keeps every listed crop as a stored crop (``<split>.crop<k>``, as extraction
+with ``extract.crops: 10`` writes it); the test split keeps the one crop the test list names as
+its only stored crop, crop 0 of the store (VadCLIP scores that crop). The features carry no patch tokens: the store records
 ``top_k = 0``, so SA2 has nothing to attend over; training refuses an SA2 mode other than
 ``none`` on such a store (:func:`stprompt_core.train.check_store`), and the ``*_released``
 profiles set ``model.sa2_mode: none``.
@@ -79,7 +79,8 @@ class ImportSummary:
     store: str
     root: str
     imported: dict[str, int] = field(default_factory=dict)  # split -> videos written
-    views: dict[str, list[int]] = field(default_factory=dict)  # split -> crop index of each view
+    # split -> VadCLIP crop index of each stored crop k (the key `views` is what store.json records)
+    views: dict[str, list[int]] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)  # "split/video" -> reason
     inputs: dict[str, str] = field(default_factory=dict)  # list/annotation file -> SHA-256
     seconds: float = 0.0
@@ -93,9 +94,9 @@ class ImportSummary:
         head = "reused" if self.reused else f"imported in {self.seconds:.1f} s"
         lines = [f"import-features vadclip {self.dataset}: {head} from {self.root}"]
         for split, n in sorted(self.imported.items()):
-            views = self.views.get(split, [])
-            lines.append(f"  {split}: {n} videos, crop{'s' * (len(views) > 1)} {_crops_text(views)}"
-                         f"{' (one view per crop)' if len(views) > 1 else ''}")
+            crops = self.views.get(split, [])
+            lines.append(f"  {split}: {n} videos, crop{'s' * (len(crops) > 1)} {_crops_text(crops)}"
+                         f"{' (each stored as its own crop split)' if len(crops) > 1 else ''}")
         if self.skipped:
             lines.append(f"  skipped {len(self.skipped)} videos:")
             lines += [f"    {vid}: {why}" for vid, why in sorted(self.skipped.items())]
@@ -105,10 +106,10 @@ class ImportSummary:
         return "\n".join(lines)
 
 
-def _crops_text(views: list[int]) -> str:
-    if len(views) > 2 and views == list(range(views[0], views[-1] + 1)):
-        return f"{views[0]}-{views[-1]}"
-    return ", ".join(str(v) for v in views)
+def _crops_text(crops: list[int]) -> str:
+    if len(crops) > 2 and crops == list(range(crops[0], crops[-1] + 1)):
+        return f"{crops[0]}-{crops[-1]}"
+    return ", ".join(str(c) for c in crops)
 
 
 @dataclass
@@ -208,8 +209,8 @@ def _group(rows: list[_Row], split: str, path: Path) -> dict[str, _Video]:
     return videos
 
 
-def _views(videos: dict[str, _Video], split: str, path: Path) -> list[int]:
-    """Crop of each view of the split: the crops most of its videos list, in order."""
+def _stored_crops(videos: dict[str, _Video], split: str, path: Path) -> list[int]:
+    """VadCLIP crop of each stored crop of the split: the crops most of its videos list, in order."""
     counts: dict[tuple[int, ...], int] = {}
     for v in videos.values():
         key = tuple(sorted(v.crops))
@@ -282,7 +283,7 @@ class _Annotations:
 
 
 def load_crops(video: _Video, crops: list[int], index: _NpyIndex, dim: int) -> list[np.ndarray]:
-    """The video's feature arrays in view order; raises ValueError naming what is wrong."""
+    """The video's feature arrays in stored-crop order; raises ValueError naming what is wrong."""
     missing = [c for c in crops if c not in video.crops]
     if missing:
         raise ValueError(f"crops {missing} not listed (the split's videos list {_crops_text(crops)})")
@@ -358,7 +359,7 @@ def import_vadclip(root: str | Path, dataset: str, store: str | Path, *, strict:
     for i, path in enumerate(lists):
         split = SPLIT_OF_LIST[i]
         videos = _group(parse_feature_list(path), split, path)
-        splits[split] = (videos, _views(videos, split, path))
+        splits[split] = (videos, _stored_crops(videos, split, path))
     both = set(splits["train"][0]) & set(splits["test"][0])
     if both:
         raise ReleasedFeaturesError(f"{len(both)} videos are in both lists (e.g. {sorted(both)[0]!r})")
@@ -409,17 +410,17 @@ def import_vadclip(root: str | Path, dataset: str, store: str | Path, *, strict:
 
 
 def _features(dataset: str, v: _Video, labels: list[str], arrays: list[np.ndarray], ann: _Annotations):
-    """(view 0, extra views) of one video for :meth:`FeatureStoreWriter.add`."""
+    """(crop 0, tokens, extra crops) of one video for :meth:`FeatureStoreWriter.add`."""
     T, D = arrays[0].shape
     n = SNIPPET_LEN * T
     gt = ann.frame_gt(v.video, n) if v.split == "test" else np.zeros(0, np.uint8)
     classes = np.asarray([class_index(dataset, c) for c in labels], np.int32)
     label = int(labels[0] != class_labels(dataset)[0])
-    views = [VideoFeatures(video_id=v.video, label=label, class_name=labels[0], class_index=int(classes[0]),
+    crops = [VideoFeatures(video_id=v.video, label=label, class_name=labels[0], class_index=int(classes[0]),
                            num_frames=n, frame_feats=a, patch_feats=np.zeros((T, 0, D), np.float16),
                            patch_idx=np.zeros((T, 0), np.int32), patch_motion=np.zeros((T, 0), np.float16),
                            frame_gt=gt, class_set=classes) for a in arrays]
-    return views[0], None, views[1:]
+    return crops[0], None, crops[1:]
 
 
 def _skip(summary: ImportSummary, strict: bool, split: str, vid: str, reason: str) -> None:

@@ -5,13 +5,13 @@ Layout of a store directory::
     store.json            StoreMeta: backbone, D, K, patch grid, snippet length, splits
     parts/<split>/<id>.safetensors   per-video staging files (atomic, resumable)
     <split>/              a ``datasets.Dataset`` per split (memory-mapped Arrow), one row a video
-    <split>.crop<k>/      view k of the same videos, same row order (multi-crop, k = 1..crops-1)
+    <split>.crop<k>/      crop k of the same videos, same row order (multi-crop, k = 1..crops-1)
     tokens/               full patch tokens [T, P, D] for the videos localization needs
 
-Multi-crop stores (``StoreMeta.crops`` > 1, see :mod:`stprompt_core.video.views`) keep view 0
+Multi-crop stores (``StoreMeta.crops`` > 1, see :mod:`stprompt_core.video.crops`) keep crop 0
 (the centre crop) under the split's own name, so every reader that knows nothing of crops
-(evaluation, localization, figures) sees the centre crop; training reads the other views
-through :meth:`FeatureStore.view_split`. Only ``StoreMeta.crop_splits`` carry extra views.
+(evaluation, localization, figures) sees the centre crop; training reads the other crops
+through :meth:`FeatureStore.crop_split`. Only ``StoreMeta.crop_splits`` carry extra crops.
 
 One row holds (T snippets, K top-motion patches, P patches per frame, D joint-space dim)::
 
@@ -64,17 +64,17 @@ class StoreMeta:
     snippet_len: int = 16
     backbone: dict[str, Any] = field(default_factory=dict)
     frame_size: list[int] | None = None  # decoded (width, height), for box scaling
-    crops: int = 1  # views per sampled frame (stprompt_core.video.views)
+    crops: int = 1  # crops per sampled frame (stprompt_core.video.crops)
     crop_resize: int = 0  # shorter side before multi-crop; 0 with crops == 1
     crop_resize_wh: list[int] = field(default_factory=list)  # [width, height] before multi-crop, instead
-    crop_splits: list[str] = field(default_factory=list)  # splits holding all views (crops > 1)
+    crop_splits: list[str] = field(default_factory=list)  # splits holding all crops (crops > 1)
     # where imported features came from (stprompt_core.features.released: lists, annotation files and
     # their SHA-256, skipped videos); empty for extracted stores
     source: dict[str, Any] = field(default_factory=dict)
     schema_version: int = STORE_SCHEMA_VERSION
 
-    def views_of(self, split: str) -> int:
-        """How many views the store holds for ``split``."""
+    def crops_of(self, split: str) -> int:
+        """How many crops the store holds for ``split``."""
         return self.crops if split in self.crop_splits else 1
 
     @property
@@ -176,9 +176,9 @@ def _token_features(meta: StoreMeta):
                      "tokens": Array3D((None, meta.num_patches, meta.embed_dim), "float16")})
 
 
-def view_split(split: str, view: int) -> str:
-    """Directory name of view ``view`` of ``split``: the split itself for view 0."""
-    return split if view == 0 else f"{split}.crop{view}"
+def crop_split(split: str, crop: int) -> str:
+    """Directory name of crop ``crop`` of ``split``: the split itself for crop 0."""
+    return split if crop == 0 else f"{split}.crop{crop}"
 
 
 def _meta_diff(old: dict[str, Any], new: StoreMeta) -> list[str]:
@@ -207,34 +207,34 @@ class FeatureStoreWriter:
         else:
             write_json(meta_path, asdict(meta))
 
-    def part_path(self, split: str, video_id: str, view: int = 0) -> Path:
-        return self.root / "parts" / view_split(split, view) / f"{video_id}.safetensors"
+    def part_path(self, split: str, video_id: str, crop: int = 0) -> Path:
+        return self.root / "parts" / crop_split(split, crop) / f"{video_id}.safetensors"
 
     def token_path(self, video_id: str) -> Path:
         return self.root / "parts" / "tokens" / f"{video_id}.safetensors"
 
     def has(self, split: str, video_id: str) -> bool:
-        """Whether the video is complete: view 0 is written last, so it implies the others."""
+        """Whether the video is complete: crop 0 is written last, so it implies the others."""
         return self.part_path(split, video_id).exists()
 
     def add(self, split: str, video: VideoFeatures, tokens: np.ndarray | None = None,
-            views: list[VideoFeatures] | None = None) -> None:
-        """Validate and write one video atomically: tokens and views 1.. first, view 0 last, so a
-        finished view 0 implies the rest.
+            crops: list[VideoFeatures] | None = None) -> None:
+        """Validate and write one video atomically: tokens and crops 1.. first, crop 0 last, so a
+        finished crop 0 implies the rest.
 
         Args:
-            video: view 0 (the centre crop, or the only view).
-            tokens: full patch tokens ``[T, P, D]`` of view 0, or None.
-            views: views 1..n-1 of a multi-crop split (``meta.views_of(split) - 1`` of them).
+            video: crop 0 (the centre crop, or the only one).
+            tokens: full patch tokens ``[T, P, D]`` of crop 0, or None.
+            crops: crops 1..n-1 of a multi-crop split (``meta.crops_of(split) - 1`` of them).
         """
-        views = views or []
-        want = self.meta.views_of(split) - 1
-        if len(views) != want:
-            raise FeatureStoreError(f"video {video.video_id!r}: {len(views)} extra views for split {split!r}, "
+        crops = crops or []
+        want = self.meta.crops_of(split) - 1
+        if len(crops) != want:
+            raise FeatureStoreError(f"video {video.video_id!r}: {len(crops)} extra crops for split {split!r}, "
                                     f"the store keeps {want}")
-        for v in [video, *views]:
+        for v in [video, *crops]:
             v.validate(self.meta)
-        for k, v in enumerate(views, start=1):
+        for k, v in enumerate(crops, start=1):
             save_verified(v.arrays(), self.part_path(split, video.video_id, k), v.scalars())
         if tokens is not None:
             want = (video.num_snippets, self.meta.num_patches, self.meta.embed_dim)
@@ -260,20 +260,20 @@ class FeatureStoreWriter:
         parts = self.root / "parts"
         splits = splits or sorted(p.name for p in parts.iterdir() if p.is_dir() and p.name != "tokens")
         counts: dict[str, int] = {}
-        for split in [s for s in splits if ".crop" not in s]:  # views follow their split
+        for split in [s for s in splits if ".crop" not in s]:  # crops follow their split
             files = sorted((parts / split).glob("*.safetensors"))
             if not files:
                 raise FeatureStoreError(f"{self.root}: split {split!r} has no videos")
-            for view in range(self.meta.views_of(split)):
-                # view k holds the same videos in the same order; a view-k part without its view 0
+            for crop in range(self.meta.crops_of(split)):
+                # crop k holds the same videos in the same order; a crop-k part without its crop 0
                 # (an interrupted write) is left out, a missing one is an error naming it
-                view_files = [self.part_path(split, f.stem, view) for f in files]
-                missing = [str(f) for f in view_files if not f.exists()]
+                crop_files = [self.part_path(split, f.stem, crop) for f in files]
+                missing = [str(f) for f in crop_files if not f.exists()]
                 if missing:
-                    raise FeatureStoreError(f"{self.root}: view {view} of split {split!r} lacks {len(missing)} "
+                    raise FeatureStoreError(f"{self.root}: crop {crop} of split {split!r} lacks {len(missing)} "
                                             f"videos (e.g. {missing[0]}); re-run `stprompt extract`")
-                name = view_split(split, view)
-                ds = _build(_rows, view_files, _hf_features(self.meta), self.root)
+                name = crop_split(split, crop)
+                ds = _build(_rows, crop_files, _hf_features(self.meta), self.root)
                 with atomic_path(self.root / name) as tmp:
                     ds.save_to_disk(str(tmp))
                 counts[name] = len(files)
@@ -394,14 +394,14 @@ class FeatureStore:
             if rel.split("/", 1)[0] == split:
                 check_record(self.root / rel, record, remedy=REMEDY_DATASET)
 
-    def view_split(self, split: str, view: int) -> str:
-        """The split holding view ``view`` of ``split``'s videos (same rows); raises naming the
-        setting when the store was not extracted with that view."""
-        n = self.meta.views_of(split)
-        if not 0 <= view < n:
-            raise FeatureStoreError(f"feature store {self.root} holds {n} view(s) of split {split!r}, not view "
-                                    f"{view}; extract with extract.crops > {view} and {split!r} in extract.crop_splits")
-        return view_split(split, view)
+    def crop_split(self, split: str, crop: int) -> str:
+        """The split holding crop ``crop`` of ``split``'s videos (same rows); raises naming the
+        setting when the store was not extracted with that crop."""
+        n = self.meta.crops_of(split)
+        if not 0 <= crop < n:
+            raise FeatureStoreError(f"feature store {self.root} holds {n} crop(s) of split {split!r}, not crop "
+                                    f"{crop}; extract with extract.crops > {crop} and {split!r} in extract.crop_splits")
+        return crop_split(split, crop)
 
     def split(self, split: str):
         """The split as a ``datasets.Dataset`` (numpy format); raises naming the split."""

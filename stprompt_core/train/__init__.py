@@ -7,7 +7,7 @@
 2. carves a validation split from the *training* videos (stratified by label, seeded),
    unless the store has its own ``val`` split; the test split is never read here;
 3. trains with balanced batches (half normal, half abnormal; ``train.sampling``) over every
-   stored view of every training video (multi-crop stores: each crop once per epoch, as
+   stored crop of every training video (multi-crop stores: each crop once per epoch, as
    VadCLIP's ten rows per video), AdamW + MultiStepLR;
 4. after every epoch scores the validation videos with video-level labels only (top-k
    mean of snippet scores → ROC-AUC) and keeps the best epoch as ``best.safetensors``;

@@ -12,9 +12,9 @@ from stprompt_core.config import Config
 from stprompt_core.features.batching import Sequence, fit_length, to_sequence
 from stprompt_core.features.store import FeatureStore, FeatureStoreError
 
-PRELOAD_BYTES = 4 << 30  # training views smaller than this (as float32) are held in memory
+PRELOAD_BYTES = 4 << 30  # training crops smaller than this (as float32) are held in memory
 
-Pair = tuple[int, int]  # (row of the training split, view index)
+Pair = tuple[int, int]  # (row of the training split, crop index)
 
 
 @dataclass
@@ -45,29 +45,29 @@ def plan_splits(cfg: Config, store: FeatureStore) -> SplitPlan:
 
 
 class TrainingData:
-    """Training sequences of every stored view, held in memory for small stores and read per
-    batch otherwise. A sample is a (row, view) pair; single-view stores have view 0 only."""
+    """Training sequences of every stored crop, held in memory for small stores and read per
+    batch otherwise. A sample is a (row, crop) pair; single-crop stores have crop 0 only."""
 
     def __init__(self, cfg: Config, store: FeatureStore, split: str, rows: list[int]):
         self.cfg, self.store, self.split, self.rows = cfg, store, split, rows
-        self.views = [store.view_split(split, v) for v in range(store.meta.views_of(split))]
+        self.crop_splits = [store.crop_split(split, c) for c in range(store.meta.crops_of(split))]
         labels = np.asarray(store.split(split)["label"])[rows]
-        self.normal = [(r, v) for r, lab in zip(rows, labels) if lab == 0 for v in range(len(self.views))]
-        self.abnormal = [(r, v) for r, lab in zip(rows, labels) if lab == 1 for v in range(len(self.views))]
+        self.normal = [(r, v) for r, lab in zip(rows, labels) if lab == 0 for v in range(len(self.crop_splits))]
+        self.abnormal = [(r, v) for r, lab in zip(rows, labels) if lab == 1 for v in range(len(self.crop_splits))]
         if not self.normal or not self.abnormal:
             raise FeatureStoreError(f"{store.root}: training split needs normal and abnormal videos "
                                     f"(has {len(self.normal)} normal, {len(self.abnormal)} abnormal)")
-        size = sum(store.split(name).data.nbytes for name in self.views) * 2
+        size = sum(store.split(name).data.nbytes for name in self.crop_splits) * 2
         self.cache: dict[Pair, Sequence] | None = None
         if size < PRELOAD_BYTES:
-            pairs = [(r, v) for v in range(len(self.views)) for r in rows]
+            pairs = [(r, v) for v in range(len(self.crop_splits)) for r in rows]
             self.cache = dict(zip(pairs, self._load(pairs)))
 
     def _load(self, pairs: list[Pair]) -> list[Sequence]:
         out: dict[Pair, Sequence] = {}
         for v in sorted({v for _, v in pairs}):
             rows = [r for r, w in pairs if w == v]
-            for r, video in zip(rows, self.store.videos(self.views[v], rows)):
+            for r, video in zip(rows, self.store.videos(self.crop_splits[v], rows)):
                 out[(r, v)] = fit_length(to_sequence(video), self.cfg.data.max_len, self.cfg.data.long_video)
         return [out[p] for p in pairs]
 
@@ -75,7 +75,7 @@ class TrainingData:
         return [self.cache[p] for p in pairs] if self.cache is not None else self._load(pairs)
 
     def epoch_batches(self, epoch: int) -> list[list[Pair]]:
-        """One epoch's batches of (row, view) pairs (``train.sampling``).
+        """One epoch's batches of (row, crop) pairs (``train.sampling``).
 
         ``balanced``: each batch holds half normal and half abnormal pairs; steps =
         ceil(max(#normal, #abnormal) / half), the smaller side cycled with fresh shuffles, so

@@ -38,8 +38,8 @@ def check_store(cfg: Config, store: FeatureStore, splits: list[str]) -> None:
                     raise FeatureStoreError(f"{store.root}: video {v.video_id!r} classes {v.classes} "
                                             f"outside the {n_classes} classes of {cfg.data.dataset!r}")
         ids = list(ds["video_id"])
-        for view in range(1, meta.views_of(split)):  # other crops: same videos in the same rows
-            name = store.view_split(split, view)
+        for crop in range(1, meta.crops_of(split)):  # other crops: same videos in the same rows
+            name = store.crop_split(split, crop)
             if list(store.split(name)["video_id"]) != ids:
                 raise FeatureStoreError(f"{store.root}: split {name!r} does not hold the videos of {split!r} in "
                                         f"the same order; re-run `stprompt extract`")

@@ -69,7 +69,7 @@ def rehearse(profile: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caps
     assert {v.id: sorted(int(f) for f in v.boxes) for v in manifest.videos if v.boxes} == release.boxed
     assert run_cli(["data", "check", profile, "--root", str(release.root), *release.expect_args()]) == 0
 
-    # extract: the profile's geometry and views in the store, and a clean summary
+    # extract: the profile's geometry and crops in the store, and a clean summary
     capsys.readouterr()
     assert run_cli(["extract", "--profile", profile, "--no-progress", *sets()]) == 0
     summary = capsys.readouterr().out
@@ -80,11 +80,11 @@ def rehearse(profile: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caps
     assert store.meta.frame_size is not None and tuple(store.meta.frame_size) == release.frame_size
     K, P = cfg.extract.top_k_patches, PATCH_GRID[0] * PATCH_GRID[1]
     for split, labels in release.splits.items():
-        views = cfg.extract.crops if split in cfg.extract.crop_splits else 1
-        assert store.meta.views_of(split) == views, split
-        for view in range(views):
-            videos = {v.video_id: v for v in store.videos(store.view_split(split, view))}
-            assert {vid: v.label for vid, v in videos.items()} == labels, (split, view)
+        crops = cfg.extract.crops if split in cfg.extract.crop_splits else 1
+        assert store.meta.crops_of(split) == crops, split
+        for crop in range(crops):
+            videos = {v.video_id: v for v in store.videos(store.crop_split(split, crop))}
+            assert {vid: v.label for vid, v in videos.items()} == labels, (split, crop)
             for v in videos.values():
                 assert v.num_frames == release.frames(split, v.label)
                 assert v.classes == [class_index(profile, c) for c in release.classes[v.video_id]], v.video_id

@@ -27,10 +27,10 @@ def test_ucf_import_keeps_every_crop_and_vadclip_frame_ground_truth(ucf):
     assert (store.meta.top_k, store.meta.crops, store.meta.crop_splits) == (0, 10, ["train"])
     assert not store.meta.has_patches and store.meta.source["kind"] == "vadclip_released"
     assert sorted(store.splits) == sorted(["test", "train"] + [f"train.crop{k}" for k in range(1, 10)])
-    # every view k of a training video is the file <video>__k.npy (stored as float16)
+    # every crop k of a training video is the file <video>__k.npy (stored as float16)
     folder, video, _, T = UCF_TRAIN[1]
     for k in (0, 3, 9):
-        v = next(v for v in store.videos(store.view_split("train", k)) if v.video_id == video)
+        v = next(v for v in store.videos(store.crop_split("train", k)) if v.video_id == video)
         want = np.load(root / "UCFClipFeatures" / folder / f"{video}__{k}.npy")
         np.testing.assert_allclose(v.frame_feats, want.astype(np.float16))
         assert v.patch_feats.shape == (T, 0, 512) and v.frame_gt.size == 0

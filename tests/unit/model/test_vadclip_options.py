@@ -12,7 +12,7 @@ from stprompt_core.config import load_config
 from stprompt_core.model.branches import AlignmentBranch, BinaryBranch, VisualPrompt
 from stprompt_core.model.stprompt import Outputs
 from stprompt_core.train import TrainingData
-from stprompt_core.video.views import crop_views
+from stprompt_core.video.crops import frame_crops
 
 B, T, C, D = 3, 7, 5, 16
 
@@ -114,9 +114,9 @@ def test_balanced_min_too_few_for_one_batch_is_named():
 
 @pytest.mark.parametrize("frame", [(320, 240), (1280, 720), (340, 256)])
 def test_vadclip_crop_geometry_squashes_to_340x256(frame):
-    views = crop_views(frame, (224, 224), 10, (340, 256))
-    assert {v.geometry.resized_hw for v in views} == {(256, 340)}  # whatever the aspect
-    origins = [(-v.geometry.offset[0], -v.geometry.offset[1]) for v in views[:5]]
+    crops = frame_crops(frame, (224, 224), 10, (340, 256))
+    assert {v.geometry.resized_hw for v in crops} == {(256, 340)}  # whatever the aspect
+    origins = [(-v.geometry.offset[0], -v.geometry.offset[1]) for v in crops[:5]]
     assert origins == [(16, 58), (0, 0), (0, 116), (32, 0), (32, 116)]
 
 
@@ -124,11 +124,11 @@ def test_vadclip_crop_pixels_equal_resize_then_ten_crop():
     """Resize to 340x256 ignoring aspect (cv2/PIL-style resize to a fixed size), then ten-crop 224."""
     g = torch.Generator().manual_seed(0)
     frame = torch.rand(1, 3, 90, 160, generator=g)  # 16:9
-    views = crop_views((160, 90), (32, 32), 10, (68, 52))
+    crops = frame_crops((160, 90), (32, 32), 10, (68, 52))
     resized = TF.resize(frame, [52, 68], interpolation=TF.InterpolationMode.BICUBIC, antialias=True)
     tl, tr, bl, br, c, tl_f, tr_f, bl_f, br_f, c_f = TF.ten_crop(resized, [32, 32])
-    for view, want in zip(views, [c, tl, tr, bl, br, c_f, tl_f, tr_f, bl_f, br_f]):
-        torch.testing.assert_close(view.apply(view.geometry.warp(frame, mode="bicubic")), want, atol=1e-5, rtol=0)
+    for crop, want in zip(crops, [c, tl, tr, bl, br, c_f, tl_f, tr_f, bl_f, br_f]):
+        torch.testing.assert_close(crop.apply(crop.geometry.warp(frame, mode="bicubic")), want, atol=1e-5, rtol=0)
 
 
 def test_config_names_the_options():
