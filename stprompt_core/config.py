@@ -237,9 +237,10 @@ class LocalizeConfig:
     # backbone's own transform, CLIP's centre crop), or re-encoded from the videos so the map covers
     # the whole frame: "squash", "pad" (open_clip's longest) or "tiles" (input-sized windows across
     # the long side, averaged where they overlap). Square workshop frames: all the same window. The
-    # paper profiles use 3 tiles (measured: benchmarks/results/localize_views.json)
-    view: Literal["stored", "squash", "pad", "tiles"] = "stored"
-    n_tiles: int = 0  # view "tiles": windows along the long side; 0 = the fewest that cover it
+    # paper profiles use 3 tiles (measured: benchmarks/results/localize_views.json). Not the crops of
+    # multi-crop extraction (extract.crops)
+    window: Literal["stored", "squash", "pad", "tiles"] = "stored"
+    n_tiles: int = 0  # window "tiles": windows along the long side; 0 = the fewest that cover it
     split: str = ""  # "" -> data.test_split
     save_maps: bool = True  # write localization_maps.safetensors for the figures
 
@@ -343,6 +344,7 @@ DERIVED_KEYS: dict[str, str] = {
 # MOVED_UNSET, which meant "not set" under the old key.
 MOVED_KEYS: dict[str, str] = {
     "backbone.synthclip_steps": "synthclip.steps",
+    "localize.view": "localize.window",
     "synth.preset": "synthvad.preset",
     "synth.seed": "synthvad.seed",
 }

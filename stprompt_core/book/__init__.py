@@ -11,7 +11,7 @@
 from stprompt_core.book.build import VENDOR_DIR, VENDOR_FILES, build_book, jupyter_book_build, stage_book, vendor_js
 from stprompt_core.book.execute import (KERNEL_NAME, ensure_kernel, execute_notebooks, kernel_manager_config,
                                         strip_cdn_scripts)
-from stprompt_core.book.pages import (ablation_markdown, findings_markdown, localize_views_markdown,
+from stprompt_core.book.pages import (ablation_markdown, findings_markdown, localize_windows_markdown,
                                       performance_markdown, workshop_markdown)
 from stprompt_core.book.parameters import (NOTEBOOK_USES, NOTEBOOKS, PARAMETERS, NotebookParameter,
                                            check_book_parameters, check_parameters, declared_parameters,
@@ -23,6 +23,6 @@ __all__ = ["CheckoutError", "KERNEL_NAME", "NOTEBOOKS", "NOTEBOOK_DIR", "NOTEBOO
            "PARAMETERS", "REPO_ROOT", "VENDOR_DIR", "VENDOR_FILES", "ablation_markdown", "build_book",
            "check_book_parameters", "check_parameters", "declared_parameters", "ensure_kernel",
            "execute_notebooks", "findings_markdown", "jupyter_book_build", "kernel_manager_config",
-           "localize_views_markdown", "notebook_config", "parameters_cell", "parameters_for",
+           "localize_windows_markdown", "notebook_config", "parameters_cell", "parameters_for",
            "parameters_markdown", "performance_markdown", "require_checkout", "setup_cell", "stage_book",
            "strip_cdn_scripts", "vendor_js", "workshop_markdown"]

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from stprompt_core.book.execute import execute_notebooks
-from stprompt_core.book.pages import (ablation_markdown, findings_markdown, localize_views_markdown,
+from stprompt_core.book.pages import (ablation_markdown, findings_markdown, localize_windows_markdown,
                                       performance_markdown, variation_markdown, workshop_markdown)
 from stprompt_core.book.parameters import check_book_parameters, parameters_markdown
 from stprompt_core.book.sources import BOOK_CONFIG, REPO_ROOT, RESULTS_DIR, require_checkout
@@ -62,8 +62,8 @@ def stage_book(out_dir: Path) -> Path:
     (src / "_generated" / "ablation.md").write_text(ablation_markdown(workshop))
     (src / "_generated" / "findings.md").write_text(findings_markdown(workshop))
     (src / "_generated" / "variation.md").write_text(variation_markdown(workshop, RESULTS_DIR / "cpu_variation.json"))
-    views = RESULTS_DIR / "localize_views.json"
-    (src / "_generated" / "localize_views.md").write_text(localize_views_markdown(views))
+    windows = RESULTS_DIR / "localize_views.json"  # the results file keeps its name
+    (src / "_generated" / "localize_windows.md").write_text(localize_windows_markdown(windows))
     (src / "_generated" / "parameters.md").write_text(parameters_markdown())
     return src
 

@@ -44,26 +44,26 @@ def findings_markdown(path: Path) -> str:
             "the full model)\n\n" + _markdown_table(per_class_table(result)) + "\n")
 
 
-def localize_views_markdown(path: Path) -> str:
-    """The view study of ``localize_views.json`` (benchmarks/select_localize_view.py) as markdown:
-    its set, then per view mean IoU and TIoU at the paper profiles' threshold and at the view's best
-    one, and the grid's IoU ceiling (``balance_groups`` on)."""
+def localize_windows_markdown(path: Path) -> str:
+    """The ``localize.window`` study of ``localize_views.json`` (benchmarks/select_localize_window.py)
+    as markdown: its set, then per window mode mean IoU and TIoU at the paper profiles' threshold and
+    at the mode's best one, and the grid's IoU ceiling (``balance_groups`` on)."""
     import pandas as pd
 
     if not Path(path).is_file():
-        return "No view study yet (`python benchmarks/select_localize_view.py`).\n"
+        return "No window study yet (`python benchmarks/select_localize_window.py`).\n"
     result = read_json(path)
     info, labels = result["set"], {"stored": "`stored` (centre crop)", "squash": "`squash`", "pad": "`pad`",
                                    "tiles": "`tiles`, 2 windows", "tiles3": "`tiles`, 3 windows"}
     rows = []
-    for view, label in labels.items():
-        s = result["summary"].get(view)
+    for mode, label in labels.items():
+        s = result["summary"].get(mode)
         if s:
             paper, best = s["paper_settings"]["balanced"], s["best_threshold"]["balanced"]
-            rows.append({"view": label, "mean IoU, θ = 0.5": paper["mean_iou"], "TIoU, θ = 0.5": paper["tiou"],
+            rows.append({"window": label, "mean IoU, θ = 0.5": paper["mean_iou"], "TIoU, θ = 0.5": paper["tiou"],
                          "best θ": best["map_threshold"], "mean IoU, best θ": best["mean_iou"],
                          "TIoU, best θ": best["tiou"], "IoU ceiling": paper["iou_ceiling"]})
-    frame = pd.DataFrame(rows).set_index("view").round(3)
+    frame = pd.DataFrame(rows).set_index("window").round(3)
     return (f"From `benchmarks/results/{Path(path).name}` ({result['date']}): {info['videos']} videos of the SynthVAD "
             f"preset {info['preset']}, {info['annotated_frames']} annotated frames, {info['margin_frames']} of them with "
             "a box reaching into the margin the centre crop drops.\n\n" + _markdown_table(frame) + "\n")

@@ -2,7 +2,7 @@
 
 Settings are the run's own ``localize`` section (its profile's, in ``config.json``);
 ``--set localize.KEY=VALUE`` replaces one of them, checked as every other subcommand checks
-its config values (e.g. ``--set localize.map_threshold=0.9 --set localize.view=tiles``).
+its config values (e.g. ``--set localize.map_threshold=0.9 --set localize.window=tiles``).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ def register(sub, name: str, help_text: str) -> None:
                    help="a run folder with config.json and scores.json (`stprompt evaluate`)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="localize.KEY=VALUE",
                    help="replace one of the run's localize settings, e.g. --set localize.map_threshold=0.9 "
-                        "(repeatable; keys: localize.bank, score_threshold, map_threshold, view, dense, ...)")
+                        "(repeatable; keys: localize.bank, score_threshold, map_threshold, window, dense, ...)")
     p.add_argument("--frame-size", type=int, nargs=2, metavar=("W", "H"), default=None,
                    help="decoded frame size when the feature store does not record one")
     p.add_argument("--study", action="store_true", help="run the prompt study and write prompt_study.json")

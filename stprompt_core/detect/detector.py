@@ -5,7 +5,7 @@ run's own pipeline scored its test split:
 
 - ``config.json``: the backbone (model, weights, the precision extraction chose), snippet
   length, top-K patches, the crop ``eval.crop`` scores (multi-crop extraction), and the ``localize``
-  settings (prompt bank, temperature, map threshold, view, box mode);
+  settings (prompt bank, temperature, map threshold, window, box mode);
 - ``best.safetensors``: the detector's weights (:func:`~stprompt_core.train.load_run`,
   digest-checked; no pickle).
 """
@@ -22,7 +22,7 @@ from stprompt_core.backbone.encoder import FrameEncoder
 from stprompt_core.config import Config, LocalizeConfig
 from stprompt_core.localize.queries import encode_texts, settings_queries
 from stprompt_core.localize.run import resolve_bank
-from stprompt_core.localize.windows import view_geometries
+from stprompt_core.localize.windows import window_geometries
 from stprompt_core.model.stprompt import STPrompt
 from stprompt_core.runtime import resolve_device
 from stprompt_core.video.geometry import FrameGeometry
@@ -74,15 +74,15 @@ class Detector:
         return cut[self.cfg.eval.crop if crops > 1 else 0]
 
     def map_windows(self, frame_size: tuple[int, int]) -> list[FrameGeometry]:
-        """The frame windows localization maps come from (``localize.view``; ``stored`` is the
+        """The frame windows localization maps come from (``localize.window``; ``stored`` is the
         backbone's own transform, whose tokens the feature store keeps)."""
-        return view_geometries(self.settings.view, frame_size, self.encoder.input_hw, self.encoder.resize_mode,
-                               self.settings.n_tiles)
+        return window_geometries(self.settings.window, frame_size, self.encoder.input_hw, self.encoder.resize_mode,
+                                 self.settings.n_tiles)
 
     def reuses_scored_tokens(self, frame_size: tuple[int, int]) -> bool:
         """Whether the maps come from the very forward that scored the frame (no second encoding)."""
         s = self.settings
-        return s.view == "stored" and not s.dense and self.scored_crop(frame_size).index == 0
+        return s.window == "stored" and not s.dense and self.scored_crop(frame_size).index == 0
 
 
 def load_detector(run_dir: str | Path, checkpoint: str = "best", device: str | None = None,

@@ -27,7 +27,7 @@ import numpy as np
 from stprompt_core.config import LocalizeConfig
 from stprompt_core.data.datasets.common import runs_from_mask
 from stprompt_core.localize.maps import MAPS_FILE, save_maps
-from stprompt_core.localize.retrieval import boxes_from_map, normalize_map, views_heatmap
+from stprompt_core.localize.retrieval import boxes_from_map, normalize_map, windows_heatmap
 from stprompt_core.video.geometry import FrameGeometry
 
 VIDEO_KEY = "video"  # the video's id in the maps file
@@ -79,7 +79,7 @@ def snippet_boxes(maps: np.ndarray, snippet_scores: np.ndarray, threshold: float
     """
     out = {}
     for t in np.flatnonzero(np.asarray(snippet_scores) >= threshold):
-        heat = normalize_map(views_heatmap(maps[t].astype(np.float32), frame_size, windows), s.map_normalize)
+        heat = normalize_map(windows_heatmap(maps[t].astype(np.float32), frame_size, windows), s.map_normalize)
         out[int(t)] = boxes_from_map(heat, s.map_threshold, s.box_mode, s.min_area)
     return out
 
@@ -110,11 +110,11 @@ def write_outputs(folder: Path, *, video: str, frame_scores: np.ndarray, snippet
     write_json(folder / "intervals.json", {"threshold": threshold, "intervals": [iv.to_dict() for iv in intervals]})
     write_json(folder / "localization.json", {
         "threshold": threshold, "frame_size": list(frame_size),
-        "settings": {k: getattr(s, k) for k in ("map_threshold", "map_normalize", "box_mode", "min_area", "view",
+        "settings": {k: getattr(s, k) for k in ("map_threshold", "map_normalize", "box_mode", "min_area", "window",
                                                 "temperature", "balance_groups")},
         "snippets": [{"snippet": t, "start_frame": t * snippet_len, "end_frame": min((t + 1) * snippet_len, n),
                       "start_s": round(float(times[min(t * snippet_len, n - 1)]), 4),
                       "score": round(float(snippet_scores[t]), 6), "boxes": b} for t, b in sorted(boxes.items())]})
     save_maps(folder / MAPS_FILE, {VIDEO_KEY: maps.astype(np.float32)}, {VIDEO_KEY: snippet_scores},
               frame_size=frame_size, snippet_len=snippet_len, patch_grid=patch_grid, geometries=windows,
-              view=s.view, extra={"temperature": s.temperature, "balance_groups": s.balance_groups})
+              window=s.window, extra={"temperature": s.temperature, "balance_groups": s.balance_groups})

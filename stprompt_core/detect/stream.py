@@ -6,7 +6,7 @@ Numbered as the data flows, for each chunk of ``extract.batch_size`` sampled fra
     2. extract  motion on the patch grid, SA2's top-K, one backbone forward  [n, D], [n, K, D], [n, K]
                 rounded to float16 as the feature store keeps them, so a test-split video
                 scores exactly as ``stprompt evaluate`` scores it
-    3. maps     patch-to-prompt anomaly maps of the run's localize view      [n, V, rows, cols]
+    3. maps     patch-to-prompt anomaly maps of the run's localize.window    [n, V, rows, cols]
     4. score    the detector over a window of snippets (:class:`StreamScorer`)
 
 The temporal adapter mixes snippets by distance only, with weights ``exp(-|i-j| / sigma)``,

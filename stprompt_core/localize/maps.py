@@ -3,12 +3,13 @@
 Tensors (safetensors, no pickle):
 
 - ``maps/<video_id>``: ``[T, V, rows, cols]`` float16 anomaly probabilities, one patch map per
-  window ``V`` of each snippet's sampled frame (``localize.view``,
+  window ``V`` of each snippet's sampled frame (``localize.window``,
   :mod:`~stprompt_core.localize.windows`);
 - ``scores/<video_id>``: ``[T]`` float32 temporal snippet scores.
 
 Metadata (strings): ``patch_grid``, ``frame_size`` (decoded ``[width, height]``),
-``snippet_len``, ``view``, ``geometries`` (JSON list of the ``V`` windows'
+``snippet_len``, ``window`` (``localize.window``; older files call it ``view``), ``geometries``
+(JSON list of the ``V`` windows'
 :class:`~stprompt_core.video.geometry.FrameGeometry` fields; ``null`` for a grid over the
 whole frame) and ``temperature``. :meth:`LocalizationMaps.heatmaps` puts the maps on the
 frame exactly as ``stprompt localize`` boxed them. A file with ``[T, rows, cols]`` maps and
@@ -27,7 +28,7 @@ import numpy as np
 
 from stprompt_core.config import LocalizeConfig
 from stprompt_core.io import atomic_path
-from stprompt_core.localize.retrieval import boxes_from_map, normalize_map, views_heatmap
+from stprompt_core.localize.retrieval import boxes_from_map, normalize_map, windows_heatmap
 from stprompt_core.video.geometry import FrameGeometry
 
 MAPS_FILE = "localization_maps.safetensors"
@@ -42,12 +43,12 @@ class LocalizationMaps:
     frame_size: tuple[int, int]  # decoded (width, height)
     snippet_len: int
     geometries: list[FrameGeometry | None]  # the V windows
-    view: str
+    window: str  # localize.window
     settings: LocalizeConfig | None = None  # how the maps were boxed (:func:`~stprompt_core.localize.run.load_localized`)
 
     def heatmaps(self, video_id: str) -> np.ndarray:
         """``[T, H, W]`` float32 maps of one video at frame resolution (windows stitched)."""
-        return views_heatmap(self.maps[video_id], self.frame_size, self.geometries)
+        return windows_heatmap(self.maps[video_id], self.frame_size, self.geometries)
 
     def boxed(self, video_id: str) -> tuple[np.ndarray, list[list[list[float]]]]:
         """One video's heatmaps ``[T, H, W]`` normalised and boxed as ``stprompt localize`` did:
@@ -67,7 +68,7 @@ class LocalizationMaps:
 
 def save_maps(path: str | Path, maps: dict[str, np.ndarray], scores: dict[str, np.ndarray], *,
               frame_size: tuple[int, int], snippet_len: int, patch_grid: tuple[int, int],
-              geometries: list[FrameGeometry | None], view: str, extra: dict[str, Any] | None = None) -> None:
+              geometries: list[FrameGeometry | None], window: str, extra: dict[str, Any] | None = None) -> None:
     """Write a maps file; ``maps`` are ``[T, V, rows, cols]`` per video, ``extra`` more metadata."""
     from safetensors.numpy import save_file
 
@@ -78,7 +79,7 @@ def save_maps(path: str | Path, maps: dict[str, np.ndarray], scores: dict[str, n
         tensors[f"maps/{vid}"] = m.astype(np.float16)
         tensors[f"scores/{vid}"] = np.asarray(scores[vid], np.float32)
     meta = {"patch_grid": json.dumps(list(patch_grid)), "frame_size": json.dumps(list(frame_size)),
-            "snippet_len": str(snippet_len), "view": view,
+            "snippet_len": str(snippet_len), "window": window,
             "geometries": json.dumps([dataclasses.asdict(g) if g else None for g in geometries]),
             **{k: str(v) for k, v in (extra or {}).items()}}
     with atomic_path(Path(path)) as tmp:
@@ -108,7 +109,7 @@ def load_maps(path: str | Path) -> LocalizationMaps:
             maps[key.split("/", 1)[1]] = m[:, None] if m.ndim == 3 else m  # [T, V, rows, cols]
     scores = {k.split("/", 1)[1]: v.astype(np.float32) for k, v in tensors.items() if k.startswith("scores/")}
     return LocalizationMaps(maps, scores, tuple(json.loads(meta["frame_size"])), int(meta["snippet_len"]),
-                            geometries, meta.get("view", "stored"))
+                            geometries, meta.get("window", meta.get("view", "stored")))  # "view": older files
 
 
 def _geometry(d: dict[str, Any] | None) -> FrameGeometry | None:

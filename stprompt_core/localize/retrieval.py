@@ -13,8 +13,8 @@ STPrompt's spatial localization (Wu et al., ACM MM 2024), as the project impleme
 3. the ``[rows, cols]`` map upsampled (bilinear between patch centres) to frame
    resolution, each patch placed where the backbone's crop/resize put it, zero where
    the backbone never looked (:func:`frame_heatmap`); with several windows of the frame
-   (``localize.view``, :mod:`~stprompt_core.localize.windows`), their maps averaged where
-   they overlap (:func:`views_heatmap`);
+   (``localize.window``, :mod:`~stprompt_core.localize.windows`), their maps averaged where
+   they overlap (:func:`windows_heatmap`);
 4. boxes from the map thresholded at ``map_threshold``: 8-connected components, then
    either the largest component (``box_mode='largest'``, the default: UCF-Crime frames
    carry one box) or every component (``'all'``), each kept only when its area is at
@@ -99,8 +99,8 @@ def frame_heatmap(prob_grid: np.ndarray | torch.Tensor, frame_size: tuple[int, i
     return out[0] if single else out
 
 
-def views_heatmap(grids: np.ndarray | torch.Tensor, frame_size: tuple[int, int],
-                  geometries: list[FrameGeometry | None]) -> np.ndarray:
+def windows_heatmap(grids: np.ndarray | torch.Tensor, frame_size: tuple[int, int],
+                    geometries: list[FrameGeometry | None]) -> np.ndarray:
     """Patch maps of several windows of the same frames, placed on the frame and stitched.
 
     Args:

@@ -5,7 +5,7 @@ Inputs, all from the run dir and what it names:
 - ``config.json`` (the run's config): dataset, feature store, manifest, backbone;
 - ``scores.json`` (written by ``stprompt evaluate``): temporal snippet scores per video;
 - the feature store's full patch tokens ``[T, P, D]`` of the boxed test videos
-  (``extract.keep_tokens`` = ``boxed_test``), or, with ``dense`` or a ``view`` other than
+  (``extract.keep_tokens`` = ``boxed_test``), or, with ``dense`` or a ``window`` other than
   ``stored`` (:mod:`~stprompt_core.localize.windows`), the videos themselves, re-encoded;
 - the manifest's boxes ``{frame: [[x1, y1, x2, y2]]}`` in ``box_size`` coordinates (taken
   as decoded-frame coordinates when ``box_size`` is null), frame size from the store's
@@ -24,8 +24,8 @@ Writes into the run dir:
   ``threshold``, ``n_frames``, ``n_passed``, ``per_class`` ({label: tiou, mean_iou,
   n_frames, ...}), the settings, the bank's provenance, prompt counts, and throughput;
   ``iou_ceiling`` and ``tiou_ceiling``: the same two figures for the best map the patch
-  grid allows (:mod:`~stprompt_core.localize.ceiling`, over the cells of the view's
-  windows), what the temporal scores and the grid leave reachable;
+  grid allows (:mod:`~stprompt_core.localize.ceiling`, over the cells of the
+  ``localize.window`` windows), what the temporal scores and the grid leave reachable;
 - ``localization_frames.json``: one record per annotated frame (score, boxes, IoU);
 - ``localization_maps.safetensors`` (:mod:`~stprompt_core.localize.maps`): the patch maps
   ``[T, V, rows, cols]`` of every snippet, the scores, and the windows' geometry.
@@ -51,9 +51,9 @@ from stprompt_core.localize.ceiling import grid_iou_ceiling
 from stprompt_core.localize.maps import MAPS_FILE, LocalizationMaps, load_maps, save_maps
 from stprompt_core.localize.queries import LocalizationQueries, encode_texts, settings_queries
 from stprompt_core.localize.retrieval import (boxes_from_map, frame_cells, normalize_map, patch_anomaly_probs,
-                                             views_heatmap)
+                                             windows_heatmap)
 from stprompt_core.localize.tiou import region_iou, scale_boxes, tiou
-from stprompt_core.localize.windows import encode_windows, view_geometries
+from stprompt_core.localize.windows import encode_windows, window_geometries
 from stprompt_core.prompts.bank import PromptBank, load_bank, load_curated_bank
 from stprompt_core.video.geometry import FrameGeometry, frame_geometry
 
@@ -81,7 +81,7 @@ class LocalizationContext:
     frame_size: tuple[int, int]  # decoded (width, height)
     geometry: FrameGeometry | None  # backbone crop/resize of the frame; None = whole frame
     split: str
-    # keep re-encoded tokens (dense / views other than "stored") for later calls on this context, float16:
+    # keep re-encoded tokens (dense / windows other than "stored") for later calls on this context, float16:
     # T * V * P * D * 2 bytes a video (100 MB for 250 snippets, two ViT-B/16 tiles)
     cache_tokens: bool = True
     _tokens: dict[tuple, np.ndarray] = field(default_factory=dict)
@@ -99,12 +99,12 @@ class LocalizationContext:
         return self._encoder
 
     def windows(self, s: LocalizeConfig) -> list[FrameGeometry | None]:
-        """The frame windows of ``s.view`` (:mod:`~stprompt_core.localize.windows`); ``stored``
+        """The frame windows of ``s.window`` (:mod:`~stprompt_core.localize.windows`); ``stored``
         is the store's recorded geometry."""
-        if s.view == "stored" and not s.dense:
+        if s.window == "stored" and not s.dense:
             return [self.geometry]
         enc = self.encoder()
-        return view_geometries(s.view, self.frame_size, enc.input_hw, enc.resize_mode, s.n_tiles)
+        return window_geometries(s.window, self.frame_size, enc.input_hw, enc.resize_mode, s.n_tiles)
 
 
 @dataclass
@@ -182,7 +182,7 @@ def resolve_bank(bank: str | Path | PromptBank | None, dataset: str) -> tuple[Pr
 
 
 def localize(run_dir: str | Path, bank: str | Path | PromptBank | None = None, threshold: float | None = None, *,
-             settings: LocalizeConfig | None = None, dense: bool | None = None, view: str | None = None,
+             settings: LocalizeConfig | None = None, dense: bool | None = None, window: str | None = None,
              frame_size: tuple[int, int] | None = None, write: bool = True,
              context: LocalizationContext | None = None) -> dict[str, Any]:
     """Localize the boxed test videos of a run; returns (and writes) ``localization.json``'s content.
@@ -193,7 +193,7 @@ def localize(run_dir: str | Path, bank: str | Path | PromptBank | None = None, t
         threshold: temporal score threshold of TIoU; default ``settings.score_threshold``.
         settings: everything else (:class:`LocalizeConfig`).
         dense: override ``settings.dense`` (recompute the last block from the videos).
-        view: override ``settings.view`` (which windows of the frame; see
+        window: override ``settings.window`` (which windows of the frame; see
             :mod:`~stprompt_core.localize.windows`).
         frame_size: decoded ``(width, height)`` when the store does not record it.
         write: write the three output files into the run dir.
@@ -209,8 +209,8 @@ def localize(run_dir: str | Path, bank: str | Path | PromptBank | None = None, t
         s.score_threshold = float(threshold)
     if dense is not None:
         s.dense = bool(dense)
-    if view is not None:
-        s.view = view
+    if window is not None:
+        s.window = window
     ctx = context or load_context(run_dir, s.split, frame_size, cache_tokens=False)
     bank_obj, bank_label = resolve_bank(bank if bank is not None else (s.bank or None), ctx.cfg.data.dataset)
     result, records, maps = evaluate_queries(ctx, settings_queries(bank_obj, s), s)
@@ -229,7 +229,7 @@ def evaluate_queries(ctx: LocalizationContext, queries: LocalizationQueries, s: 
         raise LocalizationError(f"text embeddings have {text.shape[1]} dims, the store's patch tokens {D}: the run's "
                                 f"backbone ({ctx.cfg.backbone.model_name}) is not the one that extracted the store")
     windows = ctx.windows(s)
-    source = _store_source(ctx) if s.view == "stored" and not s.dense else _reencoded_source(ctx, s, windows)
+    source = _store_source(ctx) if s.window == "stored" and not s.dense else _reencoded_source(ctx, s, windows)
     rows, cols = ctx.store.meta.patch_grid
     V = len(windows)
     snippet_len = ctx.store.meta.snippet_len
@@ -248,7 +248,7 @@ def evaluate_queries(ctx: LocalizationContext, queries: LocalizationQueries, s: 
         maps[entry.id] = probs.numpy()
         frames = sorted((int(f), b) for f, b in entry.boxes.items() if b)
         snippets = [min(f // snippet_len, T - 1) for f, _ in frames]
-        heat = views_heatmap(probs[snippets], ctx.frame_size, windows)  # [n, H, W]
+        heat = windows_heatmap(probs[snippets], ctx.frame_size, windows)  # [n, H, W]
         box_size = entry.box_size or list(ctx.frame_size)
         for (f, gt), t, h in zip(frames, snippets, heat):
             h = normalize_map(h, s.map_normalize)
@@ -333,7 +333,7 @@ def write_outputs(ctx: LocalizationContext, s: LocalizeConfig, result: dict[str,
         return
     save_maps(ctx.run_dir / MAPS_FILE, maps, {vid: ctx.scores[vid]["snippet_scores"] for vid in maps},
               frame_size=ctx.frame_size, snippet_len=ctx.store.meta.snippet_len,
-              patch_grid=tuple(ctx.store.meta.patch_grid), geometries=ctx.windows(s), view=s.view,
+              patch_grid=tuple(ctx.store.meta.patch_grid), geometries=ctx.windows(s), window=s.window,
               extra={"temperature": s.temperature, "balance_groups": s.balance_groups})
 
 
@@ -354,7 +354,7 @@ def _reencoded_source(ctx: LocalizationContext, s: LocalizeConfig, windows: list
     from stprompt_core.video.decode import VideoDecodeError, decode_snippet_frames
 
     root = ctx.cfg.data_root()
-    why = "localize.dense" if s.dense else f"localize.view={s.view!r}"
+    why = "localize.dense" if s.dense else f"localize.window={s.window!r}"
     attention = s.dense_attention if s.dense else None
     batch = ctx.cfg.extract.batch_size
 

@@ -84,12 +84,21 @@ def test_the_synth_section_moved_to_synthvad():
     assert load_config("tiny", ["synthvad.seed=3"]).synthvad.seed == 3
 
 
+def test_localize_view_moved_to_localize_window():
+    for given in ({"localize.view": "tiles"}, ["localize.view=tiles"], {"localize": {"view": "tiles"}}):
+        with pytest.raises(ConfigError, match="localize.view is not a setting: it moved to localize.window"):
+            load_config("tiny", given)
+    assert load_config("tiny", ["localize.window=tiles"]).localize.window == "tiles"
+
+
 def test_an_old_config_json_loads_under_the_new_keys():
     stored = load_config("workshop").to_dict()  # a run's config.json written before the renames
     stored["synth"] = {"preset": "tiny", "seed": 4}
     del stored["synthvad"]
+    stored["localize"]["view"] = "tiles"
+    del stored["localize"]["window"]
     cfg = config_from_dict(stored)
-    assert (cfg.synthvad.preset, cfg.synthvad.seed) == ("tiny", 4)
+    assert (cfg.synthvad.preset, cfg.synthvad.seed, cfg.localize.window) == ("tiny", 4, "tiles")
     assert config_from_dict(load_config("workshop").to_dict()) == load_config("workshop")
 
 

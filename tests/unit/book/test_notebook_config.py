@@ -164,8 +164,8 @@ def test_parameters_markdown_lists_each_notebooks_own_parameters():
     assert row["device"][2] == "`extract.device`, `train.device`"
 
 
-def test_localize_views_markdown_is_the_study_table(tmp_path):
-    from stprompt_core.book import localize_views_markdown
+def test_localize_windows_markdown_is_the_study_table(tmp_path):
+    from stprompt_core.book import localize_windows_markdown
 
     def figures(iou):
         return {"paper_settings": {"balanced": {"mean_iou": iou, "tiou": iou / 2, "iou_ceiling": 0.6}},
@@ -175,11 +175,11 @@ def test_localize_views_markdown_is_the_study_table(tmp_path):
                                             "margin_frames": 12},
               "summary": {"stored": figures(0.1), "tiles3": figures(0.2)}}
     (tmp_path / "localize_views.json").write_text(json.dumps(result))
-    md = localize_views_markdown(tmp_path / "localize_views.json")
+    md = localize_windows_markdown(tmp_path / "localize_views.json")
     assert "4 videos of the SynthVAD preset workshop at 150x112 (4:3), 90 annotated frames, 12 of them" in md
     assert "| `stored` (centre crop) | 0.1 | 0.05 | 0.99 | 0.2 | 0.1 | 0.6 |" in md
     assert "| `tiles`, 3 windows | 0.2 | 0.1 | 0.99 | 0.4 | 0.2 | 0.6 |" in md and "squash" not in md
-    assert "No view study" in localize_views_markdown(tmp_path / "missing.json")
+    assert "No window study" in localize_windows_markdown(tmp_path / "missing.json")
 
 
 def test_variation_markdown_quotes_the_seed_and_cpu_measurements(tmp_path):

@@ -32,7 +32,7 @@ def test_the_runs_localize_section_is_used_and_set_replaces_it(planted_run, tmp_
     (run / "config.json").write_text(json.dumps(cfg))
     assert _run(["--run-dir", str(run)]) == 0
     settings = json.loads((run / "localization.json").read_text())["settings"]
-    assert settings["balance_groups"] is True and settings["map_threshold"] == 0.7 and settings["view"] == "stored"
+    assert settings["balance_groups"] is True and settings["map_threshold"] == 0.7 and settings["window"] == "stored"
     assert _run(["--run-dir", str(run), "--set", "localize.balance_groups=false", "--set", "localize.map_threshold=0.6"]) == 0
     settings = json.loads((run / "localization.json").read_text())["settings"]
     assert settings["balance_groups"] is False and settings["map_threshold"] == 0.6
@@ -45,7 +45,7 @@ def test_set_outside_localize_or_a_bad_value_fails_naming_it(planted_run, capsys
     argv = ["localize", "--run-dir", str(planted_run), "--set"]
     assert main([*argv, "model.sigma=2"]) == 2
     assert "localize takes localize.KEY=VALUE" in capsys.readouterr().err
-    assert main([*argv, "localize.view=tile"]) == 2
-    assert "localize.view='tile' is not one of ['stored', 'squash', 'pad', 'tiles']" in capsys.readouterr().err
+    assert main([*argv, "localize.window=tile"]) == 2
+    assert "localize.window='tile' is not one of ['stored', 'squash', 'pad', 'tiles']" in capsys.readouterr().err
     assert main([*argv, "localize.map_treshold=0.9"]) == 2
     assert "did you mean 'localize.map_threshold'" in capsys.readouterr().err

@@ -35,7 +35,7 @@ def test_planted_regions_are_found_and_tiou_counts_the_gate(planted_run):
     assert maps["maps/v_fight"][1, 0, 2:4, 4:6].min() > 0.99 and maps["maps/v_fight"][0].max() < 0.01
     np.testing.assert_allclose(maps["scores/v_fight"], [0.1, 0.9, 0.9, 0.9, 0.9, 0.2], rtol=1e-6)
     saved_maps = load_maps(planted_run / "localization_maps.safetensors")
-    assert saved_maps.view == "stored" and saved_maps.frame_size == (128, 96) and saved_maps.geometries == [None]
+    assert saved_maps.window == "stored" and saved_maps.frame_size == (128, 96) and saved_maps.geometries == [None]
     heat = saved_maps.heatmaps("v_fight")  # [T, H, W]: the planted patches 4-5 x 2-3 are pixels 64-96 x 24-48
     assert heat.shape == (6, 96, 128) and boxes_from_map(heat[1], 0.5) == [[64.0, 24.0, 96.0, 48.0]]
 
@@ -145,26 +145,26 @@ def test_dense_without_the_videos_names_the_video(planted_run, tmp_path):
         localize(run, dense=True)
 
 
-def test_tiles_view_re_encodes_windows_that_cover_the_whole_frame(planted_run, tmp_path):
-    from stprompt_core.localize.retrieval import views_heatmap
+def test_tiles_window_re_encodes_windows_that_cover_the_whole_frame(planted_run, tmp_path):
+    from stprompt_core.localize.retrieval import windows_heatmap
 
     run = _run_with_videos(planted_run, tmp_path, write_videos=True)
     stored = localize(run, write=False)
-    result = localize(run, view="tiles")
+    result = localize(run, window="tiles")
     # 128x96 frames into the tiny backbone's 64x64 input: resized to 85x64, two 64-px windows at x = 0 and 21
-    assert result["windows"] == 2 and result["settings"]["view"] == "tiles" and result["n_frames"] == 6
+    assert result["windows"] == 2 and result["settings"]["window"] == "tiles" and result["n_frames"] == 6
     assert 0.0 <= result["tiou"] <= result["mean_iou"] <= 1.0
     saved = load_maps(run / "localization_maps.safetensors")
-    assert saved.view == "tiles" and [g.offset for g in saved.geometries] == [(0, 0), (0, -21)]
+    assert saved.window == "tiles" and [g.offset for g in saved.geometries] == [(0, 0), (0, -21)]
     assert saved.maps["v_fight"].shape == (6, 2, 8, 8)
     heat = saved.heatmaps("v_fight")
-    np.testing.assert_allclose(heat, views_heatmap(saved.maps["v_fight"], (128, 96), saved.geometries))
-    coverage = views_heatmap(np.ones((2, 8, 8)), (128, 96), saved.geometries)
+    np.testing.assert_allclose(heat, windows_heatmap(saved.maps["v_fight"], (128, 96), saved.geometries))
+    coverage = windows_heatmap(np.ones((2, 8, 8)), (128, 96), saved.geometries)
     np.testing.assert_allclose(coverage, 1.0, atol=1e-6)  # every pixel of the frame has a map
     # the store's maps: the planted run records no backbone geometry (grid over the whole frame), 8x8 patches
     assert stored["iou_ceiling"] == pytest.approx(1.0)
 
 
-def test_unknown_view_is_named(planted_run):
-    with pytest.raises(ValueError, match="localize.view='whole'"):
-        localize(planted_run, view="whole", write=False)
+def test_unknown_window_is_named(planted_run):
+    with pytest.raises(ValueError, match="localize.window='whole'"):
+        localize(planted_run, window="whole", write=False)

@@ -1,7 +1,7 @@
-"""Choose ``localize.view`` and ``localize.balance_groups`` by measurement on 4:3 SynthVAD frames.
+"""Choose ``localize.window`` and ``localize.balance_groups`` by measurement on 4:3 SynthVAD frames.
 
-The workshop frames are square (112x112, the backbone's input), so every view is the same
-window there. UCF-Crime's are 4:3 (320x240), and CLIP's centre crop drops a quarter of them.
+The workshop frames are square (112x112, the backbone's input), so every window mode gives the
+same window there. UCF-Crime's are 4:3 (320x240), and CLIP's centre crop drops a quarter of them.
 This renders a validation-style SynthVAD set at 4:3 (the ``workshop`` preset's scenes and
 knobs, 150x112: the same object sizes in a wider frame, so the centre crop drops 19 px on each
 side as CLIP's drops 40 of 320), from a seed no other set uses: SynthCLIP and the temporal
@@ -10,15 +10,16 @@ are rendered: localization is scored on annotated frames.
 
 Temporal scores come from a trained workshop run (``--run-dir``; ``stprompt demo --profile
 workshop`` leaves one in ``demo_out/run``) applied to these videos' features (extracted as the
-profile extracts, the store keeping every video's tokens). Then every view of
+profile extracts, the store keeping every video's tokens). Then every window mode of
 :mod:`stprompt_core.localize.windows` (``stored`` = the centre crop, ``squash``, ``pad``,
 ``tiles`` with 2 and 3 windows) is localized with the same functions ``stprompt localize``
 runs, with and without ``balance_groups``, over a grid of map thresholds (map_normalize
 ``none``, the curated bank, the project's temperature), and scored by mean IoU, TIoU and the
 grid ceilings, on all annotated frames and on those whose box reaches into the part the
-centre crop drops. Writes ``benchmarks/results/localize_views.json``.
+centre crop drops. Writes ``benchmarks/results/localize_views.json`` (its rows name the mode
+``window``; files written before the rename, ``view``: both are read).
 
-    .venv/bin/python benchmarks/select_localize_view.py [--run-dir demo_out/run] [--per-class 8]
+    .venv/bin/python benchmarks/select_localize_window.py [--run-dir demo_out/run] [--per-class 8]
 """
 
 from __future__ import annotations
@@ -38,16 +39,16 @@ WORK = Path(__file__).parent / "_work" / "localize_views"
 SEED = 5  # a SynthVAD seed no other set uses (workshop data: 0; SynthCLIP corpora: 1_000_003 + seed)
 WIDTH = 150  # 4:3 at the workshop's 112 px height (149.3, rounded to the even width SynthVAD needs)
 THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99)  # 0.5: the paper profiles' map_threshold
-VIEWS = (("stored", 0), ("squash", 0), ("pad", 0), ("tiles", 0), ("tiles", 3))  # (view, n_tiles)
+MODES = (("stored", 0), ("squash", 0), ("pad", 0), ("tiles", 0), ("tiles", 3))  # (localize.window, n_tiles)
 PAPER_THRESHOLD = 0.5  # the paper profiles' map_threshold (the project default)
-RULE = ("view: among the views whose maps cover the whole frame (all but 'stored', the centre-crop baseline), "
+RULE = ("window: among the window modes whose maps cover the whole frame (all but 'stored', the centre-crop baseline), "
         "the highest mean IoU at the paper profiles' map settings (map_threshold 0.5, balance_groups on); "
         "balance_groups: on unless the summed mass has the higher mean IoU there")
 NOTES = ["margin_frames: annotated frames whose box reaches outside the columns the centre crop keeps; "
          "inside_frames: the others",
          "iou_ceiling of tiles: over the cells all windows' patch edges cut the frame into, an upper "
          "bound (a stitched map averages overlapping patches)",
-         "encode_seconds: the first localization of each view, with re-decoding and re-encoding "
+         "encode_seconds: the first localization of each window mode, with re-decoding and re-encoding "
          "(stored: the store's tokens), on a shared 2-core machine"]
 
 
@@ -150,22 +151,22 @@ def main() -> None:
     crop_x = (-ox * scale, (-ox + w) * scale)  # frame columns the centre crop keeps
     rows: list[dict[str, Any]] = []
     encode_seconds: dict[str, float] = {}
-    for view, n_tiles in VIEWS:
-        name = view if not n_tiles else f"{view}{n_tiles}"
+    for mode, n_tiles in MODES:
+        name = mode if not n_tiles else f"{mode}{n_tiles}"
         for balance in (False, True):
             for thr in THRESHOLDS:
-                s = dataclasses.replace(s0, view=view, n_tiles=n_tiles, balance_groups=balance, map_threshold=thr,
+                s = dataclasses.replace(s0, window=mode, n_tiles=n_tiles, balance_groups=balance, map_threshold=thr,
                                         map_normalize="none")
                 t0 = time.perf_counter()
                 _, records, _ = evaluate_queries(ctx, queries, s)
                 encode_seconds.setdefault(name, round(time.perf_counter() - t0, 2))  # first call re-encodes
                 margin = [in_margin(r.gt_boxes, crop_x) for r in records]
-                rows.append({"view": name, "windows": len(ctx.windows(s)), "balance_groups": balance,
+                rows.append({"window": name, "windows": len(ctx.windows(s)), "balance_groups": balance,
                              "map_threshold": thr, **figures(records, s.score_threshold),
                              "margin_frames": figures([r for r, m in zip(records, margin) if m], s.score_threshold),
                              "inside_frames": figures([r for r, m in zip(records, margin) if not m],
                                                       s.score_threshold)})
-        at = next(r for r in rows if r["view"] == name and r["balance_groups"] and r["map_threshold"] == 0.5)
+        at = next(r for r in rows if _mode(r) == name and r["balance_groups"] and r["map_threshold"] == 0.5)
         print(f"{name:8s} balanced, threshold 0.5: mean IoU {at['mean_iou']:.4f} TIoU {at['tiou']:.4f} "
               f"ceiling {at['iou_ceiling']:.4f}; margin frames {at['margin_frames']['mean_iou']:.4f}", flush=True)
 
@@ -189,15 +190,15 @@ def main() -> None:
 
 
 def with_choice(result: dict[str, Any]) -> dict[str, Any]:
-    """``result`` with ``summary`` (per view: the paper profiles' map settings, the best threshold)
+    """``result`` with ``summary`` (per window mode: the paper profiles' map settings, the best threshold)
     and ``chosen`` computed from its ``rows`` by :data:`RULE`."""
     rows = result["rows"]
 
-    def at(view: str, balance: bool, thr: float) -> dict[str, Any]:
-        return next(r for r in rows if r["view"] == view and r["balance_groups"] == balance
+    def at(mode: str, balance: bool, thr: float) -> dict[str, Any]:
+        return next(r for r in rows if _mode(r) == mode and r["balance_groups"] == balance
                     and r["map_threshold"] == thr)
 
-    names = list(dict.fromkeys(r["view"] for r in rows))
+    names = list(dict.fromkeys(_mode(r) for r in rows))
     summary: dict[str, Any] = {}
     for name in names:
         summary[name] = {"paper_settings": {}, "best_threshold": {}}
@@ -205,18 +206,23 @@ def with_choice(result: dict[str, Any]) -> dict[str, Any]:
             r = at(name, balance, PAPER_THRESHOLD)
             summary[name]["paper_settings"][side] = {k: r[k] for k in ("mean_iou", "tiou", "iou_ceiling",
                                                                        "tiou_ceiling")}
-            best = max((r for r in rows if r["view"] == name and r["balance_groups"] == balance),
+            best = max((r for r in rows if _mode(r) == name and r["balance_groups"] == balance),
                        key=lambda r: r["mean_iou"])
             summary[name]["best_threshold"][side] = {k: best[k] for k in ("map_threshold", "mean_iou", "tiou")}
     whole = [n for n in names if n != "stored"]
-    view = max(whole, key=lambda n: summary[n]["paper_settings"]["balanced"]["mean_iou"])
-    paper = summary[view]["paper_settings"]
+    mode = max(whole, key=lambda n: summary[n]["paper_settings"]["balanced"]["mean_iou"])
+    paper = summary[mode]["paper_settings"]
     balance = paper["balanced"]["mean_iou"] >= paper["summed"]["mean_iou"]
     return {**result, "rule": RULE, "summary": summary,
-            "chosen": {"view": view, "balance_groups": balance, **paper["balanced" if balance else "summed"],
-                       "best_view_at_its_best_threshold": max(
+            "chosen": {"window": mode, "balance_groups": balance, **paper["balanced" if balance else "summed"],
+                       "best_window_at_its_best_threshold": max(
                            names, key=lambda n: summary[n]["best_threshold"]["balanced"]["mean_iou"])},
             "notes": NOTES}
+
+
+def _mode(row: dict[str, Any]) -> str:
+    """A row's ``localize.window`` (rows written before the rename call it ``view``)."""
+    return row["window"] if "window" in row else row["view"]
 
 
 if __name__ == "__main__":
