@@ -13,8 +13,8 @@ Every function takes what the pipeline wrote (``scores.json``, ``metrics.json``,
 manifest, ``localization_maps.safetensors``); none computes a stage itself.
 """
 
-from stprompt_core.figures.explorer import (SnippetView, explorer_figure, explorer_widget, heatmap_examples_figure,
-                                            load_views)
+from stprompt_core.figures.explorer import (ExplorerVideo, explorer_figure, explorer_widget, heatmap_examples_figure,
+                                            load_explorer_videos)
 from stprompt_core.figures.snippet import SnippetTrace, load_snippet_trace, snippet_slider_figure
 from stprompt_core.figures.spatial import (heatmap_boxes_figure, heatmap_title, localization_table,
                                            motion_patches_figure, prompt_bank_table, prompt_study_table,
@@ -22,8 +22,8 @@ from stprompt_core.figures.spatial import (heatmap_boxes_figure, heatmap_title, 
 from stprompt_core.figures.temporal import (example_videos, frame_series, metrics_table, per_class_auc_figure,
                                             roc_pr_figure, score_curves_figure, training_curves_figure)
 
-__all__ = ["SnippetTrace", "SnippetView", "example_videos", "explorer_figure", "explorer_widget", "frame_series",
-           "heatmap_boxes_figure", "heatmap_examples_figure", "heatmap_title", "load_snippet_trace", "load_views", "localization_table",
+__all__ = ["ExplorerVideo", "SnippetTrace", "example_videos", "explorer_figure", "explorer_widget", "frame_series",
+           "heatmap_boxes_figure", "heatmap_examples_figure", "heatmap_title", "load_explorer_videos", "load_snippet_trace", "localization_table",
            "metrics_table", "motion_patches_figure", "per_class_auc_figure", "prompt_bank_table",
            "prompt_study_table", "roc_pr_figure", "sa2_patches_from_video", "score_curves_figure",
            "snippet_slider_figure", "training_curves_figure"]

@@ -1,7 +1,7 @@
 """The video explorer: pick a test video and a snippet, see the frame with its anomaly heatmap
 and boxes next to the temporal score curve with a marker.
 
-Two builders over the same precomputed :class:`SnippetView` list:
+Two builders over the same precomputed :class:`ExplorerVideo` list:
 
 - :func:`explorer_figure`: one self-contained plotly figure (dropdown = video, slider =
   snippet, built from plotly frames). Every image is embedded, so it stays interactive in
@@ -26,7 +26,7 @@ from stprompt_core.figures.style import SUBPLOT_TITLE_SIZE
 
 
 @dataclass
-class SnippetView:
+class ExplorerVideo:
     """Everything the explorer shows for one video, one entry per snippet ``t``."""
 
     video_id: str
@@ -41,9 +41,10 @@ class SnippetView:
     gt_boxes: list[list[list[float]]] = field(default_factory=list)  # [T] (empty where none annotated)
 
 
-def load_views(run_dir: str | Path, video_ids: list[str] | None = None, max_videos: int = 6,
-               spread_classes: bool = False) -> list[SnippetView]:
-    """Views of the localized test videos of a run (needs ``localize(run_dir)`` to have written maps).
+def load_explorer_videos(run_dir: str | Path, video_ids: list[str] | None = None, max_videos: int = 6,
+                         spread_classes: bool = False) -> list[ExplorerVideo]:
+    """What the explorer shows of the localized test videos of a run (needs ``localize(run_dir)``
+    to have written maps).
 
     Re-decodes each video's sampled frames; the heatmaps and their boxes are those the
     run's localization saved (:func:`stprompt_core.localize.run.load_localized`).
@@ -66,7 +67,7 @@ def load_views(run_dir: str | Path, video_ids: list[str] | None = None, max_vide
     frame_size, snippet_len = saved.frame_size, saved.snippet_len
     entries = load_manifest(cfg.manifest()).by_id()
     ids = video_ids or (_spread(sorted(saved.maps), entries) if spread_classes else sorted(saved.maps))[:max_videos]
-    views = []
+    videos = []
     for vid in ids:
         entry = entries[vid]
         chunk = decode_snippet_frames(cfg.data_root() / entry.path, snippet_len, vid)
@@ -77,10 +78,10 @@ def load_views(run_dir: str | Path, video_ids: list[str] | None = None, max_vide
             keys = [f for f in range(t * snippet_len, (t + 1) * snippet_len) if str(f) in (entry.boxes or {})]
             boxes = entry.boxes[str(keys[0])] if keys else []
             gt.append(scale_boxes(boxes, entry.box_size or frame_size, frame_size).tolist() if boxes else [])
-        views.append(SnippetView(vid, entry.cls, snippet_len, int(chunk.num_frames or T * snippet_len),
-                                 [list(i) for i in entry.intervals], chunk.frames.numpy()[:T], heats,
-                                 saved.scores[vid], pred, gt))
-    return views
+        videos.append(ExplorerVideo(vid, entry.cls, snippet_len, int(chunk.num_frames or T * snippet_len),
+                                    [list(i) for i in entry.intervals], chunk.frames.numpy()[:T], heats,
+                                    saved.scores[vid], pred, gt))
+    return videos
 
 
 def _spread(ids: list[str], entries: dict) -> list[str]:
@@ -92,8 +93,8 @@ def _spread(ids: list[str], entries: dict) -> list[str]:
     return [group[i] for i in range(rounds) for group in by_class.values() if i < len(group)]
 
 
-def heatmap_examples_figure(views: list[SnippetView], per_video: int = 2, cols: int = 4) -> go.Figure:
-    """Annotated snippets of every view, spread over the temporal score: with ``per_video=2`` the
+def heatmap_examples_figure(videos: list[ExplorerVideo], per_video: int = 2, cols: int = 4) -> go.Figure:
+    """Annotated snippets of every video, spread over the temporal score: with ``per_video=2`` the
     snippet the detector scores highest (a frame TIoU counts) and the one it scores lowest.
 
     Each title gives the video, the snippet and its temporal score (:func:`heatmap_title`).
@@ -101,11 +102,11 @@ def heatmap_examples_figure(views: list[SnippetView], per_video: int = 2, cols: 
     from stprompt_core.figures.spatial import heatmap_boxes_figure, heatmap_title
 
     shown = []
-    for view in views:
-        boxed = sorted((t for t in range(len(view.scores)) if view.gt_boxes[t]), key=lambda t: -float(view.scores[t]))
+    for video in videos:
+        boxed = sorted((t for t in range(len(video.scores)) if video.gt_boxes[t]), key=lambda t: -float(video.scores[t]))
         if boxed:
             picks = np.unique(np.linspace(0, len(boxed) - 1, min(per_video, len(boxed))).round().astype(int))
-            shown += [(view, boxed[i]) for i in picks]
+            shown += [(video, boxed[i]) for i in picks]
     if not shown:
         raise ValueError("no annotated snippets in these videos (localization draws boxes only where they exist)")
     return heatmap_boxes_figure([v.frames[t] for v, t in shown], [v.heats[t] for v, t in shown],
@@ -114,67 +115,67 @@ def heatmap_examples_figure(views: list[SnippetView], per_video: int = 2, cols: 
                                 title="Heatmaps: box red, truth green (video, snippet t · score)")
 
 
-def _image(view: SnippetView, t: int, scale: int) -> np.ndarray:
-    return overlay(view.frames[t], view.heats[t], view.pred_boxes[t], view.gt_boxes[t], scale=scale)
+def _image(video: ExplorerVideo, t: int, scale: int) -> np.ndarray:
+    return overlay(video.frames[t], video.heats[t], video.pred_boxes[t], video.gt_boxes[t], scale=scale)
 
 
-def _scale(views: list[SnippetView]) -> int:
-    return max(1, int(360 // views[0].frames.shape[2]))
+def _scale(videos: list[ExplorerVideo]) -> int:
+    return max(1, int(360 // videos[0].frames.shape[2]))
 
 
-def _curve(view: SnippetView) -> tuple[list[float], list[float]]:
-    x = [t * view.snippet_len for t in range(len(view.scores))] + [view.num_frames]
-    return x, [float(s) for s in view.scores] + [float(view.scores[-1])]
+def _curve(video: ExplorerVideo) -> tuple[list[float], list[float]]:
+    x = [t * video.snippet_len for t in range(len(video.scores))] + [video.num_frames]
+    return x, [float(s) for s in video.scores] + [float(video.scores[-1])]
 
 
-def _gt(view: SnippetView) -> tuple[list[float], list[float]]:
+def _gt(video: ExplorerVideo) -> tuple[list[float], list[float]]:
     x, y = [0.0], [0.0]
-    for s, e in view.intervals:
+    for s, e in video.intervals:
         x += [s, s, e, e]
         y += [0, 1, 1, 0]
-    return x + [view.num_frames], y + [0.0]
+    return x + [video.num_frames], y + [0.0]
 
 
-def explorer_figure(views: list[SnippetView]) -> go.Figure:
+def explorer_figure(videos: list[ExplorerVideo]) -> go.Figure:
     """A self-contained explorer: dropdown picks the video, the slider the snippet.
 
     Traces per video (4 each, only the chosen video's visible): frame image with heatmap
     and boxes, score curve, ground-truth step, snippet marker. Plotly frames named
     ``"<video>/<t>"`` replace the image and the marker.
     """
-    if not views:
+    if not videos:
         raise ValueError("no videos to explore (did localization write maps?)")
-    scale = _scale(views)
+    scale = _scale(videos)
     fig = make_subplots(rows=1, cols=2, column_widths=[0.5, 0.5], horizontal_spacing=0.1,
                         subplot_titles=["frame, heatmap, boxes", "anomaly score"])
     frames, sliders, buttons = [], [], []
-    for v, view in enumerate(views):
+    for v, video in enumerate(videos):
         visible = v == 0
-        fig.add_trace(go.Image(source=image_data_uri(_image(view, 0, scale)), visible=visible, hoverinfo="skip"),
+        fig.add_trace(go.Image(source=image_data_uri(_image(video, 0, scale)), visible=visible, hoverinfo="skip"),
                       row=1, col=1)
-        cx, cy = _curve(view)
+        cx, cy = _curve(video)
         fig.add_trace(go.Scatter(x=cx, y=cy, mode="lines", line=dict(shape="hv", color="#1f77b4"), name="score",
                                  visible=visible, showlegend=False), row=1, col=2)
-        gx, gy = _gt(view)
+        gx, gy = _gt(video)
         fig.add_trace(go.Scatter(x=gx, y=gy, mode="lines", fill="tozeroy", line=dict(color="rgba(214,39,40,0.6)"),
                                  fillcolor="rgba(214,39,40,0.15)", name="ground truth", visible=visible,
                                  showlegend=False), row=1, col=2)
         fig.add_trace(go.Scatter(x=[0, 0], y=[0, 1], mode="lines", line=dict(color="black", dash="dot"),
                                  name="snippet", visible=visible, showlegend=False), row=1, col=2)
         steps = []
-        for t in range(len(view.scores)):
-            name = f"{view.video_id}/{t}"
-            f0 = t * view.snippet_len
+        for t in range(len(video.scores)):
+            name = f"{video.video_id}/{t}"
+            f0 = t * video.snippet_len
             frames.append(go.Frame(name=name, traces=[4 * v, 4 * v + 3], data=[
-                go.Image(source=image_data_uri(_image(view, t, scale))),
+                go.Image(source=image_data_uri(_image(video, t, scale))),
                 go.Scatter(x=[f0, f0], y=[0, 1])]))
             steps.append(dict(label=str(t), method="animate",
                               args=[[name], dict(mode="immediate", frame=dict(duration=0, redraw=True),
                                                  transition=dict(duration=0))]))
         sliders.append(dict(active=0, steps=steps, currentvalue=dict(prefix="snippet "), pad=dict(t=40), x=0.0,
                             len=1.0))
-        buttons.append(dict(label=f"{view.video_id} ({view.class_name})", method="update",
-                            args=[{"visible": [w == v for w in range(len(views)) for _ in range(4)]},
+        buttons.append(dict(label=f"{video.video_id} ({video.class_name})", method="update",
+                            args=[{"visible": [w == v for w in range(len(videos)) for _ in range(4)]},
                                   {"sliders": [sliders[-1]]}]))
     fig.frames = frames
     fig.update_layout(sliders=[sliders[0]], height=480, margin=dict(l=20, r=20, t=110, b=20),
@@ -188,20 +189,20 @@ def explorer_figure(views: list[SnippetView]) -> go.Figure:
     return fig
 
 
-def score_svg(view: SnippetView, t: int, width: int = 360, height: int = 140) -> str:
+def score_svg(video: ExplorerVideo, t: int, width: int = 360, height: int = 140) -> str:
     """The score curve as inline SVG with ground truth shaded and a marker at snippet ``t``."""
     pad = 6
-    sx = (width - 2 * pad) / max(1, view.num_frames)
+    sx = (width - 2 * pad) / max(1, video.num_frames)
     sy = height - 2 * pad
 
     def xy(f: float, s: float) -> str:
         return f"{pad + f * sx:.1f},{pad + (1 - s) * sy:.1f}"
 
-    cx, cy = _curve(view)
+    cx, cy = _curve(video)
     pts = " ".join(xy(cx[i], cy[i - 1] if i else cy[0]) + " " + xy(cx[i], cy[i]) for i in range(len(cx)))
     rects = "".join(f'<rect x="{pad + s * sx:.1f}" y="{pad}" width="{(e - s) * sx:.1f}" height="{sy}" '
-                    f'fill="rgba(214,39,40,0.18)"/>' for s, e in view.intervals)
-    mx = pad + t * view.snippet_len * sx
+                    f'fill="rgba(214,39,40,0.18)"/>' for s, e in video.intervals)
+    mx = pad + t * video.snippet_len * sx
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" class="stprompt-curve">'
             f'<rect width="{width}" height="{height}" fill="white" stroke="#ccc"/>{rects}'
             f'<polyline points="{pts}" fill="none" stroke="#1f77b4" stroke-width="2"/>'
@@ -209,7 +210,7 @@ def score_svg(view: SnippetView, t: int, width: int = 360, height: int = 140) ->
             f'stroke-dasharray="4 3"/></svg>')
 
 
-def explorer_widget(views: list[SnippetView]):
+def explorer_widget(videos: list[ExplorerVideo]):
     """An ipywidgets explorer (video dropdown + snippet slider → frame image and score curve).
 
     Returns a ``VBox``; its state (the first video's first snippet) is saved with the
@@ -218,35 +219,35 @@ def explorer_widget(views: list[SnippetView]):
     import ipywidgets as W
     from PIL import Image
 
-    if not views:
+    if not videos:
         raise ValueError("no videos to explore (did localization write maps?)")
-    scale = _scale(views)
-    by_id = {v.video_id: v for v in views}
+    scale = _scale(videos)
+    by_id = {v.video_id: v for v in videos}
 
-    def png(view: SnippetView, t: int) -> bytes:
+    def png(video: ExplorerVideo, t: int) -> bytes:
         buf = io.BytesIO()
-        Image.fromarray(_image(view, t, scale)).save(buf, format="PNG")
+        Image.fromarray(_image(video, t, scale)).save(buf, format="PNG")
         return buf.getvalue()
 
-    def caption(view: SnippetView, t: int) -> str:
-        f0 = t * view.snippet_len
-        gt = any(s <= f0 < e for s, e in view.intervals)
-        return (f"<b>{view.video_id}</b> ({view.class_name}) · snippet {t} (frame {f0}) · "
-                f"score {float(view.scores[t]):.3f} · ground truth: {'anomalous' if gt else 'normal'}<br>"
-                + score_svg(view, t))
+    def caption(video: ExplorerVideo, t: int) -> str:
+        f0 = t * video.snippet_len
+        gt = any(s <= f0 < e for s, e in video.intervals)
+        return (f"<b>{video.video_id}</b> ({video.class_name}) · snippet {t} (frame {f0}) · "
+                f"score {float(video.scores[t]):.3f} · ground truth: {'anomalous' if gt else 'normal'}<br>"
+                + score_svg(video, t))
 
-    first = views[0]
-    dropdown = W.Dropdown(options=[(f"{v.video_id} ({v.class_name})", v.video_id) for v in views],
+    first = videos[0]
+    dropdown = W.Dropdown(options=[(f"{v.video_id} ({v.class_name})", v.video_id) for v in videos],
                           value=first.video_id, description="video")
     slider = W.IntSlider(value=0, min=0, max=len(first.scores) - 1, description="snippet", continuous_update=False)
     image = W.Image(value=png(first, 0), format="png")
     info = W.HTML(value=caption(first, 0))
 
     def redraw(_=None) -> None:
-        view = by_id[dropdown.value]
-        t = min(slider.value, len(view.scores) - 1)
-        image.value = png(view, t)
-        info.value = caption(view, t)
+        video = by_id[dropdown.value]
+        t = min(slider.value, len(video.scores) - 1)
+        image.value = png(video, t)
+        info.value = caption(video, t)
 
     def on_video(change) -> None:
         slider.max = len(by_id[change["new"]].scores) - 1

@@ -5,7 +5,7 @@ import plotly.graph_objects as go
 import pytest
 
 from stprompt_core.data.manifest import Manifest, VideoEntry
-from stprompt_core.figures import (SnippetView, explorer_figure, explorer_widget, metrics_table,
+from stprompt_core.figures import (ExplorerVideo, explorer_figure, explorer_widget, metrics_table,
                                    motion_patches_figure, per_class_auc_figure, roc_pr_figure, score_curves_figure)
 from stprompt_core.figures.explorer import score_svg
 
@@ -45,7 +45,7 @@ def test_motion_patches_figure_one_image_per_frame():
 
 
 def _views(n=2, T=3):
-    return [SnippetView(f"v{i}", "fire", 16, T * 16, [[16, 32]], np.zeros((T, 12, 16, 3), np.uint8),
+    return [ExplorerVideo(f"v{i}", "fire", 16, T * 16, [[16, 32]], np.zeros((T, 12, 16, 3), np.uint8),
                         np.full((T, 12, 16), 0.7, np.float32), np.linspace(0, 1, T).astype(np.float32),
                         [[[1, 1, 5, 5]]] * T, [[]] * T) for i in range(n)]
 
