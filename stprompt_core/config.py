@@ -160,7 +160,7 @@ class ModelConfig:
     # added to every class text feature, then t + MLP(t), before the alignment branch (VadCLIP model.py).
     # Not in STPrompt's description (project default: off)
     visual_prompt: bool = False
-    prompt_ctx_len: int = 8  # learnable context tokens before each class name (CoOp-style)
+    prompt_ctx_len: int = 8  # learnable context prompt: context tokens before each class name (CoOp-style)
     logit_temperature: float = 0.07  # alignment logits = cos / temperature (CLIP init)
 
 

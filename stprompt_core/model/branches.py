@@ -3,8 +3,10 @@
 * Binary branch: per-snippet anomaly confidence, an MLP → one logit (sigmoid = score).
 * Vision-language alignment branch: cosine similarity between snippet features and the
   class text embeddings, divided by a temperature → per-class logits.
-* Visual prompt (``model.visual_prompt``, VadCLIP's, off by default): the class text embeddings
-  of each video are shifted by a summary of that video before the alignment branch.
+* Visual prompt (``model.visual_prompt``, VadCLIP's term, off by default): the class text
+  embeddings of each video are shifted by a summary of that video before the alignment branch.
+  It is not the learnable context prompt (:mod:`stprompt_core.model.prompt`), which makes
+  those class text embeddings.
 """
 
 from __future__ import annotations
@@ -49,7 +51,8 @@ class BinaryBranch(nn.Module):
 
 
 class VisualPrompt(nn.Module):
-    """VadCLIP's video-conditioned visual prompt (its ``model.py``, ``CLIPVAD.forward``)::
+    """VadCLIP's video-conditioned visual prompt (its ``model.py``, ``CLIPVAD.forward``), applied to
+    the class text features the learnable context prompt produced::
 
         v   = sum_t l_t x_t / ||sum_t l_t x_t||     # l_t: binary logit of snippet t, [B, D]
         t_c = e_c + v                               # every class text feature, [B, C, D]

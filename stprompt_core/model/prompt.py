@@ -1,4 +1,9 @@
-"""Learnable text prompts through the backbone's frozen text encoder (CoOp-style).
+"""The learnable context prompt: CoOp-style context vectors through the frozen text encoder.
+
+"Learnable context prompt" is the project's name for these vectors (``model.prompt_ctx_len``
+of them); it is distinct from the prompt bank (texts for localization), from the localization
+queries built from that bank, and from VadCLIP's visual prompt (``model.visual_prompt``,
+:class:`~stprompt_core.model.branches.VisualPrompt`).
 
 Each class text is ``[SOT] X_1 … X_n <class name> . [EOT]``: the n context vectors X are
 learned and shared by all classes, the class-name tokens and the whole text tower stay
@@ -14,11 +19,11 @@ from torch import nn
 
 
 class ContextPrompt(nn.Module):
-    """``n_ctx`` learnable context vectors in place of the placeholder words after the first
-    token, through a frozen text tower; subclasses tokenize and wrap the tower.
+    """The learnable context prompt: ``n_ctx`` context vectors in place of the placeholder words
+    after the first token, through a frozen text tower; subclasses tokenize and wrap the tower.
 
     The tower is a plain holder (``_text``: ``embed(tokens)``, ``encode(emb, select)``,
-    ``module``) outside the state dict: checkpoints store only the trainable prompt, and the
+    ``module``) outside the state dict: checkpoints store only the context vectors, and the
     tower is rebuilt from the backbone config.
     """
 

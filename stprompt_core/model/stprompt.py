@@ -101,8 +101,8 @@ class STPrompt(nn.Module):
         x = self.adapter(x, mask)  # [B, T, D]
         # 3. binary branch: per-snippet anomaly logit
         binary = self.binary(x)  # [B, T]
-        # 4. alignment branch: cosine to learnable-prompt class embeddings (with model.visual_prompt,
-        #    each video's own: shifted by its binary-weighted summary, [B, C, D])
+        # 4. alignment branch: cosine to the class embeddings of the learnable context prompt (with
+        #    model.visual_prompt, each video's own: shifted by its binary-weighted summary, [B, C, D])
         prompted = self.visual_prompt(x, binary, mask, text) if self.visual_prompt is not None else text
         align = self.align(x, prompted)  # [B, T, C]
         return Outputs(binary, align, text, x)

@@ -1,5 +1,9 @@
 """What the generators are asked: few-shot completions for base models, a list request for chat models.
 
+The text sent to an LLM is the *generation request* (a few-shot completion, or an LLM
+instruction for chat models); what comes back becomes the items of a prompt bank. These
+requests are not CLIP prompts themselves.
+
 A *target* is one list the bank needs: the normal background descriptions of the dataset's
 scenes, or the event descriptions of one anomaly class. Each template has an id recorded in
 the bank's provenance; change the text, change the id.
@@ -59,7 +63,8 @@ class GenerationTarget:
 
 
 def completion_prompt(target: GenerationTarget) -> str:
-    """Few-shot text for a base model; ends with ``"\\n-"`` so the model writes a bullet."""
+    """The generation request for a base model: few-shot text ending with ``"\\n-"`` so the model
+    writes a bullet."""
     if target.kind == "normal":
         head = "Short names of things in the background of an ordinary scene, two to five words each.\n\n"
         blocks = [_block("Scene", name, items) for name, items in SCENE_EXAMPLES]
@@ -71,7 +76,8 @@ def completion_prompt(target: GenerationTarget) -> str:
 
 
 def chat_messages(target: GenerationTarget) -> list[dict[str, str]]:
-    """Messages for an instruction-tuned chat model: one item per line, nothing else."""
+    """The LLM instruction for an instruction-tuned chat model (system and user messages): one
+    bank item per line, nothing else."""
     system = ("You write short visual descriptions used as CLIP text prompts. Answer with one "
               "description per line, no numbering, no extra text.")
     if target.kind == "normal":
