@@ -81,44 +81,58 @@ def kernel_manager_config():
     return Config({"KernelManager": {"transport_encryption": "auto"}})
 
 
-def execute_notebooks(out_dir: str | Path, parameters: Mapping[str, Any], notebooks: list[str] | None = None,
-                      src_dir: str | Path | None = None, timeout: int = 1800,
-                      log=print) -> dict[str, float]:
-    """Execute notebooks with papermill into ``out_dir``; returns seconds per notebook.
+# papermill's environment for every kernel: plotly figures both as JSON (the book's widgets) and
+# HTML, and no progress bars in the saved outputs (tqdm's, transformers' "Loading weights")
+KERNEL_ENV = {"PLOTLY_RENDERER": "plotly_mimetype+notebook", "TQDM_DISABLE": "1", "HF_HUB_DISABLE_PROGRESS_BARS": "1"}
 
-    Parameters are checked (:func:`check_book_parameters`) before anything is written; each
-    notebook gets the ones its ``parameters`` cell declares (:func:`parameters_for`).
+
+def execute_notebook(source: str | Path, output: str | Path, parameters: Mapping[str, Any], timeout: int = 1800,
+                     cwd: str | Path | None = None) -> float:
+    """Execute one notebook with papermill in the ``stprompt`` kernel; returns its seconds.
+
+    The kernel is this interpreter (:func:`ensure_kernel`) with encrypted sockets where the stack
+    has them (:func:`kernel_manager_config`) and :data:`KERNEL_ENV`; plotly's MathJax CDN tag
+    is stripped from the outputs (:func:`strip_cdn_scripts`). ``parameters`` go in as given:
+    check them first (:func:`check_book_parameters`).
     """
     import papermill
 
-    src_dir = Path(src_dir or NOTEBOOK_DIR)
-    out_dir = Path(out_dir)
-    names = notebooks or NOTEBOOKS
-    check_book_parameters(parameters, names, src_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     kernel = ensure_kernel()
-    env = {"PLOTLY_RENDERER": "plotly_mimetype+notebook", "TQDM_DISABLE": "1",
-           "HF_HUB_DISABLE_PROGRESS_BARS": "1"}  # transformers' own "Loading weights" bars
-    old_env = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    times: dict[str, float] = {}
+    old_env = {k: os.environ.get(k) for k in KERNEL_ENV}
+    os.environ.update(KERNEL_ENV)
+    t0 = time.perf_counter()
     try:
-        for name in names:
-            t0 = time.perf_counter()
-            source = src_dir / f"{name}.ipynb"
-            papermill.execute_notebook(str(source), str(out_dir / f"{name}.ipynb"),
-                                       parameters=parameters_for(source, parameters), kernel_name=kernel,
-                                       cwd=str(Path.cwd()), config=kernel_manager_config(),
-                                       execution_timeout=timeout, progress_bar=False)
-            strip_cdn_scripts(out_dir / f"{name}.ipynb")
-            times[name] = round(time.perf_counter() - t0, 1)
-            log(f"[book] executed {name} in {times[name]:.1f} s")
+        papermill.execute_notebook(str(source), str(output), parameters=dict(parameters), kernel_name=kernel,
+                                   cwd=str(cwd or Path.cwd()), config=kernel_manager_config(),
+                                   execution_timeout=timeout, progress_bar=False)
     finally:
         for k, v in old_env.items():
             if v is None:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+    strip_cdn_scripts(output)
+    return round(time.perf_counter() - t0, 1)
+
+
+def execute_notebooks(out_dir: str | Path, parameters: Mapping[str, Any], notebooks: list[str] | None = None,
+                      src_dir: str | Path | None = None, timeout: int = 1800,
+                      log=print) -> dict[str, float]:
+    """Execute notebooks with papermill into ``out_dir``; returns seconds per notebook.
+
+    Parameters are checked (:func:`check_book_parameters`) before anything is written; each
+    notebook gets the ones its ``parameters`` cell declares (:func:`parameters_for`) and runs
+    through :func:`execute_notebook`.
+    """
+    src_dir = Path(src_dir or NOTEBOOK_DIR)
+    out_dir = Path(out_dir)
+    names = notebooks or NOTEBOOKS
+    check_book_parameters(parameters, names, src_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    times: dict[str, float] = {}
+    for name in names:
+        source = src_dir / f"{name}.ipynb"
+        times[name] = execute_notebook(source, out_dir / f"{name}.ipynb", parameters_for(source, parameters),
+                                       timeout)
+        log(f"[book] executed {name} in {times[name]:.1f} s")
     return times
-
-

@@ -21,6 +21,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("prompts", "generate a prompt bank (static curated, local LLM, or OpenAI-compatible endpoint)"),
     ("localize", "training-free spatial localization of anomalies and TIoU"),
     ("detect", "find when and where a trained run sees anomalies in one video (annotated MP4, report)"),
+    ("notebook", "execute one notebook with papermill in the book's kernel, its parameters checked first"),
     ("book", "execute the notebooks with papermill and build the Jupyter Book"),
     ("ablate", "train and evaluate the ablation variants (table JSON)"),
     ("demo", "run the workshop chain end to end"),

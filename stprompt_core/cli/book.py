@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from stprompt_core.cli.common import add_config_args, config_from_args
+from stprompt_core.cli.common import add_config_args, config_from_args, parse_value
 from stprompt_core.config import Config
 
 
@@ -23,7 +23,7 @@ def run(args: argparse.Namespace) -> int:
     from stprompt_core.book import build_book
 
     cfg = config_from_args(args)
-    params = {name: _parse_value(text) for name, text in args.parameter}
+    params = {name: parse_value(text) for name, text in args.parameter}
     if args.overrides:
         params["overrides"] = _accepted_values(cfg, args.overrides)
     record = build_book(cfg, args.out, args.run_dir, params)
@@ -42,12 +42,3 @@ def _accepted_values(cfg: Config, overrides: list[str]) -> dict[str, Any]:
         out[key] = values[section][name] if name else values[section]
     return out
 
-
-def _parse_value(text: str) -> Any:
-    """A ``-p`` value as YAML (``2``, ``true``, ``[a, b]``); text that is not valid YAML stays text."""
-    import yaml
-
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError:
-        return text

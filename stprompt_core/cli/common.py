@@ -1,8 +1,9 @@
-"""Options shared by subcommands: ``--profile`` and repeatable ``--set KEY=VALUE``."""
+"""Options shared by subcommands: ``--profile``, repeatable ``--set KEY=VALUE``, ``-p NAME VALUE`` values."""
 
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from stprompt_core.config import Config, available_profiles, load_config
 
@@ -16,3 +17,13 @@ def add_config_args(p: argparse.ArgumentParser, default_profile: str = "tiny") -
 
 def config_from_args(args: argparse.Namespace) -> Config:
     return load_config(args.profile, args.overrides)
+
+
+def parse_value(text: str) -> Any:
+    """A ``-p`` value as YAML (``2``, ``true``, ``[a, b]``); text that is not valid YAML stays text."""
+    import yaml
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text

@@ -140,9 +140,9 @@ def test_execute_notebooks_refuses_before_writing(params):
 @example(name="epochs", text="ten")  # the out folder and its lock were written, then notebook 01 failed
 @example(name="explorer_videos", text="-1")
 def test_stprompt_book_refuses_a_bad_parameter_and_writes_nothing(name, text):
-    from stprompt_core.cli.book import _parse_value
+    from stprompt_core.cli.common import parse_value
 
-    assume(rejected({"profile": "tiny", "run_dir": "_build/book/run", name: _parse_value(text)}))
+    assume(rejected({"profile": "tiny", "run_dir": "_build/book/run", name: parse_value(text)}))
     cwd = os.getcwd()
     with tempfile.TemporaryDirectory() as tmp, no_kernel():
         os.chdir(tmp)
