@@ -39,13 +39,17 @@ install: $(STAMP) $(BOOKJS)
 demo: $(STAMP) $(BOOKJS)
 	$(VENV)/bin/stprompt demo --profile $(PROFILE) --out demo_out
 
+# pytest-xdist workers; a test file stays on one worker (its module fixtures are built once)
+TEST_WORKERS ?= 2
+PYTEST := $(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
+
 test: $(STAMP) $(BOOKJS) browser
-	$(PY) -m pytest -q tests
+	$(PYTEST) tests
 
 # the quick tests: no end-to-end training or extraction (the `slow` marker), no notebooks or
 # book build (tests/integration); `pure` tests train nothing at all
 test-fast: $(STAMP) $(BOOKJS)
-	$(PY) -m pytest -q -m "not slow" tests/unit
+	$(PYTEST) -m "not slow" tests/unit
 
 book: $(STAMP) $(BOOKJS)
 	$(VENV)/bin/stprompt book --profile workshop

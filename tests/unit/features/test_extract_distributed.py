@@ -7,11 +7,14 @@ import signal
 import subprocess
 import sys
 
+import pytest
+
 from extract_fixtures import VIDEOS, assert_same_stores, tiny_config, write_dataset
 
 from stprompt_core.features.extract import extract_features
 
 
+@pytest.mark.slow  # torchrun, two processes extracting
 def test_two_processes_equal_one(tmp_path):
     write_dataset(tmp_path, corrupt=True)
     one = extract_features(tiny_config(tmp_path, store="one"), num_workers=0, progress=False)

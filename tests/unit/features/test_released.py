@@ -193,6 +193,7 @@ def released_config(store, **overrides):
                                                 "data.val_fraction": 0.0, "train.num_threads": 1, **overrides})
 
 
+@pytest.mark.slow  # trains and evaluates
 def test_train_and_evaluate_on_imported_features_with_sa2_off(tmp_path, capsys):
     import json
 

@@ -14,6 +14,7 @@ def _generated_bank() -> PromptBank:
                        "date": "2026-11-26"})
 
 
+@pytest.mark.slow  # localizes the planted run once per variant
 def test_one_call_gives_the_whole_table(planted_run):
     rows = prompt_study(planted_run, _generated_bank())
     assert [r["variant"] for r in rows] == [v for v, _, _ in VARIANTS]

@@ -104,6 +104,7 @@ def test_stprompt_alignment_branch_with_synthclip(model, trained, in_workdir):
     assert learner.ctx.grad is not None and learner.ctx.grad.abs().sum() > 0
 
 
+@pytest.mark.slow  # trains and evaluates through the CLI
 def test_cli_train_then_evaluate(trained, in_workdir, capsys):
     out = in_workdir / "cache/synthclip/cli"
     train = ["synthclip", "train", "--preset", "tiny", "--model", TINY_MODEL, "--steps", "2", "--out", str(out)]

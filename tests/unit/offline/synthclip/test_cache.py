@@ -16,6 +16,7 @@ from synthclip_fixtures import tiny_config
 FAST = dataclasses.replace(load_config("tiny").synthclip, steps=2, corpus_per_class=0, corpus_normal=0)  # no corpus: fast
 
 
+@pytest.mark.slow  # trains SynthCLIP twice
 def test_second_call_reuses_and_changes_retrain(fresh_workdir):
     ckpt = fresh_workdir / "cache/synthclip/test/tiny.safetensors"
     cfg = tiny_config(str(ckpt))
