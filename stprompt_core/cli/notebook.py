@@ -10,6 +10,7 @@ scripts in the outputs; and it checks every ``-p`` against that notebook before 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from stprompt_core.cli.common import parse_value
@@ -58,6 +59,13 @@ def run(args: argparse.Namespace) -> int:
         notebook_config(params, source.stem)
     check_parameters(source, params)  # against the cell itself (a notebook of one's own too)
     output.parent.mkdir(parents=True, exist_ok=True)
-    seconds = execute_notebook(source, output, params, timeout=args.timeout)
+    import papermill
+
+    try:
+        seconds = execute_notebook(source, output, params, timeout=args.timeout)
+    except papermill.PapermillExecutionError as exc:
+        print(f"stprompt notebook: {source.name} stopped in cell {exc.exec_count}: {exc.ename}: {exc.evalue}\n"
+              f"the executed notebook, traceback included, is {output}", file=sys.stderr)
+        return 1
     print(f"{source.name}: executed in {seconds:.1f} s -> {output}")
     return 0

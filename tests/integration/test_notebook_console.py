@@ -67,6 +67,16 @@ def test_stprompt_notebook_runs_one_in_the_same_clean_kernel(src, tmp_path, capf
     assert_clean_kernel(captured.err, out)
 
 
+def test_stprompt_notebook_names_the_failing_cell_and_keeps_the_output(src, tmp_path, capfd):
+    out = tmp_path / "failing.ipynb"
+    assert main(["notebook", str(src / "failing.ipynb"), str(out)]) == 1
+    err = capfd.readouterr().err
+    assert "failing.ipynb stopped in cell" in err and "RuntimeError: a real error in a notebook" in err
+    assert f"traceback included, is {out}" in err
+    outputs = nbformat.read(out, as_version=4).cells[-1].outputs
+    assert [o.get("ename") for o in outputs if o.output_type == "error"] == ["RuntimeError"]
+
+
 @pytest.mark.parametrize("args,message", [
     (["02", "-p", "epoch", "3"], "unknown notebook parameter 'epoch'; did you mean 'epochs'?"),
     (["01_feature_extraction", "-p", "explorer_videos", "3"],
