@@ -41,7 +41,7 @@ def findings_markdown(path: Path) -> str:
             + f"\nLocalization with each seed's full model: TIoU {loc['tiou']['mean']:.3f} ± {loc['tiou']['std']:.3f}, "
             f"against a ceiling (the best union of patches on the frames the temporal model passes) of "
             f"{loc['tiou_ceiling']['mean']:.3f}.\n\n**Per class** (frame AUC, mean over the seeds; localization of "
-            "the full model)\n\n" + _markdown_table(per_class_table(result)) + "\n")
+            "the full model)\n\n" + _markdown_table(per_class_table(result), digits=3) + "\n")
 
 
 def localize_windows_markdown(path: Path) -> str:
@@ -80,12 +80,18 @@ def workshop_markdown(path: Path) -> str:
             f"training seeds {result['seeds']}, test split.\n\n" + _markdown_table(gates_table(result)) + "\n")
 
 
-def _markdown_table(frame) -> str:
-    """A DataFrame as a GitHub-style markdown table, its index as the first column."""
+def _markdown_table(frame, digits: int | None = None) -> str:
+    """A DataFrame as a GitHub-style markdown table, its index as the first column; with
+    ``digits``, every float in the same fixed format (``0.070``, not ``0.07`` beside ``0.081``)."""
+    def cell(v) -> str:
+        if v is None or (isinstance(v, float) and v != v):
+            return "–"
+        return f"{v:.{digits}f}" if digits is not None and isinstance(v, float) else str(v)
+
     cols = [frame.index.name or ""] + [str(c) for c in frame.columns]
     rows = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for idx, row in frame.iterrows():
-        cells = [str(idx)] + ["–" if v is None or (isinstance(v, float) and v != v) else str(v) for v in row]
+        cells = [str(idx)] + [cell(v) for v in row]
         rows.append("| " + " | ".join(cells) + " |")
     return "\n".join(rows)
 

@@ -53,6 +53,14 @@ def test_per_class_table_and_markdown(tmp_path):
     assert "No workshop gate results" in workshop_markdown(tmp_path / "missing.json")
 
 
+def test_per_class_markdown_prints_every_figure_to_three_decimals():
+    from stprompt_core.book.pages import _markdown_table
+
+    lines = _markdown_table(per_class_table(RESULT), digits=3).splitlines()
+    assert "| fire | 1.000 | 1.000 | 0.400 | 0.300 |" in lines
+    assert "| abandoned | 0.800 | 0.800 | – | – |" in lines
+
+
 def _effect(*intervals):
     """``minus_full`` (variant - full) from per-seed intervals of full - variant."""
     each = [{"diff": -(lo + hi) / 2, "low": -hi, "high": -lo, "half_width": (hi - lo) / 2} for lo, hi in intervals]
