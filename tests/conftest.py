@@ -3,10 +3,10 @@ import os
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
-# Under pytest-xdist (`make test` runs one worker per core) the cores are shared out: each worker,
-# and every process it starts (CLI runs, notebook kernels, torchrun), gets cores / workers torch
-# threads. With torch's default, a thread per core in every worker, the 2-core machine's quick
-# tests took 118 s instead of 72 s.
+# Under pytest-xdist (`make test` runs TEST_WORKERS=2 workers) the cores are shared out: each
+# worker, and every process it starts (CLI runs, notebook kernels, torchrun), gets cores / workers
+# torch threads. With torch's default, a thread per core in every worker, the workers oversubscribe
+# the cores: on 2 cores the quick tests take 1.6x as long (benchmarks/results/test_time.json).
 if os.environ.get("PYTEST_XDIST_WORKER_COUNT"):
     _threads = max(1, (os.cpu_count() or 1) // int(os.environ["PYTEST_XDIST_WORKER_COUNT"]))
     for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
