@@ -113,7 +113,8 @@ def _literal(value: Any) -> str:
 def parameters_cell(notebook: str) -> str:
     """The source of ``notebook``'s ``parameters`` cell, written from :data:`PARAMETERS`."""
     lines = [f"{p.name} = {_literal(p.default)}  # {p.help}" for p in PARAMETERS if notebook in p.notebooks]
-    return "# Parameters (papermill: -p NAME VALUE). Any other name fails in the next cell.\n" + "\n".join(lines)
+    return (f"# Parameters: stprompt notebook {notebook[:2]} OUT -p NAME VALUE (or papermill -p). Any other name "
+            "fails in the next cell.\n" + "\n".join(lines))
 
 
 def setup_cell(notebook: str) -> str:
