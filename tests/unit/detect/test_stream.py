@@ -45,7 +45,8 @@ def _whole(model, feats: SnippetFeatures) -> np.ndarray:
                  torch.from_numpy(feats.motion)[None], torch.ones(1, T, dtype=torch.bool)).scores[0].numpy()
 
 
-@pytest.mark.parametrize("sigma,depth", [(1.0, 1), pytest.param(3.0, 2, marks=pytest.mark.slow)])  # the deeper adapter: the slow case
+# the deeper adapter is the slow case
+@pytest.mark.parametrize("sigma,depth", [(1.0, 1), pytest.param(3.0, 2, marks=pytest.mark.slow)])
 def test_stream_equals_whole_video_and_holds_a_bounded_window(sigma, depth):
     cfg, model = _model(**{"model.sigma": sigma, "model.adapter_depth": depth})
     context = context_snippets(cfg.model)
