@@ -18,10 +18,12 @@ export HF_DATASETS_OFFLINE := 1
 
 .PHONY: install demo test test-fast book bench browser clean publish publish-html notebooks
 
+# the stamp takes the time the install started, so an edit made during it installs next time
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	touch $(STAMP).started
 	$(PY) -m pip install --quiet -e ".[$(EXTRAS)]"
-	touch $(STAMP)
+	mv $(STAMP).started $(STAMP)
 
 # require.js, the ipywidgets HTML manager and MathJax, served by the book itself (no CDN)
 $(BOOKJS): tools/book_js/package.json tools/book_js/package-lock.json
