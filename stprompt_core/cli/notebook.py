@@ -48,6 +48,8 @@ def resolve_notebook(spec: str) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
+    import papermill
+
     from stprompt_core.book import NOTEBOOK_USES, check_parameters, execute_notebook, notebook_config
 
     source = resolve_notebook(args.notebook)
@@ -55,12 +57,11 @@ def run(args: argparse.Namespace) -> int:
     if output.suffix != ".ipynb":
         raise ValueError(f"output {args.output!r}: must end in .ipynb")
     params = {name: parse_value(text) for name, text in args.parameter}
-    if source.stem in NOTEBOOK_USES:  # the check the notebook's second cell runs, before any kernel
+    if source.stem in NOTEBOOK_USES:  # the book's notebook: the check its second cell runs, before any kernel
         notebook_config(params, source.stem)
-    check_parameters(source, params)  # against the cell itself (a notebook of one's own too)
+    else:  # a notebook of one's own: the names its parameters cell declares
+        check_parameters(source, params)
     output.parent.mkdir(parents=True, exist_ok=True)
-    import papermill
-
     try:
         seconds = execute_notebook(source, output, params, timeout=args.timeout)
     except papermill.PapermillExecutionError as exc:
