@@ -76,6 +76,11 @@ def effects_table(result: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["variant", *columns]).set_index("variant")
 
 
+def _signed(value: float) -> str:
+    """A mean difference with its sign, or "under 0.001 either way" where three decimals show none (not -0.000)."""
+    return f"{value:+.3f}" if abs(value) >= 0.0005 else "under 0.001 either way"
+
+
 def findings_sentences(result: dict[str, Any]) -> str:
     """One sentence per component from its effect (mean over seeds, intervals, verdict)."""
     lines = []
@@ -88,7 +93,7 @@ def findings_sentences(result: dict[str, Any]) -> str:
         width = max(e["half_width"] for e in effect["each"])
         what = {"helps": f"the full model is ahead by {gain:.3f} AUC on average, and every seed's interval excludes 0",
                 "hurts": f"the variant is ahead by {-gain:.3f} AUC on average, and every seed's interval excludes 0",
-                "not resolved": f"the difference ({gain:+.3f} on average) is inside at least one seed's interval "
+                "not resolved": f"the difference ({_signed(gain)} on average) is inside at least one seed's interval "
                                 f"around 0 (half-width up to {width:.3f})"}[word]
         lines.append(f"- **{REMOVES[name][0].upper() + REMOVES[name][1:]}**: {word}; {what}.")
     return "\n".join(lines) + "\n"

@@ -87,6 +87,9 @@ def test_effects_table_and_findings_sentences():
     assert "**SA2 (the [CLS] feature alone)**: helps; the full model is ahead by 0.030 AUC" in md
     assert "(the baseline)**: not resolved; the difference (+0.020 on average)" in md
     assert effects_table({"variants": {"full": RESULT["variants"]["full"]}}).empty
+    tiny = {"variants": {"full": RESULT["variants"]["full"],
+                         "random patches": {**RESULT["variants"]["full"], "minus_full": _effect((-0.0204, 0.0200))}}}
+    assert "the difference (under 0.001 either way on average)" in findings_sentences(tiny)  # not "-0.000"
 
 
 def test_world_markdown_states_event_share_and_zero_shot():
