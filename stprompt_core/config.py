@@ -66,6 +66,9 @@ class SynthVADConfig:
     """The SynthVAD world a profile renders (``stprompt synthvad``, ``stprompt demo``)."""
     preset: str = "workshop"  # SynthVAD preset rendered into data.data_root by `stprompt demo`
     seed: int = 0  # SynthVAD is deterministic from this seed
+    # background bias of the training split, 0..1 (SynthPreset.scene_bias); None keeps the preset's.
+    # The test split is never biased, and SynthCLIP (pretrained once, frozen) does not depend on it.
+    scene_bias: float | None = None
 
 
 @dataclass

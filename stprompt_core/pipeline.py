@@ -29,13 +29,13 @@ from stprompt_core.locks import exclusive
 
 def ensure_synthvad(cfg: Config, progress: bool = True) -> dict[str, Any]:
     """Render SynthVAD into ``data.data_root`` unless the same preset and seed are already there."""
-    from stprompt_core.offline.synthvad import ensure_generated
+    from stprompt_core.offline.synthvad import ensure_generated, preset_of
 
     root = cfg.data_root()
     if cfg.manifest().resolve() != (root / "manifest.json").resolve():
         raise ValueError(f"data.manifest={cfg.data.manifest!r} is not the manifest SynthVAD writes "
                          f"({root / 'manifest.json'}); leave data.manifest empty to use it")
-    return ensure_generated(cfg.synthvad.preset, root, seed=cfg.synthvad.seed, progress=progress)
+    return ensure_generated(preset_of(cfg), root, seed=cfg.synthvad.seed, progress=progress)
 
 
 def ensure_backbone(cfg: Config, progress: bool = True) -> dict[str, Any]:

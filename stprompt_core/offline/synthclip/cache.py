@@ -43,6 +43,8 @@ if TYPE_CHECKING:
     from stprompt_core.offline.synthclip.data import FrameSet
 
 CACHE_ROOT = Path("cache/synthclip")
+# SynthVAD knobs added after weights were shipped, at their defaults (SynthPreset)
+CAMERA_DEFAULTS: dict[str, Any] = {"camera_zoom": (1.0, 1.0), "scene_tint": 0.0, "scene_bias": 0.0}
 
 
 def default_checkpoint(model_name: str, preset: str, seed: int, root: str | Path = CACHE_ROOT) -> Path:
@@ -59,7 +61,10 @@ def synthvad_fingerprint(preset: str, seed: int) -> dict[str, Any]:
     """The SynthVAD preset's knobs and seed, as JSON values, with their SHA-256."""
     from stprompt_core.offline.synthvad import get_preset
 
-    data = json.loads(json.dumps({"preset": asdict(get_preset(preset)), "seed": seed}))
+    knobs = asdict(get_preset(preset))
+    if all(knobs[k] == v for k, v in CAMERA_DEFAULTS.items()):  # a preset without them hashes as before they existed
+        knobs = {k: v for k, v in knobs.items() if k not in CAMERA_DEFAULTS}
+    data = json.loads(json.dumps({"preset": knobs, "seed": seed}))
     return {**data, "sha256": _sha256(data)}
 
 

@@ -19,8 +19,8 @@ Example::
 
 from stprompt_core.offline.synthvad.captions import caption_at
 from stprompt_core.offline.synthvad.generate import ensure_generated, generate, plan, render_entry
-from stprompt_core.offline.synthvad.presets import PRESETS, SynthPreset, get_preset, with_overrides
+from stprompt_core.offline.synthvad.presets import PRESETS, SynthPreset, get_preset, preset_of, with_overrides
 from stprompt_core.offline.synthvad.render import RenderedVideo, VideoSpec, render_video
 
 __all__ = ["PRESETS", "RenderedVideo", "SynthPreset", "VideoSpec", "caption_at", "ensure_generated", "generate", "get_preset",
-           "plan", "render_entry", "render_video", "with_overrides"]
+           "plan", "preset_of", "render_entry", "render_video", "with_overrides"]

@@ -14,6 +14,7 @@ their order; the same seed gives a byte-identical manifest (sha256 of every mp4 
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import os
 from dataclasses import asdict
@@ -35,8 +36,18 @@ MANIFEST_NAME = "manifest.json"
 SETTINGS_NAME = "synthvad.json"
 
 
+# the scene families of a biased training split (presets.SynthPreset.scene_bias): label -> layouts,
+# colour cast (+1 warm, -1 cool) and the part of the contrast range its scenes come from
+BIASED_SCENES = {
+    True: (("street", "crossroad"), +1, (0.0, 0.5)),  # anomalous: streets, warm, hazy
+    False: (("park", "plaza"), -1, (0.5, 1.0)),  # normal: parks and plazas, cool, clear
+}
+
+
 def plan(preset: SynthPreset, seed: int = 0) -> list[VideoSpec]:
-    """The videos of ``preset``: ids, splits, classes, lengths, layouts, contrast, event length."""
+    """The videos of ``preset``: ids, splits, classes, lengths, layouts, contrast, event length,
+    camera zoom and colour cast (the last two from a stream of their own, ``[seed, i, 2]``,
+    so presets without them plan exactly as before)."""
     from stprompt_core.offline.synthvad.bikes import INSTALL_HINT, bikes_path
 
     if preset.real_background_fraction > 0 and bikes_path() is None:
@@ -52,14 +63,34 @@ def plan(preset: SynthPreset, seed: int = 0) -> list[VideoSpec]:
                     layout = "real"
                 lo, hi = preset.anomaly_frames
                 vid = f"{split}_{cls}_{k:03d}"
-                specs.append(VideoSpec(
+                spec = VideoSpec(
                     id=vid, path=f"videos/{split}/{vid}.mp4", split=split, cls=cls,
                     num_frames=int(rng.choice(list(preset.frames))), layout=layout,
                     contrast=float(round(rng.uniform(*preset.contrast), 4)),
                     anomaly_frames=int(rng.integers(lo, hi + 1)),
-                    caption_prefix=str(rng.choice(list(PREFIXES))), seed=(seed, index, 1)))
+                    caption_prefix=str(rng.choice(list(PREFIXES))), seed=(seed, index, 1))
+                specs.append(_camera(spec, preset, np.random.default_rng([seed, index, 2])))
                 index += 1
     return specs
+
+
+def _camera(spec: VideoSpec, preset: SynthPreset, rng: np.random.Generator) -> VideoSpec:
+    """Draw the spec's camera zoom and colour cast; apply the training split's scene bias."""
+    zlo, zhi = preset.camera_zoom
+    zoom = float(round(np.exp(rng.uniform(np.log(zlo), np.log(zhi))), 4)) if zhi > zlo else float(zlo)
+    sign = 1 if rng.random() < 0.5 else -1
+    amount = float(rng.uniform(0.5, 1.0)) * preset.scene_tint
+    biased = spec.split == "train" and rng.random() < preset.scene_bias and spec.layout != "real"
+    changes: dict[str, Any] = {"zoom": zoom}
+    if biased:
+        layouts, sign, (f0, f1) = BIASED_SCENES[spec.cls != "normal"]
+        allowed = [name for name in layouts if name in preset.layouts] or list(preset.layouts)
+        c0, c1 = preset.contrast
+        changes["layout"] = str(allowed[int(rng.integers(len(allowed)))])
+        changes["contrast"] = float(round(c0 + (c1 - c0) * rng.uniform(f0, f1), 4))
+    changes["tint"] = float(round(sign * amount, 3))
+    changes["biased"] = biased
+    return dataclasses.replace(spec, **changes)
 
 
 def render_entry(spec: VideoSpec, preset: SynthPreset, out_dir: str | Path) -> VideoEntry:

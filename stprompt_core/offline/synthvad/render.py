@@ -37,6 +37,9 @@ class VideoSpec:
     anomaly_frames: int  # length of the anomalous event (ignored for normal videos)
     caption_prefix: str
     seed: tuple[int, ...]  # entropy of the video's generator
+    zoom: float = 1.0  # camera nearness (scene.Layout.zoom)
+    tint: float = 0.0  # colour cast in 0..255 units: > 0 warm, < 0 cool
+    biased: bool = False  # the scene was drawn from its label's family (training split's scene bias)
 
 
 @dataclass
@@ -62,10 +65,10 @@ def render_video(spec: VideoSpec, preset: SynthPreset) -> RenderedVideo:
         from stprompt_core.offline.synthvad.bikes import BIKES_STILLS, bikes_plate
 
         plate = bikes_plate(int(rng.integers(len(BIKES_STILLS))), W, H)
-    layout = make_layout(spec.layout, W, H, rng, preset.object_scale, plate, preset.bag_scale)
+    layout = make_layout(spec.layout, W, H, rng, preset.object_scale, plate, preset.bag_scale, spec.zoom)
     background, tree_bases = paint_background(layout, rng, preset.clutter)
     vegetation = Vegetation(layout, tree_bases, rng)
-    camera = Camera(H, W, rng, spec.contrast, preset.noise_std)
+    camera = Camera(H, W, rng, spec.contrast, preset.noise_std, tint=spec.tint)
     actors, blocks = [], []
     if spec.cls != "normal":
         event = BUILDERS[spec.cls](layout, T, rng, spec.anomaly_frames)

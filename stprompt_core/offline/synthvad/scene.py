@@ -77,6 +77,7 @@ class Layout:
     phrase: str  # caption phrase for the place, e.g. "a street with a road and a brick wall"
     object_scale: float = 1.0
     bag_scale: float = 1.0  # bags relative to a person, on top of object_scale
+    zoom: float = 1.0  # camera nearness: people, bags and fire scale by it, vehicles by its square root
     light_offset: int = 0  # crossroad: frame offset of the traffic-light cycle
     plate: np.ndarray | None = None  # real-footage still [H, W, 3] uint8, or None
     anchors: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
@@ -84,7 +85,7 @@ class Layout:
     def person_height(self, y: float) -> float:
         """Height in pixels of a person whose feet are at row ``y`` (perspective)."""
         f = min(max(y / self.height, 0.0), 1.0)
-        return self.object_scale * self.height * (0.11 + 0.09 * f)
+        return self.object_scale * self.zoom * self.height * (0.11 + 0.09 * f)
 
     def region_at(self, x: float, y: float) -> str:
         """Region name ('wall', 'pavement', 'road', 'grass') under pixel ``(x, y)``."""
@@ -104,7 +105,8 @@ class Layout:
 
 
 def make_layout(kind: str, width: int, height: int, rng: np.random.Generator,
-                object_scale: float = 1.0, plate: np.ndarray | None = None, bag_scale: float = 1.0) -> Layout:
+                object_scale: float = 1.0, plate: np.ndarray | None = None, bag_scale: float = 1.0,
+                zoom: float = 1.0) -> Layout:
     """Build a layout of ``kind`` with jittered band positions. Returns a :class:`Layout`."""
     builders = {"street": _street, "park": _park, "plaza": _plaza, "crossroad": _crossroad, "real": _real}
     if kind not in builders:
@@ -112,6 +114,7 @@ def make_layout(kind: str, width: int, height: int, rng: np.random.Generator,
     layout = builders[kind](width, height, rng)
     layout.object_scale = object_scale
     layout.bag_scale = bag_scale
+    layout.zoom = zoom
     layout.plate = plate
     layout.light_offset = int(rng.integers(0, LIGHT_PERIOD))
     return layout
@@ -407,8 +410,9 @@ class Camera:
     """
 
     def __init__(self, height: int, width: int, rng: np.random.Generator, contrast: float,
-                 noise_std: float, bank: int = 12) -> None:
+                 noise_std: float, bank: int = 12, tint: float = 0.0) -> None:
         self.contrast = contrast
+        self.tint = np.array([tint, 0.25 * tint, -tint], np.float32)  # > 0 warm (red up, blue down)
         self.brightness = float(rng.uniform(-25, 10)) * (1.2 - contrast)
         self.flicker_amp = float(rng.uniform(0.0, 0.04))
         self.flicker_freq = float(rng.uniform(0.05, 0.6))
@@ -428,6 +432,8 @@ class Camera:
         out = canvas - self.mean
         out *= g
         out += self.mean + self.brightness
+        if self.tint.any():
+            out += self.tint
         self._last = (self._last + int(self._rng.integers(1, len(self.noise)))) % len(self.noise)  # never repeats
         out += self.noise[self._last]
         np.clip(out, 0, 255, out=out)

@@ -119,7 +119,7 @@ def lane_track(layout: Layout, lane: Lane, T: int, keys: list[tuple[float, float
 
 
 def vehicle_width(layout: Layout, lane: Lane) -> float:
-    return 0.72 * lane.width * layout.object_scale
+    return 0.72 * lane.width * layout.object_scale * layout.zoom ** 0.5  # lanes do not zoom: a near car overhangs
 
 
 def lane_extent(layout: Layout, lane: Lane) -> float:
@@ -149,7 +149,8 @@ def _walkers(layout: Layout, T: int, rng: np.random.Generator, clutter: float) -
     out: list[Actor] = []
     if not layout.walkways:
         return out
-    concurrency = clutter * rng.uniform(1.5, 4.0) * layout.width / 160
+    # people in view at once; a near camera (zoom) sees fewer of them, each larger
+    concurrency = clutter * rng.uniform(1.5, 4.0) * layout.width / 160 / layout.zoom ** 1.5
     weights = _way_weights(layout.walkways)
     trav = layout.width / walking_speed(layout, layout.height * 0.7, rng)
     for _ in range(int(rng.poisson(concurrency * (T + trav) / trav))):

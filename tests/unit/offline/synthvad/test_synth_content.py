@@ -148,16 +148,51 @@ def test_bag_scale_knob_enlarges_bags_only():
     assert (l_box[3] - l_box[1]) > 1.4 * (s_box[3] - s_box[1])
 
 
-@pytest.mark.parametrize("cls", ["fighting", "falling", "abandoned"])
-def test_surveillance_events_are_small_in_a_busy_frame(cls):
-    """The surveillance preset is the paper's regime at ViT-B/16 geometry (224 px, a 14x14 grid of
-    16-px patches): a person-sized event covers a few percent of the frame at most, and many
-    other actors move around it."""
-    p = get_preset("surveillance")
-    assert (p.width, p.height) == (224, 224)
-    spec, video = _rendered(cls, "surveillance")
-    shares = np.array([(b[2] - b[0]) * (b[3] - b[1]) / (p.width * p.height) for b in video.boxes if b is not None])
-    assert 0.002 <= np.median(shares) <= 0.05  # about 0.5-10 of the 196 patches
-    moving = np.abs(np.diff(video.frames[::8].astype(np.int16), axis=0)).max(axis=-1) > 24  # [T', H, W]
-    grid = moving.reshape(moving.shape[0], 14, 16, 14, 16).any(axis=(2, 4)).sum(axis=(1, 2))  # moving patches per frame
-    assert np.median(grid) >= 10  # the event is a small part of what moves
+def test_camera_zoom_is_drawn_per_video_in_its_range_and_grows_the_event():
+    """camera_zoom draws each video's nearness log-uniformly; a near camera makes the same
+    event larger (people by the zoom, so their box area by about its square)."""
+    p = get_preset("benchmark_scale")
+    zooms = [s.zoom for s in plan(p, seed=0)]
+    assert min(zooms) >= p.camera_zoom[0] and max(zooms) <= p.camera_zoom[1]
+    assert np.std(np.log(zooms)) > 0.2  # spread, not one distance
+    assert all(s.zoom == 1.0 for s in plan(get_preset("tiny"), seed=0))  # presets without it: unchanged
+    far = with_overrides(get_preset("tiny"), {"camera_zoom": "1,1"})
+    near = with_overrides(get_preset("tiny"), {"camera_zoom": "2,2"})
+    spec_far = next(s for s in plan(far, seed=0) if s.cls == "fighting")
+    spec_near = next(s for s in plan(near, seed=0) if s.cls == "fighting")
+    area = lambda v: np.median([(b[2] - b[0]) * (b[3] - b[1]) for b in v.boxes if b is not None])  # noqa: E731
+    assert area(render_video(spec_near, near)) > 2.5 * area(render_video(spec_far, far))
+
+
+def test_scene_bias_ties_the_training_scene_to_the_label_and_never_the_test_split():
+    base = get_preset("benchmark_scale")
+    biased = dataclasses.replace(base, scene_bias=1.0)
+    specs = plan(biased, seed=0)
+    train = [s for s in specs if s.split == "train"]
+    assert all(s.biased for s in train) and not any(s.biased for s in specs if s.split == "test")
+    for s in train:
+        anomalous = s.cls != "normal"
+        assert s.layout in (("street", "crossroad") if anomalous else ("park", "plaza"))
+        assert (s.tint > 0) == anomalous
+    # the test split is planned exactly as without bias
+    assert [s for s in specs if s.split == "test"] == [s for s in plan(base, seed=0) if s.split == "test"]
+    unbiased = [s for s in plan(base, seed=0) if s.split == "train"]
+    assert not any(s.biased for s in unbiased)
+    warm = [s.tint > 0 for s in unbiased]
+    assert 0.3 < np.mean(warm) < 0.7  # without bias, the cast says nothing about the label
+    with pytest.raises(ValueError, match="scene_bias"):
+        dataclasses.replace(base, scene_bias=1.5)
+
+
+def test_tint_warms_or_cools_the_frame():
+    p = with_overrides(get_preset("tiny"), {"scene_tint": "30"})
+    spec = next(s for s in plan(p, seed=0) if s.cls == "normal")
+    warm = render_video(dataclasses.replace(spec, tint=30.0), p).frames.astype(float)
+    cool = render_video(dataclasses.replace(spec, tint=-30.0), p).frames.astype(float)
+    red_minus_blue = lambda f: float((f[..., 0] - f[..., 2]).mean())  # noqa: E731
+    assert red_minus_blue(warm) - red_minus_blue(cool) > 60
+
+
+def test_a_retired_preset_says_what_replaced_it():
+    with pytest.raises(KeyError, match="benchmark_scale"):
+        get_preset("surveillance")
