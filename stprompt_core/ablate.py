@@ -14,6 +14,10 @@ evaluated on the test split; ``OUT/ablation.json`` holds the table:
                            branch is not trained, so it no longer shapes the shared features
 ``baseline``               the simplest detector: [CLS] feature, no adapter, a linear MIL head
                            (``sa2_mode=none``, ``adapter_kind=none``, ``binary_hidden=0``)
+``SA2 oracle``             not in the default table: an upper bound that reads the boxes. SA2's
+                           attention is forced onto the top-K patches inside the event's box
+                           when there are any, else onto the highest-motion patch, in training
+                           and test alike (see :func:`oracle_patch_store`)
 =========================  ================================================================
 
 Random patches: the feature store keeps only the motion top-K patch features, so the
@@ -25,7 +29,10 @@ alike. The rest of the store (frame features, motion) is unchanged. Once the con
 ``extract.patch_selection`` this becomes a plain override.
 
 Every row but ``full`` also holds ``minus_full``: its frame AUC minus the full model's, with
-a paired bootstrap 95 % interval over the test videos (:mod:`stprompt_core.compare`).
+a paired bootstrap 95 % interval over the test videos (:mod:`stprompt_core.compare`). Where
+the test videos carry boxes, every row also holds ``auc_by_size`` and ``minus_full_by_size``:
+the same per tercile of event size (:mod:`stprompt_core.localize.event_size`: each tercile's
+anomalous videos against all normal test videos).
 
 Each variant's run folder is cache-or-compute (:mod:`stprompt_core.pipeline`): re-running
 reuses finished runs and metrics.
@@ -47,6 +54,7 @@ from stprompt_core.io import read_json, write_json
 
 ABLATION_FILE = "ablation.json"
 RANDOM = "random"
+ORACLE = "oracle"
 
 # (variant, run folder, config overrides); RANDOM marks the random-patch store.
 VARIANTS: list[tuple[str, str, dict[str, Any] | str]] = [
@@ -57,7 +65,9 @@ VARIANTS: list[tuple[str, str, dict[str, Any] | str]] = [
     ("self-attention adapter", "self_attention", {"model.adapter_kind": "self_attention"}),
     ("no alignment branch", "no_align", {"loss.w_align": 0.0, "loss.w_text_sep": 0.0}),
     ("baseline", "baseline", {"model.sa2_mode": "none", "model.adapter_kind": "none", "model.binary_hidden": 0}),
+    ("SA2 oracle", "sa2_oracle", ORACLE),
 ]
+DEFAULT_VARIANTS = [name for name, _, _ in VARIANTS if name != "SA2 oracle"]  # the oracle reads boxes: asked for by name
 
 
 def variant_names() -> list[str]:
@@ -102,11 +112,79 @@ def random_patch_store(cfg: Config, dst: str | Path | None = None, progress: boo
     return dst
 
 
+def oracle_slots(idx: np.ndarray, boxes: list[list[float]] | None, centres: np.ndarray) -> np.ndarray:
+    """Which of a frame's K motion patches SA2's oracle attends to, as ``[K]`` slot indices.
+
+    Args:
+        idx: ``[K]`` patch indices, by decreasing motion.
+        boxes: the frame's ground-truth boxes (frame pixels), or None on a normal frame.
+        centres: ``[P, 2]`` patch centres in the same pixels.
+
+    Returns:
+        ``[K]`` slots: the slots whose patch centre lies in a box, repeated in turn to fill K;
+        slot 0 (the highest-motion patch) K times when none does.
+    """
+    inside = np.zeros(len(idx), bool)
+    for x1, y1, x2, y2 in boxes or ():
+        c = centres[idx]
+        inside |= (c[:, 0] >= x1) & (c[:, 0] <= x2) & (c[:, 1] >= y1) & (c[:, 1] <= y2)
+    chosen = np.flatnonzero(inside) if inside.any() else np.zeros(1, int)
+    return chosen[np.arange(len(idx)) % len(chosen)]
+
+
+def oracle_patch_store(cfg: Config, dst: str | Path | None = None, progress: bool = True) -> Path:
+    """A copy of ``cfg``'s feature store whose K patch slots hold only the patches SA2's oracle
+    attends to (:func:`oracle_slots`, from the manifest's boxes at each snippet's sampled frame),
+    so any attention over them is attention over the event's patches. An upper bound, never a
+    method: it reads the ground truth of training and test videos alike.
+
+    Returns the new store's path (reused when already complete).
+    """
+    from stprompt_core.data.manifest import load_manifest
+    from stprompt_core.features.store import FeatureStore, FeatureStoreWriter, StoreMeta, VideoFeatures
+    from stprompt_core.pipeline import ensure_features
+    from stprompt_core.video.geometry import frame_geometry, patch_boxes
+
+    dst = Path(dst or f"{cfg.data.feature_store}_oracle")
+    if (dst / "store.json").exists() and read_json(dst / "store.json").get("splits"):
+        return dst
+    ensure_features(cfg, progress=progress)
+    src = FeatureStore(cfg.data.feature_store)
+    videos = {v.id: v for v in load_manifest(cfg.manifest()).videos}
+    meta_dict = asdict(src.meta)
+    meta_dict["backbone"] = {**meta_dict["backbone"], "patch_selection": "oracle(boxes)"}
+    writer = FeatureStoreWriter(dst, StoreMeta(**meta_dict))
+    rows, cols = src.meta.patch_grid
+    input_hw = tuple(src.meta.backbone.get("input_size", (rows * 16, cols * 16)))
+    for split in sorted(src.splits):
+        if split == "tokens":
+            continue
+        for v in src.videos(split):
+            if writer.has(split, v.video_id):
+                continue
+            entry = videos[v.video_id]
+            W, H = entry.box_size or src.meta.frame_size
+            geometry = frame_geometry((W, H), input_hw, src.meta.backbone.get("resize_mode", "shortest"))
+            pb = patch_boxes(geometry, (input_hw[0] // rows, input_hw[1] // cols)).numpy()
+            centres = np.stack([(pb[:, 0] + pb[:, 2]) / 2, (pb[:, 1] + pb[:, 3]) / 2], axis=1)
+            idx, feats = np.asarray(v.patch_idx), np.asarray(v.patch_feats)
+            slots = np.stack([oracle_slots(idx[t], entry.boxes.get(str(t * src.meta.snippet_len)), centres)
+                              for t in range(idx.shape[0])])  # [T, K]
+            writer.add(split, VideoFeatures(v.video_id, v.label, v.class_name, v.class_index, v.num_frames,
+                                            v.frame_feats, np.take_along_axis(feats, slots[..., None], axis=1),
+                                            np.take_along_axis(idx, slots, axis=1).astype(np.int32),
+                                            v.patch_motion, v.frame_gt, v.class_set))
+    writer.finalize()
+    return dst
+
+
 def variant_config(cfg: Config, change: dict[str, Any] | str, progress: bool = True) -> Config:
-    """``cfg`` with one variant's change applied (building the random-patch store if needed)."""
+    """``cfg`` with one variant's change applied (building the random-patch or oracle store if needed)."""
     out = copy.deepcopy(cfg)
     if change == RANDOM:
         apply_overrides(out, {"data.feature_store": str(random_patch_store(cfg, progress=progress))})
+    elif change == ORACLE:
+        apply_overrides(out, {"data.feature_store": str(oracle_patch_store(cfg, progress=progress))})
     else:
         apply_overrides(out, change)
     return out
@@ -118,11 +196,11 @@ def run_ablation(cfg: Config, out_dir: str | Path, variants: list[str] | None = 
 
     Args:
         cfg: the full model's config (its seed is every variant's seed).
-        variants: a subset of :func:`variant_names` (default: all, in table order).
+        variants: a subset of :func:`variant_names` (default: :data:`DEFAULT_VARIANTS`, in table order).
     """
     from stprompt_core.pipeline import ensure_features, ensure_metrics, ensure_trained
 
-    wanted = variants or variant_names()
+    wanted = variants or DEFAULT_VARIANTS
     unknown = [v for v in wanted if v not in variant_names()]
     if unknown:
         raise ValueError(f"unknown ablation variants {unknown}; choose from {variant_names()}")
@@ -142,17 +220,40 @@ def run_ablation(cfg: Config, out_dir: str | Path, variants: list[str] | None = 
                      "per_class_auc": m.get("per_class_auc"),
                      "best_epoch": trained["best"].get("epoch"), "seconds": round(time.perf_counter() - t0, 2)})
         log(f"[ablate] {name}: AUC {m['auc']:.4f}  AP {m['ap']:.4f}  ({rows[-1]['seconds']:.1f} s)")
-    add_paired_differences(rows)
+    terciles = test_terciles(cfg)
+    add_paired_differences(rows, groups=terciles["groups"] if terciles else None)
     table = {"profile": cfg.profile, "seed": cfg.train.seed, "epochs": cfg.train.epochs,
              "feature_store": cfg.data.feature_store, "rows": rows}
+    if terciles:
+        table["size_terciles"] = {"edges": terciles["edges"],
+                                  "videos": {k: len(v) for k, v in terciles["groups"].items()}}
     write_json(out_dir / ABLATION_FILE, table)
     return table
 
 
-def add_paired_differences(rows: list[dict[str, Any]], reference: str = "full") -> None:
+def test_terciles(cfg: Config) -> dict[str, Any] | None:
+    """The test split's anomalous videos by event size (:func:`~stprompt_core.localize.event_size.size_terciles`),
+    or None when the manifest has no boxes for them."""
+    from stprompt_core.data.manifest import load_manifest
+    from stprompt_core.localize.event_size import size_terciles
+
+    try:
+        manifest = load_manifest(cfg.manifest())
+    except (FileNotFoundError, ValueError):
+        return None
+    terciles = size_terciles(manifest, cfg.data.test_split)
+    return terciles if all(terciles["groups"].values()) else None
+
+
+def add_paired_differences(rows: list[dict[str, Any]], reference: str = "full",
+                           groups: dict[str, list[str]] | None = None) -> None:
     """Give every row but the reference its ``minus_full``: ``AUC(variant) - AUC(full)`` with a
     paired bootstrap 95 % interval over test videos (:func:`stprompt_core.compare.paired_difference`,
-    the same resamples for every variant). The test split's ground truth is read once."""
+    the same resamples for every variant). The test split's ground truth is read once.
+
+    With ``groups`` (name -> anomalous video ids, e.g. size terciles), every row also gets
+    ``auc_by_size`` (the group's anomalous videos with all normal videos) and every row but the
+    reference ``minus_full_by_size``, the same paired difference on those videos."""
     from stprompt_core.compare import paired_difference, run_video_scores, split_ground_truth
 
     ref = next((r for r in rows if r["variant"] == reference), None)
@@ -161,10 +262,65 @@ def add_paired_differences(rows: list[dict[str, Any]], reference: str = "full") 
     gt = split_ground_truth(ref["run_dir"])
     ref_scores = run_video_scores(ref["run_dir"], gt)
     for r in rows:
+        scores = ref_scores if r is ref else run_video_scores(r["run_dir"], gt)
         if r is not ref:
-            d = paired_difference(run_video_scores(r["run_dir"], gt), ref_scores)
+            d = paired_difference(scores, ref_scores)
             r["minus_full"] = {k: round(d[k], 4) for k in ("diff", "low", "high", "half_width")}
             r["minus_full"]["n_videos"] = d["n_videos"]
+        if not groups:
+            continue
+        r["auc_by_size"], by_size = {}, {}
+        for name, ids in groups.items():
+            keep = set(ids)
+            sub = [v for v in scores if v.label == 0 or v.video_id in keep]
+            sub_ref = [v for v in ref_scores if v.label == 0 or v.video_id in keep]
+            d = paired_difference(sub, sub_ref)
+            r["auc_by_size"][name] = round(d["auc_a"], 4)
+            by_size[name] = {k: round(d[k], 4) for k in ("diff", "low", "high", "half_width")} | {
+                "n_videos": d["n_videos"]}
+        if r is not ref:
+            r["minus_full_by_size"] = by_size
+
+
+def mean_std(values: list[float | None]) -> dict[str, Any]:
+    """``{"mean", "std", "n", "each"}`` of the values that are numbers (None and NaN left out)."""
+    vals = [float(v) for v in values if v is not None and not np.isnan(v)]
+    if not vals:
+        return {"mean": None, "std": None, "n": 0}
+    return {"mean": round(float(np.mean(vals)), 4), "std": round(float(np.std(vals)), 4), "n": len(vals),
+            "each": [round(v, 4) for v in vals]}
+
+
+def _seed_effect(each: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"mean": round(float(np.mean([e["diff"] for e in each])), 4),
+            "std": round(float(np.std([e["diff"] for e in each])), 4),
+            "each": each, "max_half_width": max(e["half_width"] for e in each)}
+
+
+def summarize_seeds(tables: dict[int, dict[str, Any]], seeds: list[int]) -> dict[str, Any]:
+    """The ablation tables of several training seeds as one: per variant, frame AUC, AP, false
+    alarm rate and per-class AUC as :func:`mean_std`; ``minus_full`` with every seed's paired
+    interval (``each``); and ``by_size``, the same per tercile of event size where the tables have it."""
+    variants: dict[str, Any] = {}
+    names = [r["variant"] for r in tables[seeds[0]]["rows"]]
+    for name in names:
+        rows = [next(r for r in tables[s]["rows"] if r["variant"] == name) for s in seeds]
+        classes = sorted({c for r in rows for c in (r.get("per_class_auc") or {})})
+        entry: dict[str, Any] = {
+            "auc": mean_std([r["auc"] for r in rows]), "ap": mean_std([r["ap"] for r in rows]),
+            "far": mean_std([r["far"] for r in rows]),
+            "per_class_auc": {c: mean_std([(r.get("per_class_auc") or {}).get(c) for r in rows]) for c in classes}}
+        if name != "full":
+            entry["minus_full"] = _seed_effect([dict(r["minus_full"], seed=s) for s, r in zip(seeds, rows)])
+        if all(r.get("auc_by_size") for r in rows):
+            sizes = list(rows[0]["auc_by_size"])
+            entry["by_size"] = {"auc": {t: mean_std([r["auc_by_size"][t] for r in rows]) for t in sizes}}
+            if name != "full":
+                entry["by_size"]["minus_full"] = {
+                    t: _seed_effect([dict(r["minus_full_by_size"][t], seed=s) for s, r in zip(seeds, rows)])
+                    for t in sizes}
+        variants[name] = entry
+    return variants
 
 
 def ablation_frame(table: dict[str, Any]):

@@ -5,6 +5,7 @@
 - :mod:`~stprompt_core.localize.windows`: which windows of the frame the maps see (``localize.window``).
 - :mod:`~stprompt_core.localize.dense`: optional value-value refinement of CLIP's last block.
 - :mod:`~stprompt_core.localize.tiou`: Liu & Ma's TIoU.
+- :mod:`~stprompt_core.localize.event_size`: how much of the frame an annotated event covers; size terciles.
 - :mod:`~stprompt_core.localize.run`: ``localize(run_dir)`` -> ``localization.json``.
 - :mod:`~stprompt_core.localize.maps`: ``localization_maps.safetensors``, written and read back.
 - :mod:`~stprompt_core.localize.study`: the prompt-study table.

@@ -53,3 +53,31 @@ def test_ablate_reuses_the_store(demo, capsys, monkeypatch):
     printed = capsys.readouterr().out
     for row in table["rows"]:
         assert f"{row['variant']:<24} {row['auc']:>7.4f} {row['ap']:>7.4f}" in printed
+
+
+def test_ablate_reports_each_size_tercile_and_the_sa2_oracle(demo, monkeypatch):
+    """Every row carries the AUC of each tercile of event size (its anomalous test videos against
+    all normal ones), equal to scikit-learn's on those frames; the oracle variant trains on a store
+    whose patch slots lie in the box wherever any top-K patch does."""
+    import numpy as np
+    from sklearn.metrics import roc_auc_score
+
+    from stprompt_core.ablate import test_terciles
+    from stprompt_core.compare import run_video_scores
+    from stprompt_core.config import load_config
+
+    out, sets, _ = demo
+    monkeypatch.chdir(REPO)
+    dest = out / "ablation_sizes"
+    assert main(["ablate", "--profile", "tiny", "--out", str(dest), "--variants", "full", "SA2 oracle", *sets]) == 0
+    table = json.loads((dest / "ablation.json").read_text())
+    full, oracle = table["rows"]
+    assert oracle["variant"] == "SA2 oracle" and set(oracle["minus_full_by_size"]) == {"small", "medium", "large"}
+    cfg = load_config("tiny", {"data.feature_store": str(out / "features")})
+    groups = test_terciles(cfg)["groups"]
+    scores = run_video_scores(full["run_dir"])
+    for name, ids in groups.items():
+        sub = [v for v in scores if v.label == 0 or v.video_id in ids]
+        expected = roc_auc_score(np.concatenate([v.gt for v in sub]), np.concatenate([v.scores for v in sub]))
+        assert full["auc_by_size"][name] == pytest.approx(expected, abs=1e-4)
+    assert table["size_terciles"]["videos"] == {k: len(v) for k, v in groups.items()}
