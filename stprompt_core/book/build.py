@@ -17,8 +17,10 @@ import time
 from pathlib import Path
 from typing import Any, Mapping
 
+import plotly
+
 from stprompt_core.book.execute import execute_notebooks
-from stprompt_core.book.pages import (ablation_markdown, findings_markdown, localize_windows_markdown,
+from stprompt_core.book.pages import (ablation_markdown, bias_markdown, findings_markdown, localize_windows_markdown,
                                       performance_markdown, variation_markdown, workshop_markdown)
 from stprompt_core.book.parameters import check_book_parameters, parameters_markdown
 from stprompt_core.book.sources import BOOK_CONFIG, REPO_ROOT, RESULTS_DIR, require_checkout
@@ -43,6 +45,7 @@ def vendor_js(static_dir: Path) -> None:
     dst.mkdir(parents=True, exist_ok=True)
     for src, name in VENDOR_FILES.items():
         shutil.copy2(VENDOR_DIR / src, dst / name)
+    shutil.copy2(Path(plotly.__file__).parent / "package_data" / "plotly.min.js", dst / "plotly.min.js")  # pages' figures
 
 
 def stage_book(out_dir: Path) -> Path:
@@ -61,6 +64,7 @@ def stage_book(out_dir: Path) -> Path:
     (src / "_generated" / "workshop.md").write_text(workshop_markdown(workshop))
     (src / "_generated" / "ablation.md").write_text(ablation_markdown(workshop))
     (src / "_generated" / "findings.md").write_text(findings_markdown(workshop))
+    (src / "_generated" / "bias.md").write_text(bias_markdown(RESULTS_DIR / "bias_study.json"))
     (src / "_generated" / "variation.md").write_text(variation_markdown(workshop, RESULTS_DIR / "cpu_variation.json"))
     windows = RESULTS_DIR / "localize_views.json"  # the results file keeps its name
     (src / "_generated" / "localize_windows.md").write_text(localize_windows_markdown(windows))

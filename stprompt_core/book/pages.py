@@ -10,6 +10,33 @@ from pathlib import Path
 
 from stprompt_core.io import read_json
 
+# plotly.js for figures on the markdown pages (vendored into _static by `stprompt book`, no CDN);
+# pages live in book/, so the static folder is one level up
+PLOTLY_JS = "../_static/vendor/plotly.min.js"
+
+
+def figure_html(fig, name: str) -> str:
+    """A plotly figure as a MyST ``{raw} html`` block for a markdown page: a div drawn by the
+    vendored plotly.js. require.js is on every page (ipywidgets), and plotly.js registers itself
+    as an anonymous AMD module when it sees ``define``, so ``define`` is hidden while it loads."""
+    div = f"fig-{name}"
+    return (f"```{{raw}} html\n<div id=\"{div}\" class=\"stprompt-figure\"></div>\n<script>\n"
+            "(function () {\n"
+            f"  var spec = {fig.to_json()};\n"
+            "  function draw() { Plotly.newPlot(" + f"\"{div}\"" + ", spec.data, spec.layout, "
+            "{responsive: true, displaylogo: false}); }\n"
+            "  if (!window.stpromptPlotly) {\n"
+            "    window.stpromptPlotly = new Promise(function (resolve) {\n"
+            "      var saved = window.define; window.define = undefined;\n"
+            "      var s = document.createElement('script');\n"
+            f"      s.src = \"{PLOTLY_JS}\";\n"
+            "      s.onload = function () { window.define = saved; resolve(); };\n"
+            "      document.head.appendChild(s);\n"
+            "    });\n"
+            "  }\n"
+            "  window.stpromptPlotly.then(draw);\n"
+            "})();\n</script>\n```\n")
+
 
 def ablation_markdown(path: Path) -> str:
     """The seeded ablation of ``workshop.json`` as markdown (the Ablations page): each variant's
@@ -25,19 +52,63 @@ def ablation_markdown(path: Path) -> str:
             "mean ± std over the seeds, and each seed's paired bootstrap 95 % interval over test videos.\n\n"
             + _markdown_table(effects_table(result))
             + "\n\n**Each variant** (frame AUC, AP and false alarm rate, mean ± std over the seeds)\n\n"
-            + _markdown_table(ablation_seeds_table(result)) + "\n")
+            + _markdown_table(ablation_seeds_table(result)) + "\n\n" + size_effects_markdown(result) + "\n")
+
+
+def size_effects_markdown(result: dict) -> str:
+    """Each effect per tercile of event size: the table and the figure."""
+    from stprompt_core.figures.sizes import effect_by_size_figure, effects_by_size_table
+
+    terciles = result.get("size_terciles")
+    if not terciles or not any(v.get("by_size") for v in result["variants"].values()):
+        return "*(These results hold no effects by event size.)*\n"
+    edges = terciles["edges"]
+    return (f"**By event size.** The test split's anomalous videos in three equal groups by the median share of the "
+            f"frame their event's box covers (small: up to {100 * edges[0]:.1f} %, medium: up to "
+            f"{100 * edges[1]:.1f} %, large: above; {terciles['videos']} videos), each against all normal test "
+            "videos. Each cell: the variant's frame AUC on that group, and the full model minus the variant "
+            "(mean ± std over the seeds, each seed's paired 95 % interval).\n\n"
+            + _markdown_table(effects_by_size_table(result)) + "\n\n"
+            + figure_html(effect_by_size_figure(result), "effect-by-size"))
+
+
+def bias_markdown(path: Path) -> str:
+    """The background-bias study of ``bias_study.json``: the table and the figure."""
+    from stprompt_core.figures.sizes import bias_table, effect_by_bias_figure
+
+    if not Path(path).is_file():
+        return "No bias study yet (`python benchmarks/bias_study.py`).\n"
+    bias = read_json(path)
+    return (f"From `benchmarks/results/{Path(path).name}` ({bias['date']}; `{bias['command']}`), training seeds "
+            f"{bias['seeds']}; the test split is the same, unbiased, at every level.\n\n"
+            + _markdown_table(bias_table(bias)) + "\n\n" + figure_html(effect_by_bias_figure(bias), "effect-by-bias"))
 
 
 def findings_markdown(path: Path) -> str:
-    """The Results page's findings: the world's regime and one generated sentence per component."""
-    from stprompt_core.figures.gates import findings_sentences, per_class_table, world_markdown
+    """The Results page's findings: the world's regime beside the benchmark (quantiles and a
+    histogram of event size), then one generated sentence per component, overall and per size."""
+    from stprompt_core.figures.gates import findings_sentences, per_class_table, size_findings, world_markdown
+    from stprompt_core.figures.sizes import size_histogram_figure, size_quantiles_table
 
     if not Path(path).is_file():
         return "No workshop results yet (`python benchmarks/workshop_gates.py`).\n"
     result = read_json(path)
     loc = result["localization"]
+    world = result.get("world") or {}
+    sizes = ""
+    if world.get("histogram"):
+        sizes = ("\n**Event size**: the share of the frame the event's box covers, over every annotated test frame "
+                 "(quantiles, and the histogram on the same bins for both).\n\n"
+                 + _markdown_table(size_quantiles_table(world), digits=3) + "\n\n"
+                 + figure_html(size_histogram_figure(world), "event-sizes") + "\n")
+    by_size = size_findings(result)
+    if by_size:
+        by_size = ("\n**By event size** (full model minus the variant per tercile of event size, mean over the "
+                   "seeds, and the verdict of every seed's interval; {doc}`ablations` has the intervals):\n\n"
+                   + by_size)
     return (f"From `benchmarks/results/{Path(path).name}` ({result['date']}; `{result['command']}`), "
-            f"training seeds {result['seeds']}.\n\n" + world_markdown(result) + "\n" + findings_sentences(result)
+            f"training seeds {result['seeds']}.\n\n" + world_markdown(result) + sizes + "\n**Overall**:\n\n"
+            + findings_sentences(result) + by_size
             + f"\nLocalization with each seed's full model: TIoU {loc['tiou']['mean']:.3f} ± {loc['tiou']['std']:.3f}, "
             f"against a ceiling (the best union of patches on the frames the temporal model passes) of "
             f"{loc['tiou_ceiling']['mean']:.3f}.\n\n**Per class** (frame AUC, mean over the seeds; localization of "

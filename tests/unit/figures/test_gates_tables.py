@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from stprompt_core.book import workshop_markdown
 from stprompt_core.figures.gates import (ablation_seeds_table, effects_table, findings_sentences, gates_table,
                                         per_class_table, verdict, world_markdown)
@@ -99,3 +101,60 @@ def test_world_markdown_states_event_share_and_zero_shot():
     md = world_markdown(result)
     assert "a median 1.6 % of the frame (3.2 of the 196 patches" in md
     assert "in 0.53 of frames from the whole-frame [CLS]" in md and "0.71 from the mean of the patch tokens" in md
+
+
+def test_world_markdown_puts_the_benchmark_beside_the_world():
+    result = {"world": {"median": 0.19, "p10": 0.04, "p90": 0.48, "grid_patches": 196, "median_patches": 37.2,
+                        "benchmark": {"name": "UCF-Crime test boxes (Liu & Ma)", "median": 0.2013, "p10": 0.0579,
+                                      "p90": 0.4561}},
+              "synthclip_test": {"frames": 100, "zero_shot": {"canonical": 0.53}}}
+    md = world_markdown(result)
+    assert "UCF-Crime test boxes (Liu & Ma), the boxes the paper's TIoU is computed on, cover a median 20.1 % (5.8-45.6 %)" in md
+
+
+def test_size_findings_give_each_tercile_its_verdict():
+    from stprompt_core.figures.gates import size_findings
+
+    by = {"small": _effect((0.01, 0.05), (0.02, 0.04)), "large": _effect((-0.02, 0.01), (-0.01, 0.02))}
+    result = {"variants": {"full": {}, "no SA2": {"by_size": {"minus_full": by}}}}
+    assert size_findings(result) == ("- **SA2 (the [CLS] feature alone)**: small +0.030 (helps); "
+                                     "large under 0.001 either way (not resolved).\n")
+    assert size_findings({"variants": {"full": {}}}) == ""
+
+
+def test_size_tables_and_figures():
+    from stprompt_core.figures.sizes import (bias_table, effect_by_bias_figure, effect_by_size_figure,
+                                             effects_by_size_table, size_histogram_figure, size_quantiles_table)
+
+    hist = {"edges": [0.0, 0.5, 1.0], "fraction": [0.75, 0.25]}
+    world = {"p10": 0.04, "p25": 0.1, "median": 0.19, "p75": 0.3, "p90": 0.48, "mean": 0.22, "frames": 10,
+             "histogram": hist, "benchmark": {"name": "bench", "p10": 0.06, "p25": 0.1, "median": 0.2, "p75": 0.33,
+                                              "p90": 0.46, "mean": 0.23, "frames": 3102, "histogram": hist}}
+    t = size_quantiles_table(world)
+    assert list(t.index) == ["this world (test split)", "bench"] and t.loc["bench", "frames"] == 3102
+    fig = size_histogram_figure(world)
+    assert [tr.name for tr in fig.data] == ["this world", "bench"] and list(fig.data[0].x) == [0.25, 0.75]
+    by = {"auc": {t: _stat(0.8) for t in ("small", "medium", "large")},
+          "minus_full": {t: _effect((0.01, 0.05)) for t in ("small", "medium", "large")}}
+    result = {"variants": {"full": {"by_size": {"auc": by["auc"]}}, "no SA2": {"by_size": by}}}
+    table = effects_by_size_table(result)
+    assert table.loc["no SA2", "small"] == "AUC 0.800; full − variant +0.030 ± 0.000, per seed [+0.010, +0.050]"
+    assert table.loc["full", "large"] == "AUC 0.800"
+    size_fig = effect_by_size_figure(result)
+    assert [tr.name for tr in size_fig.data] == ["full − no SA2"] and list(size_fig.data[0].y) == pytest.approx([0.03] * 3)
+    bias = {"levels": [{"scene_bias": b, "variants": {"full": {"auc": _stat(0.8)},
+                                                      "no SA2": {"minus_full": _effect((lo, lo + 0.02))}}}
+                       for b, lo in ((0.0, -0.01), (0.9, 0.02))]}
+    bt = bias_table(bias)
+    assert bt.loc[0.9, "full − no SA2"] == "+0.030 ± 0.000 (all seeds > 0)" and bt.loc[0.0, "full − no SA2"] == "+0.000 ± 0.000"
+    assert list(effect_by_bias_figure(bias).data[0].x) == [0.0, 0.9]
+
+
+def test_figure_html_hides_define_while_plotly_loads():
+    import plotly.graph_objects as go
+
+    from stprompt_core.book.pages import PLOTLY_JS, figure_html
+
+    html = figure_html(go.Figure(go.Bar(x=[1], y=[2])), "demo")
+    assert html.startswith("```{raw} html\n<div id=\"fig-demo\"") and html.endswith("</script>\n```\n")
+    assert f's.src = "{PLOTLY_JS}"' in html and "window.define = undefined" in html and "Plotly.newPlot(\"fig-demo\"" in html
