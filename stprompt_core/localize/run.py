@@ -26,6 +26,11 @@ Writes into the run dir:
   ``iou_ceiling`` and ``tiou_ceiling``: the same two figures for the best map the patch
   grid allows (:mod:`~stprompt_core.localize.ceiling`, over the cells of the
   ``localize.window`` windows), what the temporal scores and the grid leave reachable;
+  ``pointing`` (the localizer's own: its map's top patch inside the ground truth) with
+  ``pointing_chance``, and ``baselines``: TIoU and mean IoU of the prompt-free boxes
+  (:mod:`~stprompt_core.localize.baselines`) on the same frames under the same gate, each with
+  ``method_minus``, the paired interval over videos of TIoU(method) - TIoU(baseline), and
+  ``best_baseline``; overall and per class;
 - ``localization_frames.json``: one record per annotated frame (score, boxes, IoU);
 - ``localization_maps.safetensors`` (:mod:`~stprompt_core.localize.maps`): the patch maps
   ``[T, V, rows, cols]`` of every snippet, the scores, and the windows' geometry.
@@ -47,11 +52,12 @@ from stprompt_core.config import Config, LocalizeConfig, config_from_dict
 from stprompt_core.data.manifest import VideoEntry, load_manifest
 from stprompt_core.features.store import FeatureStore, FeatureStoreError
 from stprompt_core.io import read_json, write_json
+from stprompt_core.localize.baselines import BASELINES, paired_tiou_difference, pointing, prompt_free_boxes
 from stprompt_core.localize.ceiling import grid_iou_ceiling
 from stprompt_core.localize.maps import MAPS_FILE, LocalizationMaps, load_maps, save_maps
 from stprompt_core.localize.queries import LocalizationQueries, encode_texts, settings_queries
-from stprompt_core.localize.retrieval import (boxes_from_map, frame_cells, normalize_map, patch_anomaly_probs,
-                                             windows_heatmap)
+from stprompt_core.localize.retrieval import (boxes_from_map, frame_cells, frame_patch_boxes, normalize_map,
+                                             patch_anomaly_probs, windows_heatmap)
 from stprompt_core.localize.tiou import region_iou, scale_boxes, tiou
 from stprompt_core.localize.windows import encode_windows, window_geometries
 from stprompt_core.prompts.bank import PromptBank, load_bank, load_curated_bank
@@ -118,6 +124,10 @@ class FrameRecord:
     pred_boxes: list[list[float]]
     gt_boxes: list[list[float]]
     iou_ceiling: float = float("nan")  # best IoU any union of patches reaches on this frame
+    pointing: float = float("nan")  # share of the map's top-tied patches inside the ground truth (baselines.pointing)
+    chance: float = float("nan")  # share of all the view's patches inside it
+    ties: int = 0  # patches tied at the map's maximum
+    baselines: dict[str, float] = field(default_factory=dict)  # IoU of each prompt-free box (baselines.BASELINES)
 
 
 def load_context(run_dir: str | Path, split: str = "", frame_size: tuple[int, int] | None = None,
@@ -236,6 +246,10 @@ def evaluate_queries(ctx: LocalizationContext, queries: LocalizationQueries, s: 
     records: list[FrameRecord] = []
     maps: dict[str, np.ndarray] = {}
     t0 = time.perf_counter()
+    cells = [frame_patch_boxes(g, (rows, cols), ctx.frame_size) for g in windows]  # V x [P, 4] frame pixels
+    patches = np.concatenate(cells)  # [V * P, 4]
+    motion_cells = cells[0] if len(windows) == 1 else frame_patch_boxes(ctx.geometry, (rows, cols), ctx.frame_size)
+    motions = {v.video_id: np.asarray(v.patch_motion, np.float64) for v in ctx.store.videos(ctx.split)}
     for entry in ctx.videos:
         tokens = source(entry)  # [T, V, P, D]
         snippet_scores = np.asarray(ctx.scores[entry.id]["snippet_scores"], np.float64)  # [T]
@@ -254,8 +268,12 @@ def evaluate_queries(ctx: LocalizationContext, queries: LocalizationQueries, s: 
             h = normalize_map(h, s.map_normalize)
             pred = boxes_from_map(h, s.map_threshold, s.box_mode, s.min_area)
             gt_scaled = scale_boxes(gt, box_size, ctx.frame_size)
+            point, chance, ties = pointing(probs[t].reshape(-1).numpy(), patches, gt_scaled)
+            free = prompt_free_boxes(motion_cells, motions[entry.id][t], entry.id, f)
             records.append(FrameRecord(entry.id, entry.cls, f, t, float(snippet_scores[t]),
-                                       region_iou(pred, gt_scaled), pred, gt_scaled.round(2).tolist()))
+                                       region_iou(pred, gt_scaled), pred, gt_scaled.round(2).tolist(),
+                                       pointing=point, chance=chance, ties=ties,
+                                       baselines={k: region_iou([b], gt_scaled) for k, b in free.items()}))
     seconds = time.perf_counter() - t0
     ceilings = grid_ceilings(ctx, windows=windows)  # the queries do not change them: once per context, not timed
     for r in records:
@@ -287,21 +305,35 @@ def grid_ceilings(ctx: LocalizationContext, grid: tuple[int, int] | None = None,
 def summarize(records: list[FrameRecord], s: LocalizeConfig, queries: LocalizationQueries, seconds: float, n_videos: int,
               split: str) -> dict[str, Any]:
     """``localization.json`` content from per-frame records."""
-    def figures(sub: list[FrameRecord]) -> dict[str, float]:
+    def figures(sub: list[FrameRecord]) -> dict[str, Any]:
         scores = [r.score for r in sub]
         ious, best = [r.iou for r in sub], [r.iou_ceiling for r in sub]
-        return {"tiou": tiou(ious, scores, s.score_threshold),
-                "mean_iou": float(np.mean(ious)) if sub else float("nan"),
-                "tiou_ceiling": tiou(best, scores, s.score_threshold),
-                "iou_ceiling": float(np.mean(best)) if sub else float("nan")}
+        out: dict[str, Any] = {"tiou": tiou(ious, scores, s.score_threshold),
+                               "mean_iou": float(np.mean(ious)) if sub else float("nan"),
+                               "tiou_ceiling": tiou(best, scores, s.score_threshold),
+                               "iou_ceiling": float(np.mean(best)) if sub else float("nan")}
+        if sub and sub[0].baselines:
+            out["pointing"] = float(np.mean([r.pointing for r in sub]))
+            out["pointing_chance"] = float(np.mean([r.chance for r in sub]))
+            out["baselines"] = {k: {"tiou": tiou([r.baselines[k] for r in sub], scores, s.score_threshold),
+                                    "mean_iou": float(np.mean([r.baselines[k] for r in sub]))} for k in BASELINES}
+        return out
 
     scores = [r.score for r in records]
     per_class: dict[str, dict[str, Any]] = {}
     for label in sorted({r.class_name for r in records}):
         sub = [r for r in records if r.class_name == label]
         per_class[label] = {**figures(sub), "n_frames": len(sub)}
+    overall = figures(records)
+    if "baselines" in overall:  # TIoU(method) - TIoU(baseline), paired over videos, and the best baseline
+        ids, passed = [r.video_id for r in records], [r.score >= s.score_threshold for r in records]
+        for k, b in overall["baselines"].items():
+            d = paired_tiou_difference(ids, [r.iou for r in records], [r.baselines[k] for r in records], passed)
+            b["method_minus"] = {key: round(v, 4) if isinstance(v, float) else v for key, v in d.items()}
+        overall["best_baseline"] = max(overall["baselines"], key=lambda k: overall["baselines"][k]["tiou"])
+        overall["median_ties"] = float(np.median([r.ties for r in records]))
     return {
-        **figures(records),
+        **overall,
         "threshold": s.score_threshold,
         "n_frames": len(records),
         "n_passed": int(sum(sc >= s.score_threshold for sc in scores)),

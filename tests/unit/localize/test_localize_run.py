@@ -16,9 +16,18 @@ def test_planted_regions_are_found_and_tiou_counts_the_gate(planted_run):
     assert result["n_frames"] == 6 and result["n_passed"] == 5 and result["n_videos"] == 2
     assert result["mean_iou"] == pytest.approx(1.0)
     assert result["tiou"] == pytest.approx(5 / 6)
-    assert result["per_class"]["fighting"] == {"tiou": pytest.approx(4 / 5), "mean_iou": pytest.approx(1.0),
-                                               "tiou_ceiling": pytest.approx(4 / 5),
-                                               "iou_ceiling": pytest.approx(1.0), "n_frames": 5}
+    fighting = result["per_class"]["fighting"]
+    assert {k: fighting[k] for k in ("tiou", "mean_iou", "tiou_ceiling", "iou_ceiling", "n_frames")} == {
+        "tiou": pytest.approx(4 / 5), "mean_iou": pytest.approx(1.0), "tiou_ceiling": pytest.approx(4 / 5),
+        "iou_ceiling": pytest.approx(1.0), "n_frames": 5}
+    # the planted map points into the box on every frame; 4 of the 64 patches lie in it
+    assert result["pointing"] == pytest.approx(1.0) and fighting["pointing_chance"] == pytest.approx(4 / 64)
+    # prompt-free boxes on the same frames, under the same gate: the whole 128x96 view holds the 32x24 box
+    whole = result["baselines"]["whole view"]
+    assert whole["mean_iou"] == pytest.approx(32 * 24 / (128 * 96)) and whole["tiou"] == pytest.approx(5 / 6 * whole["mean_iou"])
+    diff = whole["method_minus"]
+    assert diff["diff"] == pytest.approx(result["tiou"] - whole["tiou"], abs=1e-4) and diff["low"] > 0
+    assert result["best_baseline"] in result["baselines"]
     # the planted boxes are whole patches, so the grid allows a perfect map: ceilings equal the results
     assert result["iou_ceiling"] == pytest.approx(1.0) and result["tiou_ceiling"] == pytest.approx(5 / 6)
     assert result["per_class"]["fire"]["tiou"] == pytest.approx(1.0)
