@@ -38,6 +38,9 @@ def run_demo(cfg: Config, out_dir: str | Path, progress: bool = True, book: bool
         "far": metrics.get("far"),
         "tiou": loc["tiou"],
         "mean_iou": loc.get("mean_iou"),
+        "pointing": loc.get("pointing"),
+        "best_baseline": ({"name": loc["best_baseline"], **loc["baselines"][loc["best_baseline"]]}
+                          if loc.get("best_baseline") else None),
         "book_html": book_record["html"] if book_record else None,
         "run_dir": str(run_dir),
         "backbone": {"model_name": cfg.backbone.model_name, "pretrained": cfg.backbone.pretrained or "random init"},

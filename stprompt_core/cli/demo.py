@@ -23,6 +23,11 @@ def run(args: argparse.Namespace) -> int:
     print(f"\nSTPrompt demo ({s['profile']}, backbone {s['backbone']['model_name']}, "
           f"{s['backbone']['pretrained']}) finished in {s['total_seconds']:.0f} s")
     print(f"  frame AUC {s['auc']:.4f}   AP {s['ap']:.4f}   FAR@0.5 {s['far']:.4f}   TIoU {s['tiou']:.4f}")
+    best = s.get("best_baseline")
+    if best:
+        d = best["method_minus"]
+        print(f"  best prompt-free box ({best['name']}): TIoU {best['tiou']:.4f}; method minus it {d['diff']:+.4f} "
+              f"[{d['low']:+.4f}, {d['high']:+.4f}] (paired 95 % interval over videos); pointing {s['pointing']:.3f}")
     print(f"  stages (s): {s['stages_seconds']}")
     if s["book_html"]:
         print(f"  book: {s['book_html']}")

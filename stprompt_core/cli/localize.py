@@ -47,6 +47,10 @@ def run(args: argparse.Namespace) -> int:
         result = localize(args.run_dir, settings=s, frame_size=frame_size)
     head = {k: result[k] for k in ("tiou", "mean_iou", "tiou_ceiling", "iou_ceiling", "threshold", "n_frames", "n_passed")}
     head["frames_per_s"] = result["timing"]["frames_per_s"]
+    if result.get("baselines"):  # prompt-free boxes on the same frames and gate (localize/baselines.py)
+        head["pointing"], head["pointing_chance"] = result["pointing"], result["pointing_chance"]
+        head["prompt_free_tiou"] = {k: round(b["tiou"], 4) for k, b in result["baselines"].items()}
+        head["best_baseline"] = result["best_baseline"]
     print(json.dumps(head, indent=2))
     print(f"localization written to {args.run_dir}/localization.json", file=sys.stdout)
     return 0
