@@ -16,14 +16,14 @@ manifest, ``localization_maps.safetensors``); none computes a stage itself.
 from stprompt_core.figures.explorer import (ExplorerVideo, explorer_figure, explorer_widget, heatmap_examples_figure,
                                             load_explorer_videos)
 from stprompt_core.figures.snippet import SnippetTrace, load_snippet_trace, snippet_slider_figure
-from stprompt_core.figures.spatial import (heatmap_boxes_figure, heatmap_title, localization_table,
+from stprompt_core.figures.spatial import (baselines_table, heatmap_boxes_figure, heatmap_title, localization_table,
                                            motion_patches_figure, prompt_bank_table, prompt_study_table,
                                            sa2_patches_from_video)
 from stprompt_core.figures.temporal import (example_videos, frame_series, metrics_table, per_class_auc_figure,
                                             roc_pr_figure, score_curves_figure, training_curves_figure)
 
 __all__ = ["ExplorerVideo", "SnippetTrace", "example_videos", "explorer_figure", "explorer_widget", "frame_series",
-           "heatmap_boxes_figure", "heatmap_examples_figure", "heatmap_title", "load_explorer_videos", "load_snippet_trace", "localization_table",
+           "baselines_table", "heatmap_boxes_figure", "heatmap_examples_figure", "heatmap_title", "load_explorer_videos", "load_snippet_trace", "localization_table",
            "metrics_table", "motion_patches_figure", "per_class_auc_figure", "prompt_bank_table",
            "prompt_study_table", "roc_pr_figure", "sa2_patches_from_video", "score_curves_figure",
            "snippet_slider_figure", "training_curves_figure"]

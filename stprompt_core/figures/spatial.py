@@ -186,8 +186,28 @@ def prompt_bank_table(bank: Any) -> pd.DataFrame:
 def localization_table(result: dict[str, Any]) -> pd.DataFrame:
     """``localization.json`` as a table: overall and per-class TIoU / mean IoU, the ceilings
     the patch grid allows (``tiou_ceiling`` / ``iou_ceiling``, when recorded) and frames."""
-    keys = ("tiou", "mean_iou", "tiou_ceiling", "iou_ceiling", "n_frames")
+    keys = ("tiou", "mean_iou", "tiou_ceiling", "iou_ceiling", "pointing", "pointing_chance", "n_frames")
     rows = [{"class": "all", **{k: result.get(k) for k in keys}}]
     for name, r in sorted(result.get("per_class", {}).items()):
         rows.append({"class": name, **{k: r.get(k) for k in keys}})
-    return pd.DataFrame(rows).set_index("class")
+    frame = pd.DataFrame(rows).set_index("class")
+    return frame.drop(columns=[k for k in ("pointing", "pointing_chance") if frame[k].isna().all()])
+
+
+def baselines_table(result: dict[str, Any]) -> pd.DataFrame:
+    """The method's TIoU beside every prompt-free box's (``localization.json`` ``baselines``): TIoU,
+    mean IoU, and TIoU(method) - TIoU(box) with its paired 95 % interval over videos; then the
+    same TIoU per class. Empty when the file has no baselines."""
+    if not result.get("baselines"):
+        return pd.DataFrame()
+    rows = [{"box": "the method (prompts)", "TIoU": result["tiou"], "mean IoU": result["mean_iou"],
+             "method − box": None, "95 % interval": ""}]
+    for name, b in result["baselines"].items():
+        d = b["method_minus"]
+        rows.append({"box": name, "TIoU": b["tiou"], "mean IoU": b["mean_iou"], "method − box": d["diff"],
+                     "95 % interval": f"[{d['low']:+.3f}, {d['high']:+.3f}]"})
+    frame = pd.DataFrame(rows).set_index("box")
+    for cls, r in sorted(result.get("per_class", {}).items()):
+        if r.get("baselines"):
+            frame[f"TIoU {cls}"] = [r["tiou"]] + [r["baselines"][k]["tiou"] for k in result["baselines"]]
+    return frame
