@@ -1,8 +1,8 @@
 """``stprompt synthclip``: train and evaluate SynthCLIP, the offline CLIP-style backbone.
 
-    stprompt synthclip train --preset surveillance [--seed 0] [--out DIR] [--model NAME] [--steps N] [--set KEY=VALUE]
-    stprompt synthclip evaluate --preset surveillance [--seed 0] [--out DIR] [--split test] [--json PATH]
-    stprompt synthclip publish --preset surveillance [--device TEXT]
+    stprompt synthclip train --preset benchmark_scale [--seed 0] [--out DIR] [--model NAME] [--steps N] [--set KEY=VALUE]
+    stprompt synthclip evaluate --preset benchmark_scale [--seed 0] [--out DIR] [--split test] [--json PATH]
+    stprompt synthclip publish --preset benchmark_scale [--device TEXT]
 
 ``publish`` copies trained weights into ``stprompt_core/offline/synthclip/pretrained/`` with their
 card (:mod:`stprompt_core.offline.synthclip.card`): hash, reproducing command, device, zero-shot
@@ -11,7 +11,7 @@ figures on the validation and test videos and on the card's own check render.
 ``train`` renders SynthVAD when needed and trains unless matching weights are cached
 (``DIR/<preset>-seed<seed>.safetensors``, default ``DIR`` = ``cache/synthclip/<model>``).
 The recipe is the ``synthclip`` section of the profile that renders the preset (``tiny`` for
-``tiny``, ``workshop`` for ``surveillance``, ``workshop_112`` for ``workshop``; the ``workshop``
+``tiny``, ``workshop`` for ``benchmark_scale``; the ``workshop``
 profile for a preset without one), with ``--set`` and ``--steps``
 applied by the project's one override parser (:func:`stprompt_core.config.apply_overrides`).
 ``evaluate`` prints zero-shot, paraphrase and localization figures on held-out anomalous frames.
@@ -35,8 +35,8 @@ def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None
                          ("evaluate", "zero-shot, paraphrase and localization figures of trained weights"),
                          ("publish", "ship trained weights in the package with their card (hash, command, figures)")):
         a = actions.add_parser(action, help=text, description=text)
-        a.add_argument("--preset", default="surveillance",
-                       help="SynthVAD preset (tiny, surveillance, workshop); the recipe is the synthclip section of "
+        a.add_argument("--preset", default="benchmark_scale",
+                       help="SynthVAD preset (tiny, benchmark_scale, workshop); the recipe is the synthclip section of "
                             "the profile that renders it (the workshop profile for a preset without one)")
         a.add_argument("--seed", type=int, default=0, help="SynthVAD seed")
         a.add_argument("--out", default=None, help="checkpoint folder (default cache/synthclip/<model>)")

@@ -29,7 +29,7 @@ DEFAULT_MODEL = "SynthCLIP-S-MiniLM"
 SCRATCH_MODEL = "SynthCLIP-S"  # design (a): text transformer from scratch, open_clip tokenizer
 # The model of the same design a preset's world is seen with: tiny (64 px, 8x8 grid, as STP-Tiny);
 # surveillance (224 px, 14x14 grid of 16-px patches, as ViT-B/16).
-PRESET_MODELS: dict[str, str] = {"tiny": "SynthCLIP-T-MiniLM", "surveillance": "SynthCLIP-S-MiniLM-224"}
+PRESET_MODELS: dict[str, str] = {"tiny": "SynthCLIP-T-MiniLM", "benchmark_scale": "SynthCLIP-S-MiniLM-224"}
 
 
 def default_model(preset: str) -> str:
