@@ -27,7 +27,7 @@ import numpy as np
 from stprompt_core.config import LocalizeConfig
 from stprompt_core.data.datasets.common import runs_from_mask
 from stprompt_core.localize.maps import MAPS_FILE, save_maps
-from stprompt_core.localize.retrieval import boxes_from_map, normalize_map, windows_heatmap
+from stprompt_core.localize.retrieval import map_boxes
 from stprompt_core.video.geometry import FrameGeometry
 
 VIDEO_KEY = "video"  # the video's id in the maps file
@@ -77,11 +77,8 @@ def snippet_boxes(maps: np.ndarray, snippet_scores: np.ndarray, threshold: float
         windows: the ``V`` windows the maps come from.
         s: map normalisation, map threshold, box mode and minimum area.
     """
-    out = {}
-    for t in np.flatnonzero(np.asarray(snippet_scores) >= threshold):
-        heat = normalize_map(windows_heatmap(maps[t].astype(np.float32), frame_size, windows), s.map_normalize)
-        out[int(t)] = boxes_from_map(heat, s.map_threshold, s.box_mode, s.min_area)
-    return out
+    passed = np.flatnonzero(np.asarray(snippet_scores) >= threshold)
+    return {int(t): map_boxes(maps[t][None], frame_size, windows, s)[1][0] for t in passed}
 
 
 def scores_csv(frame_scores: np.ndarray, times: np.ndarray, snippet_len: int, threshold: float) -> str:

@@ -43,7 +43,7 @@ from stprompt_core.detect.video_writer import HEAT_ALPHA, iter_frames, write_ann
 from stprompt_core.figures.detect import KEYFRAMES_FILE
 from stprompt_core.figures.spatial import overlay
 from stprompt_core.io import atomic_path, file_sha256, write_json
-from stprompt_core.localize.retrieval import normalize_map, windows_heatmap
+from stprompt_core.localize.retrieval import map_boxes
 from stprompt_core.metrics import expand_to_frames
 from stprompt_core.video.decode import VideoDecodeError, VideoInfo, probe_video
 
@@ -144,8 +144,7 @@ def detect(video: str | Path, run_dir: str | Path, out: str | Path | None = None
     def heat_boxes(t: int) -> tuple[np.ndarray | None, list[list[float]]]:
         if t not in heat_cache:
             heat_cache.clear()  # frames arrive in order: one snippet's heatmap at a time
-            heat_cache[t] = normalize_map(windows_heatmap(result.maps[t].astype(np.float32), result.frame_size, windows),
-                                          det.settings.map_normalize)
+            heat_cache[t] = map_boxes(result.maps[t][None], result.frame_size, windows, det.settings)[0][0]
         return np.clip(heat_cache[t], 0, 1), boxes.get(t, [])
 
     # 4-5. render and write into a staging folder that replaces `out` at the end

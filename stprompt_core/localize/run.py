@@ -56,8 +56,7 @@ from stprompt_core.localize.baselines import BASELINES, paired_tiou_difference, 
 from stprompt_core.localize.ceiling import grid_iou_ceiling
 from stprompt_core.localize.maps import MAPS_FILE, LocalizationMaps, load_maps, save_maps
 from stprompt_core.localize.queries import LocalizationQueries, encode_texts, settings_queries
-from stprompt_core.localize.retrieval import (boxes_from_map, frame_cells, frame_patch_boxes, normalize_map,
-                                             patch_anomaly_probs, windows_heatmap)
+from stprompt_core.localize.retrieval import frame_cells, frame_patch_boxes, map_boxes, patch_anomaly_probs
 from stprompt_core.localize.tiou import region_iou, scale_boxes, tiou
 from stprompt_core.localize.windows import encode_windows, window_geometries
 from stprompt_core.prompts.bank import PromptBank, load_bank, load_curated_bank
@@ -262,11 +261,9 @@ def evaluate_queries(ctx: LocalizationContext, queries: LocalizationQueries, s: 
         maps[entry.id] = probs.numpy()
         frames = sorted((int(f), b) for f, b in entry.boxes.items() if b)
         snippets = [min(f // snippet_len, T - 1) for f, _ in frames]
-        heat = windows_heatmap(probs[snippets], ctx.frame_size, windows)  # [n, H, W]
+        _, predicted = map_boxes(probs[snippets], ctx.frame_size, windows, s)  # boxes of the n annotated frames
         box_size = entry.box_size or list(ctx.frame_size)
-        for (f, gt), t, h in zip(frames, snippets, heat):
-            h = normalize_map(h, s.map_normalize)
-            pred = boxes_from_map(h, s.map_threshold, s.box_mode, s.min_area)
+        for (f, gt), t, pred in zip(frames, snippets, predicted):
             gt_scaled = scale_boxes(gt, box_size, ctx.frame_size)
             point, chance, ties = pointing(probs[t].reshape(-1).numpy(), patches, gt_scaled)
             free = prompt_free_boxes(motion_cells, motions[entry.id][t], entry.id, f)
