@@ -41,13 +41,14 @@ from stprompt_core.detect.detector import Detector, load_detector
 from stprompt_core.detect.outputs import anomalous_intervals, snippet_boxes, write_scores_and_boxes
 from stprompt_core.detect.report import render_report
 from stprompt_core.detect.stream import score_stream
-from stprompt_core.detect.video_writer import HEAT_ALPHA, iter_frames, write_annotated
+from stprompt_core.detect.video_writer import HEAT_ALPHA, write_annotated
 from stprompt_core.figures.detection_folder import DetectionFolder
 from stprompt_core.figures.spatial import overlay
 from stprompt_core.io import atomic_path, file_sha256, write_json
 from stprompt_core.localize.retrieval import map_boxes
 from stprompt_core.metrics import expand_to_frames
-from stprompt_core.video.decode import VideoDecodeError, VideoInfo, probe_video
+from stprompt_core.runtime import progress_bar
+from stprompt_core.video.decode import VideoDecodeError, VideoInfo, iter_timed_frames, probe_video
 
 FOLDER_FPS = 25.0  # frame rate assumed for a frame folder when none is given
 MAX_KEY_FRAMES = 6
@@ -125,7 +126,8 @@ def detect(video: str | Path, run_dir: str | Path, out: str | Path | None = None
         notes.append(f"{video}: a frame folder has no frame rate; times assume {FOLDER_FPS:g} fps (pass --fps)")
 
     # 2. score (pass 1)
-    with _bar(progress, info.num_frames, "detect: score") as bar, pywarnings.catch_warnings(record=True) as caught:
+    with progress_bar(info.num_frames, "detect: score", "frame", progress, smoothing=0.1) as bar, \
+            pywarnings.catch_warnings(record=True) as caught:
         pywarnings.simplefilter("always", RuntimeWarning)
         result = score_stream(det, video, chunk=chunk, bar=bar)
     notes += [str(w.message) for w in caught]
@@ -152,7 +154,7 @@ def detect(video: str | Path, run_dir: str | Path, out: str | Path | None = None
     with atomic_path(out) as staging:
         staging.mkdir()
         stage = DetectionFolder(staging)
-        rate, time_base, frames = iter_frames(video, result.frame_size, fps)
+        rate, time_base, frames = iter_timed_frames(video, result.frame_size, fps)
         key_images: dict[int, np.ndarray] = {}
 
         def frames_with_keys():
@@ -163,7 +165,7 @@ def detect(video: str | Path, run_dir: str | Path, out: str | Path | None = None
                     key_images[i] = overlay(fr.rgb, heat, bx, alpha=HEAT_ALPHA, scale=max(1, 480 // fr.rgb.shape[1]))
                 yield fr
 
-        with _bar(progress, n, "detect: video") as bar:
+        with progress_bar(n, "detect: video", "frame", progress, smoothing=0.1) as bar:
             timing = write_annotated(stage.video, frames_with_keys(), rate, time_base, frame_scores, thr,
                                      L, heat_boxes, on_frame=bar.update if bar is not None else None)
         if len(timing.times) != n:
@@ -223,22 +225,3 @@ def _write_key_frames(stage: DetectionFolder, images: dict[int, np.ndarray], fra
         records.append({"frame": i, "time_s": round(float(times[i]), 4), "score": round(float(frame_scores[i]), 6),
                         "passed": bool(frame_scores[i] >= threshold), "image": name})
     write_json(stage.path(stage.KEYFRAMES), records)
-
-
-class _NoBar:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return False
-
-
-def _bar(enabled: bool, total: int | None, desc: str):
-    if not enabled:
-        return _NoBar()
-    import os
-
-    from tqdm.auto import tqdm
-
-    off = os.environ.get("TQDM_DISABLE", "").lower() in ("1", "true")  # tqdm's own switch, which its notebook bar ignores
-    return tqdm(total=total, unit="frame", desc=desc, dynamic_ncols=True, smoothing=0.1, disable=off)

@@ -55,6 +55,7 @@ from stprompt_core.data.datasets import ucf_crime, xd_violence
 from stprompt_core.data.datasets.common import AnnotationError, find_file, find_optional, video_id
 from stprompt_core.features.store import FeatureStore, FeatureStoreError, FeatureStoreWriter, StoreMeta, VideoFeatures
 from stprompt_core.io import atomic_path, file_sha256, read_json
+from stprompt_core.runtime import progress_bar
 
 SOURCE = "vadclip_released"
 MODEL_NAME = "ViT-B-16"  # the released features: CLIP ViT-B/16, OpenAI weights (VadCLIP's clip.load("ViT-B/16"))
@@ -375,7 +376,7 @@ def import_vadclip(root: str | Path, dataset: str, store: str | Path, *, strict:
                      crops=len(train_crops), crop_resize=0,
                      crop_splits=["train"] if len(train_crops) > 1 else [])
     total = sum(len(v) for v, _ in splits.values())
-    with atomic_path(store) as tmp, _bar(total, progress) as bar:
+    with atomic_path(store) as tmp, progress_bar(total, "import", "video", progress) as bar:
         writer = FeatureStoreWriter(tmp, meta)
         for split, (videos, crops) in splits.items():
             written = 0
@@ -448,20 +449,3 @@ def _reused(store: Path, summary: ImportSummary) -> ImportSummary:
         setattr(summary, k, meta.source.get(k, getattr(summary, k)))
     summary.reused = True
     return summary
-
-
-class _bar:
-    def __init__(self, total: int, enabled: bool):
-        self.total, self.enabled, self.bar = total, enabled, None
-
-    def __enter__(self):
-        if self.enabled:
-            from tqdm.auto import tqdm
-
-            self.bar = tqdm(total=self.total, unit="video", desc="import", dynamic_ncols=True)
-        return self.bar
-
-    def __exit__(self, *exc) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
