@@ -58,7 +58,7 @@ def main() -> None:
     rows = {}
     for name, dense in (("store_tokens", False), ("dense_vv", True)):
         t0 = time.perf_counter()
-        res = localize(run, dense=dense, write=False, settings=settings)
+        res = localize(run, overrides={"dense": dense}, write=False, settings=settings)
         rows[name] = {"tiou": res["tiou"], "mean_iou": res["mean_iou"], "tiou_ceiling": res["tiou_ceiling"],
                       "iou_ceiling": res["iou_ceiling"], "threshold": res["threshold"],
                       "n_frames": res["n_frames"], "n_passed": res["n_passed"], "per_class": res["per_class"],

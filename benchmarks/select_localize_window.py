@@ -134,7 +134,8 @@ def main() -> None:
 
     from stprompt_core.io import write_json
     from stprompt_core.localize.queries import build_queries
-    from stprompt_core.localize.run import evaluate_queries, load_context, resolve_bank
+    from stprompt_core.localize.run import evaluate_queries, load_context
+    from stprompt_core.prompts.bank import resolve_bank
 
     work = Path(args.work)
     load = os.getloadavg()[0]

@@ -21,9 +21,9 @@ import torch
 from stprompt_core.backbone.encoder import FrameEncoder
 from stprompt_core.config import Config, LocalizeConfig
 from stprompt_core.localize.queries import encode_texts, settings_queries
-from stprompt_core.localize.run import resolve_bank
 from stprompt_core.localize.windows import window_geometries
 from stprompt_core.model.stprompt import STPrompt
+from stprompt_core.prompts.bank import resolve_bank
 from stprompt_core.runtime import resolve_device
 from stprompt_core.video.geometry import FrameGeometry
 from stprompt_core.video.crops import Crop

@@ -14,11 +14,11 @@ from typing import Any
 import numpy as np
 
 from stprompt_core.config import LocalizeConfig
-from stprompt_core.data.datasets.common import runs_from_mask
 from stprompt_core.figures.detection_folder import VIDEO_KEY, DetectionFolder
 from stprompt_core.io import write_json
 from stprompt_core.localize.maps import save_maps
 from stprompt_core.localize.retrieval import map_boxes
+from stprompt_core.video.frames import runs_from_mask
 from stprompt_core.video.geometry import FrameGeometry
 
 

@@ -36,7 +36,6 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from stprompt_core.data.datasets.common import runs_from_mask
 from stprompt_core.detect.detector import Detector, load_detector
 from stprompt_core.detect.outputs import anomalous_intervals, snippet_boxes, write_scores_and_boxes
 from stprompt_core.detect.report import render_report
@@ -49,6 +48,7 @@ from stprompt_core.localize.retrieval import map_boxes
 from stprompt_core.metrics import expand_to_frames
 from stprompt_core.runtime import progress_bar
 from stprompt_core.video.decode import VideoDecodeError, VideoInfo, iter_timed_frames, probe_video
+from stprompt_core.video.frames import runs_from_mask
 
 FOLDER_FPS = 25.0  # frame rate assumed for a frame folder when none is given
 MAX_KEY_FRAMES = 6

@@ -42,13 +42,13 @@ import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 import torch
 
-from stprompt_core.config import Config, LocalizeConfig, config_from_dict
+from stprompt_core.config import Config, LocalizeConfig, config_from_dict, localize_settings
 from stprompt_core.data.manifest import VideoEntry, load_manifest
 from stprompt_core.features.store import FeatureStore, FeatureStoreError
 from stprompt_core.io import read_json, write_json
@@ -59,7 +59,7 @@ from stprompt_core.localize.queries import LocalizationQueries, encode_texts, se
 from stprompt_core.localize.retrieval import frame_cells, frame_patch_boxes, map_boxes, patch_anomaly_probs
 from stprompt_core.localize.tiou import region_iou, scale_boxes, tiou
 from stprompt_core.localize.windows import encode_windows, window_geometries
-from stprompt_core.prompts.bank import PromptBank, load_bank, load_curated_bank
+from stprompt_core.prompts.bank import PromptBank, resolve_bank
 from stprompt_core.video.geometry import FrameGeometry, frame_geometry
 
 TokenSource = Callable[[VideoEntry], np.ndarray]  # video -> [T, V, P, D]
@@ -179,19 +179,8 @@ def backbone_geometry(store: FeatureStore, frame_size: tuple[int, int]) -> Frame
     return frame_geometry(tuple(frame_size), tuple(info["input_size"]), info.get("resize_mode", "shortest"))
 
 
-def resolve_bank(bank: str | Path | PromptBank | None, dataset: str) -> tuple[PromptBank, str]:
-    """A bank object and a label for reports (its path, or ``curated``)."""
-    if isinstance(bank, PromptBank):
-        if bank.dataset != dataset:
-            raise LocalizationError(f"prompt bank is for {bank.dataset!r}, the run is on {dataset!r}")
-        return bank, "given"
-    if bank:
-        return load_bank(bank, dataset), str(bank)
-    return load_curated_bank(dataset), f"curated:{dataset}"
-
-
-def localize(run_dir: str | Path, bank: str | Path | PromptBank | None = None, threshold: float | None = None, *,
-             settings: LocalizeConfig | None = None, dense: bool | None = None, window: str | None = None,
+def localize(run_dir: str | Path, bank: str | Path | PromptBank | None = None, *,
+             settings: LocalizeConfig | None = None, overrides: Mapping[str, Any] | list[str] | None = None,
              frame_size: tuple[int, int] | None = None, write: bool = True,
              context: LocalizationContext | None = None) -> dict[str, Any]:
     """Localize the boxed test videos of a run; returns (and writes) ``localization.json``'s content.
@@ -199,33 +188,30 @@ def localize(run_dir: str | Path, bank: str | Path | PromptBank | None = None, t
     Args:
         run_dir: a run folder with ``config.json`` and ``scores.json``.
         bank: a bank path or object; default ``settings.bank``, else the curated bank.
-        threshold: temporal score threshold of TIoU; default ``settings.score_threshold``.
-        settings: everything else (:class:`LocalizeConfig`).
-        dense: override ``settings.dense`` (recompute the last block from the videos).
-        window: override ``settings.window`` (which windows of the frame; see
-            :mod:`~stprompt_core.localize.windows`).
+        settings: the ``localize`` settings (:class:`LocalizeConfig`); default the run's own.
+        overrides: settings to replace, checked as ``stprompt localize --set`` checks them
+            (:func:`~stprompt_core.config.localize_settings`): ``{"score_threshold": 0.3}``
+            (the temporal threshold of TIoU), ``{"dense": True}`` (recompute the last block
+            from the videos), ``{"window": "tiles"}`` (:mod:`~stprompt_core.localize.windows`).
         frame_size: decoded ``(width, height)`` when the store does not record it.
         write: write the three output files into the run dir.
         context: a loaded :class:`LocalizationContext` to reuse.
+
+    Raises:
+        ConfigError: an unknown setting or a bad value (named), in ``settings`` or ``overrides``.
     """
     if settings is None:  # the run's own config (its profile's localize section)
         cfg_path = Path(run_dir) / "config.json"
         if not cfg_path.exists():
             raise FileNotFoundError(f"no config.json in run dir {run_dir}; train first (`stprompt train`)")
         settings = config_from_dict(read_json(cfg_path)).localize
-    s = dataclasses.replace(settings)
-    if threshold is not None:
-        s.score_threshold = float(threshold)
-    if dense is not None:
-        s.dense = bool(dense)
-    if window is not None:
-        s.window = window
+    s = localize_settings(settings, overrides, source="localize")
     ctx = context or load_context(run_dir, s.split, frame_size, cache_tokens=False)
     bank_obj, bank_label = resolve_bank(bank if bank is not None else (s.bank or None), ctx.cfg.data.dataset)
     result, records, maps = evaluate_queries(ctx, settings_queries(bank_obj, s), s)
     result.update({"bank": bank_label, "bank_provenance": bank_obj.provenance})
     if write:
-        write_outputs(ctx, s, result, records, maps if s.save_maps else None)
+        write_localization(ctx, s, result, records, maps if s.save_maps else None)
     return result
 
 
@@ -354,8 +340,9 @@ def load_localized(run_dir: str | Path) -> LocalizationMaps:
     return saved
 
 
-def write_outputs(ctx: LocalizationContext, s: LocalizeConfig, result: dict[str, Any], records: list[FrameRecord],
-                  maps: dict[str, np.ndarray] | None) -> None:
+def write_localization(ctx: LocalizationContext, s: LocalizeConfig, result: dict[str, Any], records: list[FrameRecord],
+                       maps: dict[str, np.ndarray] | None) -> None:
+    """``localization.json``, ``localization_frames.json`` and (``maps`` given) the maps file."""
     write_json(ctx.run_dir / RESULT_FILE, result)
     write_json(ctx.run_dir / "localization_frames.json", [dataclasses.asdict(r) for r in records])
     if maps is None:

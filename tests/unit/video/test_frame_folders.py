@@ -11,7 +11,8 @@ from PIL import Image
 
 from stprompt_core.video.decode import (VideoDecodeError, decode_snippet_frames, iter_snippet_frames,
                                         iter_timed_frames, probe_video, sampled_indices)
-from stprompt_core.video.frames import FrameFolderError, frame_folder_sha256, is_frame_folder, list_frame_images
+from stprompt_core.video.frames import (FrameFolderError, frame_folder_sha256, is_frame_folder, list_frame_images,
+                                        runs_from_mask)
 from stprompt_core.video.loader import DecodeFailure, DecodeJob, decode_videos
 
 N, H, W = 37, 24, 32
@@ -181,3 +182,8 @@ def test_folder_digest_follows_bytes_names_and_membership(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(FrameFolderError, match="no frame images"):
         frame_folder_sha256(tmp_path / "empty")
+
+
+def test_runs_from_mask_are_half_open() -> None:
+    assert runs_from_mask(np.array([1, 0, 1, 1, 0, 0, 1])) == [[0, 1], [2, 4], [6, 7]]
+    assert runs_from_mask(np.zeros(5)) == []
