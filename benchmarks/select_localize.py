@@ -42,7 +42,7 @@ def main() -> None:
     from stprompt_core.config import LocalizeConfig, load_config
     from stprompt_core.data.manifest import load_manifest
     from stprompt_core.io import write_json
-    from stprompt_core.localize.queries import build_queries, encode_texts
+    from stprompt_core.prompts.queries import build_queries, encode_texts
     from stprompt_core.localize.retrieval import map_boxes, patch_anomaly_probs
     from stprompt_core.localize.tiou import region_iou
     from stprompt_core.prompts.bank import load_curated_bank

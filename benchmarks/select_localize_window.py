@@ -133,7 +133,7 @@ def main() -> None:
         return
 
     from stprompt_core.io import write_json
-    from stprompt_core.localize.queries import build_queries
+    from stprompt_core.prompts.queries import build_queries
     from stprompt_core.localize.run import evaluate_queries, load_context
     from stprompt_core.prompts.bank import resolve_bank
 

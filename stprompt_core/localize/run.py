@@ -48,6 +48,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from stprompt_core.backbone.clip import load_clip
+from stprompt_core.backbone.encoder import FrameEncoder
 from stprompt_core.config import Config, LocalizeConfig, config_from_dict, localize_settings
 from stprompt_core.data.manifest import VideoEntry, load_manifest
 from stprompt_core.features.store import FeatureStore, FeatureStoreError
@@ -55,11 +57,13 @@ from stprompt_core.io import read_json, write_json
 from stprompt_core.localize.baselines import BASELINES, paired_tiou_difference, pointing, prompt_free_boxes
 from stprompt_core.localize.ceiling import grid_iou_ceiling
 from stprompt_core.localize.maps import MAPS_FILE, LocalizationMaps, load_maps, save_maps
-from stprompt_core.localize.queries import LocalizationQueries, encode_texts, settings_queries
 from stprompt_core.localize.retrieval import frame_cells, frame_patch_boxes, map_boxes, patch_anomaly_probs
 from stprompt_core.localize.tiou import region_iou, scale_boxes, tiou
 from stprompt_core.localize.windows import encode_windows, window_geometries
 from stprompt_core.prompts.bank import PromptBank, resolve_bank
+from stprompt_core.prompts.queries import LocalizationQueries, encode_texts, settings_queries
+from stprompt_core.runtime import resolve_device
+from stprompt_core.video.decode import VideoDecodeError, decode_snippet_frames
 from stprompt_core.video.geometry import FrameGeometry, frame_geometry
 
 TokenSource = Callable[[VideoEntry], np.ndarray]  # video -> [T, V, P, D]
@@ -97,9 +101,6 @@ class LocalizationContext:
         """The backbone's :class:`~stprompt_core.backbone.encoder.FrameEncoder` for re-encoding
         frames: ``extract.device``, precision ``auto`` (as extraction)."""
         if self._encoder is None:
-            from stprompt_core.backbone.encoder import FrameEncoder
-            from stprompt_core.runtime import resolve_device
-
             self._encoder = FrameEncoder(self.model, device=resolve_device(self.cfg.extract.device, "extract.device"))
         return self._encoder
 
@@ -142,8 +143,6 @@ def load_context(run_dir: str | Path, split: str = "", frame_size: tuple[int, in
         LocalizationError: no boxed videos in the split, a boxed video without scores, or
             an unknown frame size.
     """
-    from stprompt_core.backbone.clip import load_clip
-
     run_dir = Path(run_dir)
     if not (run_dir / "config.json").exists():
         raise FileNotFoundError(f"no config.json in run dir {run_dir}; train first (`stprompt train`)")
@@ -367,8 +366,6 @@ def _store_source(ctx: LocalizationContext) -> TokenSource:
 def _reencoded_source(ctx: LocalizationContext, s: LocalizeConfig, windows: list[FrameGeometry]) -> TokenSource:
     """Tokens ``[T, V, P, D]`` of the ``windows`` of re-decoded sampled frames, with the last
     block recomputed when ``s.dense`` (kept per context when ``ctx.cache_tokens``)."""
-    from stprompt_core.video.decode import VideoDecodeError, decode_snippet_frames
-
     root = ctx.cfg.data_root()
     why = "localize.dense" if s.dense else f"localize.window={s.window!r}"
     attention = s.dense_attention if s.dense else None

@@ -1,7 +1,7 @@
 """The prompt studies the book shows: one function, one table, written to the run dir.
 
 Each row localizes the same frames of the same run with other localization queries
-(:func:`~stprompt_core.localize.queries.build_queries`); everything else is held
+(:func:`~stprompt_core.prompts.queries.build_queries`); everything else is held
 fixed (the settings passed in):
 
 =====================================  ======================================================
@@ -28,7 +28,7 @@ from typing import Any
 
 from stprompt_core.config import LocalizeConfig, localize_settings
 from stprompt_core.io import write_json
-from stprompt_core.localize.queries import build_queries
+from stprompt_core.prompts.queries import build_queries
 from stprompt_core.localize.run import LocalizationContext, LocalizationError, evaluate_queries, load_context
 from stprompt_core.prompts.bank import BankError, PromptBank, resolve_bank
 
