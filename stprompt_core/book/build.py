@@ -29,6 +29,7 @@ from stprompt_core.book.sources import BOOK_CONFIG, REPO_ROOT, RESULTS_DIR, requ
 from stprompt_core.config import Config
 from stprompt_core.figures.detection_folder import DetectionFolder
 from stprompt_core.io import write_json
+from stprompt_core.locks import exclusive
 
 VENDOR_DIR = REPO_ROOT / "tools" / "book_js" / "node_modules"
 VENDOR_FILES = {  # npm file -> book _static/vendor name (the names _config.yml loads)
@@ -135,8 +136,6 @@ def build_book(cfg: Config, out_dir: str | Path = "_build/book", run_dir: str | 
         parameters: extra notebook parameters (checked against the notebooks).
         execute: False builds from notebooks already executed into ``out_dir/src/notebooks``.
     """
-    from stprompt_core.locks import exclusive
-
     require_checkout()
     out_dir = Path(out_dir)
     params = {"profile": cfg.profile, "run_dir": str(run_dir or out_dir / "run"), **(parameters or {})}

@@ -54,7 +54,7 @@ from stprompt_core.classes import class_index, class_labels
 from stprompt_core.data.datasets import ucf_crime, xd_violence
 from stprompt_core.data.datasets.common import AnnotationError, find_file, find_optional, video_id
 from stprompt_core.features.store import FeatureStore, FeatureStoreError, FeatureStoreWriter, StoreMeta, VideoFeatures
-from stprompt_core.io import atomic_path, file_sha256, read_json
+from stprompt_core.io import atomic_path, file_sha256, read_json, write_json
 from stprompt_core.runtime import progress_bar
 
 SOURCE = "vadclip_released"
@@ -431,8 +431,6 @@ def _skip(summary: ImportSummary, strict: bool, split: str, vid: str, reason: st
 
 
 def _write_meta_source(root: Path, meta: StoreMeta) -> None:
-    from stprompt_core.io import write_json
-
     write_json(root / "store.json", asdict(meta))
 
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stprompt_core.classes import class_labels, class_prompts
+from stprompt_core.classes import DATASET_CLASSES, class_labels, class_prompts
 from stprompt_core.io import read_json, write_json
 
 BANK_SCHEMA_VERSION = 1
@@ -176,8 +176,6 @@ def validate_bank(raw: Any, source: str = "prompt bank") -> None:
     try:
         labels = anomaly_labels(dataset)
     except (KeyError, TypeError):
-        from stprompt_core.classes import DATASET_CLASSES
-
         raise BankError(f"{source}: unknown dataset {dataset!r}; valid: {sorted(DATASET_CLASSES)}") from None
     if "setting" in raw and not isinstance(raw["setting"], str):
         raise BankError(f"{source}: setting must be a string")
