@@ -40,14 +40,11 @@ from typing import Any
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench_temporal, device_report
-
-from bench_temporal import write_store  # noqa: E402
-from device_report import RESULTS, StageTimer, check_out, machine, save  # noqa: E402
-from stprompt_core.backbone.configs import embed_dim  # noqa: E402
-from stprompt_core.config import load_config  # noqa: E402
-from stprompt_core.model.stprompt import STPrompt  # noqa: E402
+from bench_temporal import write_store
+from device_report import RESULTS, StageTimer, check_out, machine, save
+from stprompt_core.backbone.configs import embed_dim
+from stprompt_core.config import load_config
+from stprompt_core.model.stprompt import STPrompt
 
 WORK = Path(__file__).resolve().parent / "_work" / "train_epoch"
 
