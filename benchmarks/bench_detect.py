@@ -25,6 +25,8 @@ import sys
 import time
 from pathlib import Path
 
+from _common import machine, write_result
+
 
 REPO = Path(__file__).resolve().parents[1]
 RESULT = REPO / "benchmarks" / "results" / "detect.json"
@@ -108,7 +110,6 @@ def main() -> None:
     args = p.parse_args()
 
     from stprompt_core.config import load_config
-    import torch
 
     cfg = load_config(args.profile)
     run = Path(args.run_dir) if args.run_dir else untrained_run(args.profile, WORK / f"run-{args.profile}")
@@ -129,14 +130,10 @@ def main() -> None:
         "detector": "trained run " + args.run_dir if args.run_dir else "untrained (weights do not change the figures)",
         "rows": rows,
         "peak_rss_growth_mib": round(rows[-1]["peak_rss_mib"] - rows[0]["peak_rss_mib"], 1),
-        "machine": {"cpu_cores": len(os.sched_getaffinity(0)), "torch_threads": torch.get_num_threads(),
-                    "device": "cpu", "gpu": None},
+        "machine": machine("cpu"),
         "date": datetime.date.today().isoformat(),
     }
-    from stprompt_core.io import write_json
-
-    write_json(args.out, result)
-    print(f"written to {args.out}")
+    write_result(args.out, result)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
-import platform
 import resource
 import shutil
 import sys
@@ -38,19 +37,16 @@ from pathlib import Path
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # device_report
+from device_report import StageTimer, check_out, machine, save
+from stprompt_core.backbone.configs import embed_dim
+from stprompt_core.backbone.encoder import FrameEncoder, cpu_has_native_bf16
+from stprompt_core.classes import DATASET_CLASSES
+from stprompt_core.config import ExtractConfig, load_config
+from stprompt_core.data.manifest import Manifest, VideoEntry
+from stprompt_core.features.extract import extract_features
+from stprompt_core.io import read_json, write_json
+from stprompt_core.video.write import write_mp4
 
-from stprompt_core.backbone.configs import embed_dim  # noqa: E402
-from stprompt_core.backbone.encoder import FrameEncoder, cpu_has_native_bf16  # noqa: E402
-from stprompt_core.classes import DATASET_CLASSES  # noqa: E402
-from stprompt_core.config import ExtractConfig, load_config  # noqa: E402
-from stprompt_core.data.manifest import Manifest, VideoEntry  # noqa: E402
-from stprompt_core.features.extract import extract_features  # noqa: E402
-from stprompt_core.io import read_json, write_json  # noqa: E402
-from stprompt_core.video.write import write_mp4  # noqa: E402
-
-from device_report import StageTimer, check_out, machine, save  # noqa: E402
 
 WORK = Path(__file__).resolve().parent / "_work" / "extract"
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -281,19 +277,13 @@ def main(argv: list[str] | None = None) -> None:
     for name, _, batch, _, _ in MODELS:
         dtypes.append(bench_dtypes(name, 16 if name == "ViT-B-16" else batch, seconds / 2))
         print(dtypes[-1], flush=True)
-    import av
-    import open_clip
-
     result = {
         "benchmark": "extract_throughput",
         "what": "sampled frames/s: end-to-end extract_features vs FrameEncoder.encode alone, same batch/precision",
         "video": {"size": [320, 240], "codec": "h264 crf 23", "frame_stride": STRIDE, "frames_per_video": 256},
-        "machine": {"cpu": platform.processor() or platform.machine(), "cores": len(os.sched_getaffinity(0)),
-                    "native_bf16": cpu_has_native_bf16(), "torch": torch.__version__,
-                    "open_clip": open_clip.__version__, "av": av.__version__,
-                    "torch_threads": torch.get_num_threads(),
-                    "loadavg_1min_before_after": [round(load_before, 2), round(os.getloadavg()[0], 2)],
-                    "note": "shared 2-core machine: other jobs inflate the load and slow both measurements"},
+        "machine": machine("cpu", native_bf16=cpu_has_native_bf16(),
+                           loadavg_1min_before_after=[round(load_before, 2), round(os.getloadavg()[0], 2)],
+                           note="shared 2-core machine: other jobs inflate the load and slow both measurements"),
         "quick": args.quick,
         "end_to_end": rows,
         "cpu_time_breakdown": breakdown,

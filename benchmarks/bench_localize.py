@@ -19,6 +19,7 @@ import os
 import time
 from pathlib import Path
 
+from _common import machine
 from stprompt_core.io import read_json, write_json
 
 RESULT = Path(__file__).parent / "results" / "localization_workshop.json"
@@ -58,7 +59,7 @@ def main() -> None:
     rows = {}
     for name, dense in (("store_tokens", False), ("dense_vv", True)):
         t0 = time.perf_counter()
-        res = localize(run, dense=dense, write=False, settings=settings)
+        res = localize(run, overrides={"dense": dense}, write=False, settings=settings)
         rows[name] = {"tiou": res["tiou"], "mean_iou": res["mean_iou"], "tiou_ceiling": res["tiou_ceiling"],
                       "iou_ceiling": res["iou_ceiling"], "threshold": res["threshold"],
                       "n_frames": res["n_frames"], "n_passed": res["n_passed"], "per_class": res["per_class"],
@@ -76,7 +77,7 @@ def main() -> None:
         "grid_ceilings": grid_ceilings(run),
         "prompt_study": [{k: r.get(k) for k in ("variant", "bank", "tiou", "mean_iou", "n_normal", "n_abnormal", "status")}
                          for r in study],
-        "machine": {"cpu_count": os.cpu_count(), "load_average_1m_start": load},
+        "machine": machine("cpu", load_average_1m_start=load),
         "notes": ["frames_per_s counts annotated test frames localized (maps, boxes, IoU); dense_vv includes "
                   "decoding the videos and recomputing the backbone's last block",
                   "tiou_ceiling / iou_ceiling: the same figures for the best union of patches on every frame "

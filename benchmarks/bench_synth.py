@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import tempfile
 import time
 from pathlib import Path
 
-import av
 import numpy as np
 
+from _common import machine
 from stprompt_core.io import write_json
 from stprompt_core.offline.synthvad import generate, get_preset
 
@@ -67,8 +66,7 @@ def main() -> None:
         "budget_seconds_workshop": BUDGET_S,
         "within_budget": workshop["seconds"] <= BUDGET_S,
         "runs": runs,
-        "machine": {"cores": os.cpu_count(), "processor": platform.processor() or platform.machine(),
-                    "python": platform.python_version(), "numpy": np.__version__, "av": av.__version__},
+        "machine": machine("cpu", numpy=np.__version__),
         "date": time.strftime("%Y-%m-%d"),
     }
     write_json(args.out, result)

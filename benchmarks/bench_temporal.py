@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import shutil
 import subprocess
@@ -23,12 +22,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from stprompt_core.classes import DATASET_CLASSES  # noqa: E402
-from stprompt_core.config import load_config  # noqa: E402
-from stprompt_core.features.store import FeatureStore, FeatureStoreWriter, StoreMeta, VideoFeatures  # noqa: E402
-from stprompt_core.io import write_json  # noqa: E402
+from _common import machine
+from stprompt_core.classes import DATASET_CLASSES
+from stprompt_core.config import load_config
+from stprompt_core.features.store import FeatureStore, FeatureStoreWriter, StoreMeta, VideoFeatures
+from stprompt_core.io import write_json
 
 D, K, GRID, T = 512, 16, (14, 14), 256
 LOAD0 = [round(v, 2) for v in os.getloadavg()]  # other jobs on the machine skew timings
@@ -141,8 +139,7 @@ def main() -> None:
         "store_train_split_gib": round(store_bytes / 2**30, 2),
         "store_write": io_times,
         "targets": {"epoch_seconds_max": 60, "scoring_snippets_per_s_min": 100_000},
-        "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
-                    "torch": torch.__version__, "threads": torch.get_num_threads()},
+        "machine": machine("cpu"),
         "load_average_at_start": LOAD0,
         "load_average_at_end": [round(v, 2) for v in os.getloadavg()],
         "notes": "training runs in a child process: peak RSS is the training process's, and includes "

@@ -40,14 +40,12 @@ from typing import Any
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench_temporal, device_report
-
-from bench_temporal import write_store  # noqa: E402
-from device_report import RESULTS, StageTimer, check_out, machine, save  # noqa: E402
-from stprompt_core.backbone.configs import embed_dim  # noqa: E402
-from stprompt_core.config import load_config  # noqa: E402
-from stprompt_core.model.stprompt import STPrompt  # noqa: E402
+from bench_temporal import write_store
+from device_report import RESULTS, StageTimer, check_out, machine, save
+from stprompt_core.backbone.configs import embed_dim
+from stprompt_core.config import load_config
+from stprompt_core.model.stprompt import STPrompt
+from stprompt_core.train.sampling import epoch_steps
 
 WORK = Path(__file__).resolve().parent / "_work" / "train_epoch"
 
@@ -180,7 +178,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     result["meets_target"] = result["epoch_seconds"] <= args.target_epoch_s
     median_step = (result["step_seconds"] or {}).get("median")
     if profile_crops > 1 and median_step:
-        steps = epoch_steps(args.videos, profile_crops, cfg.train.batch_size, result["settings"]["sampling"])
+        # write_store's videos: even ones normal, odd ones abnormal; every stored view one sample
+        steps = epoch_steps(math.ceil(args.videos / 2) * profile_crops, args.videos // 2 * profile_crops,
+                            cfg.train.batch_size, result["settings"]["sampling"])
         result["profile_crops_projection"] = {
             "views": profile_crops, "samples": args.videos * profile_crops, "steps": steps,
             "epoch_seconds": round(steps * median_step, 1),
@@ -193,17 +193,6 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
     return result
-
-
-def epoch_steps(videos: int, views: int, batch_size: int, sampling: str) -> int:
-    """Steps of one epoch over ``videos`` x ``views`` samples, half of the videos abnormal (as
-    ``write_store``): ``balanced`` fills half of each batch from each label, cycling the smaller
-    side; ``shuffle`` cuts all samples into batches."""
-    if sampling == "shuffle":
-        return math.ceil(videos * views / batch_size)
-    if sampling == "balanced_min":
-        return (videos // 2) * views // max(1, batch_size // 2)
-    return math.ceil(math.ceil(videos / 2) * views / max(1, batch_size // 2))
 
 
 def train_epoch(cfg, run_dir: Path) -> dict[str, Any]:

@@ -30,13 +30,12 @@ import numpy as np
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from stprompt_core.backbone.encoder import FrameEncoder  # noqa: E402
-from stprompt_core.compare import paired_difference, run_video_scores, split_ground_truth  # noqa: E402
-from stprompt_core.config import load_config  # noqa: E402
-from stprompt_core.io import write_json  # noqa: E402
-from stprompt_core.pipeline import ensure_features, ensure_localization, ensure_metrics, ensure_trained  # noqa: E402
+from stprompt_core.backbone.encoder import FrameEncoder
+from stprompt_core.compare import paired_difference, run_video_scores, split_ground_truth
+from stprompt_core.config import load_config
+from stprompt_core.io import write_json
+from stprompt_core.pipeline import ensure_features, ensure_localization, ensure_metrics, ensure_trained
 
 KEYS = ("auc", "ap", "far")
 

@@ -7,20 +7,14 @@ time cap still leaves what it measured (``complete: false``).
 
 from __future__ import annotations
 
-import os
-import platform
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
-import torch
+from _common import RESULTS, machine
+from stprompt_core.io import write_json
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from stprompt_core.io import write_json  # noqa: E402
-
-RESULTS = Path(__file__).resolve().parent / "results"
+__all__ = ["RESULTS", "StageTimer", "check_out", "machine", "save"]
 
 
 def check_out(path: str | Path, device: str) -> Path:
@@ -37,22 +31,6 @@ def check_out(path: str | Path, device: str) -> Path:
                          f"--device {device} run elsewhere (DEVICE=cpu device_check.sh writes to "
                          f"benchmarks/_work/device_check_smoke)")
     return out
-
-
-def machine(device: str) -> dict[str, Any]:
-    """Device name and software versions of this run."""
-    import av
-    import open_clip
-
-    cuda = device.startswith("cuda") and torch.cuda.is_available()
-    props = torch.cuda.get_device_properties(torch.device(device)) if cuda else None
-    return {"device": device,
-            "gpu": props.name if props else None,
-            "gpu_memory_gib": round(props.total_memory / 2**30, 1) if props else None,
-            "torch": torch.__version__, "cuda": torch.version.cuda if cuda else None,
-            "open_clip": open_clip.__version__, "av": av.__version__,
-            "python": platform.python_version(),
-            "cpu_cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()}
 
 
 class StageTimer:

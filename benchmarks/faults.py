@@ -34,8 +34,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests package: the harness lives there
 
+from _common import machine  # noqa: E402
 from tests.faults_harness import (STAGE_NAMES, STAGES, Harness, Trial, kill_instants, snapshot_code,  # noqa: E402
                                   stage, summarize, trial_record)
 
@@ -71,12 +72,8 @@ def write_json(path: str | Path, obj: Any) -> None:
     os.replace(tmp, path)
 
 
-def machine() -> dict[str, Any]:
-    import torch
-
-    return {"cpu_cores": len(os.sched_getaffinity(0)), "load_average_1m_at_start": round(os.getloadavg()[0], 2),
-            "nice": os.nice(0), "torch": torch.__version__, "python": platform.python_version(),
-            "platform": platform.platform()}
+def machine_facts() -> dict[str, Any]:
+    return machine("cpu", nice=os.nice(0), platform=platform.platform())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -110,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         code_info = {"sha": snapshot_code(code, args.rev), "snapshot": True, "rev": args.rev}
         sys.path.insert(0, str(code))  # the store comparison imports the snapshot's package too
     h = Harness(work, code)
-    machine_facts = machine()
+    facts = machine_facts()
     start = time.perf_counter()
     stages = [s.name for s in STAGES if s.name in args.stages]
     for name in stages:
@@ -134,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
             "settings": {"seed": args.seed, "span": args.span, "budget_min": args.budget_min, "profile": "tiny",
                          "env": "OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 TQDM_DISABLE=1 HF_*_OFFLINE=1",
                          "commands": {name: "stprompt " + " ".join(stage(name).argv) for name in stages}},
-            "definitions": DEFINITIONS, "code": code_info, "machine": machine_facts,
+            "definitions": DEFINITIONS, "code": code_info, "machine": facts,
             "reference_seconds": {name: h.durations[name] for name in stages},
             "reference_cpu_seconds": {name: h.cpu[name] for name in stages}, "references_total_s": refs_seconds,
             "sweep_seconds": round(time.perf_counter() - start, 1),

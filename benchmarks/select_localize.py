@@ -17,6 +17,7 @@ by hand when a variant is clearly better (the JSON says which values).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
 import itertools
 from pathlib import Path
@@ -41,9 +42,8 @@ def main() -> None:
     from stprompt_core.config import LocalizeConfig, load_config
     from stprompt_core.data.manifest import load_manifest
     from stprompt_core.io import write_json
-    from stprompt_core.localize.queries import build_queries, encode_texts
-    from stprompt_core.localize.retrieval import boxes_from_map, frame_heatmap, patch_anomaly_probs
-    from stprompt_core.localize.retrieval import normalize_map
+    from stprompt_core.prompts.queries import build_queries, encode_texts
+    from stprompt_core.localize.retrieval import map_boxes, patch_anomaly_probs
     from stprompt_core.localize.tiou import region_iou
     from stprompt_core.prompts.bank import load_curated_bank
     from stprompt_core.offline.synthclip.data import load_frames, split_videos
@@ -67,11 +67,12 @@ def main() -> None:
     results = []
     temperatures = sorted({LocalizeConfig().temperature, s.temperature, learned_t})  # project default, profile, learned
     for temperature, balance in itertools.product(temperatures, (False, True)):
-        probs = patch_anomaly_probs(tokens, text, queries.abnormal, temperature, balance).reshape(-1, rows, cols)
-        heat = frame_heatmap(probs, (W, H), geometry)  # [N, H, W]
+        probs = patch_anomaly_probs(tokens, text, queries.abnormal, temperature, balance).reshape(-1, 1, rows, cols)
         for norm, thr in itertools.product(NORMALIZE, THRESHOLDS):
-            ious = [region_iou(boxes_from_map(normalize_map(h, norm), thr, s.box_mode, s.min_area), [b.tolist()])
-                    for h, b in zip(heat, frames.boxes)]
+            variant = dataclasses.replace(s, temperature=temperature, balance_groups=balance, map_normalize=norm,
+                                          map_threshold=thr)
+            _, boxes = map_boxes(probs, (W, H), [geometry], variant)  # as `stprompt localize` boxes them
+            ious = [region_iou(pred, [b.tolist()]) for pred, b in zip(boxes, frames.boxes)]
             results.append({"temperature": temperature, "balance_groups": balance, "map_normalize": norm,
                             "map_threshold": thr, "mean_iou": round(float(np.mean(ious)), 4)})
     best = max(results, key=lambda r: r["mean_iou"])

@@ -34,6 +34,8 @@ from typing import Any
 
 import numpy as np
 
+from _common import machine
+
 RESULT = Path(__file__).parent / "results" / "localize_views.json"
 WORK = Path(__file__).parent / "_work" / "localize_views"
 SEED = 5  # a SynthVAD seed no other set uses (workshop data: 0; SynthCLIP corpora: 1_000_003 + seed)
@@ -133,8 +135,9 @@ def main() -> None:
         return
 
     from stprompt_core.io import write_json
-    from stprompt_core.localize.queries import build_queries
-    from stprompt_core.localize.run import evaluate_queries, load_context, resolve_bank
+    from stprompt_core.prompts.queries import build_queries
+    from stprompt_core.localize.run import evaluate_queries, load_context
+    from stprompt_core.prompts.bank import resolve_bank
 
     work = Path(args.work)
     load = os.getloadavg()[0]
@@ -182,7 +185,7 @@ def main() -> None:
                      "box_mode": s0.box_mode},
         "encode_seconds": encode_seconds,
         "rows": rows,
-        "machine": {"cpu_count": os.cpu_count(), "load_average_1m_start": load},
+        "machine": machine("cpu", load_average_1m_start=load),
     }
     result = with_choice(result)
     write_json(args.out, result)

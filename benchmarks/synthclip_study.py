@@ -88,28 +88,6 @@ class _Lookup:
         return self.pooled[[self.index[t] for t in texts]]
 
 
-def _use_lookup(lookup: _Lookup) -> None:
-    """Route the package's two text-encoding entry points through ``lookup``."""
-    import torch.nn.functional as F
-
-    import stprompt_core.localize.queries as queries
-    import stprompt_core.offline.synthclip.train as train
-
-    class LookupBank(train.TextBank):
-        def __init__(self, model, model_name, texts, batch_size=256):  # noqa: ARG002 (TextBank's signature)
-            self.index = {t: i for i, t in enumerate(texts)}
-            self.device = torch.device("cpu")
-            self.locked = True
-            self.pooled = lookup.rows(texts)
-
-    def encode_texts(model, model_name, texts, batch_size=256):  # noqa: ARG001
-        with torch.no_grad():
-            return F.normalize(model.text.proj(lookup.rows(texts).to(next(model.parameters()).device)).float(), dim=-1)
-
-    train.TextBank = LookupBank
-    queries.encode_texts = encode_texts
-
-
 def _build_without_text_weights(seed: int, image_size: int | None = None):
     """The model ``build_model`` makes (the conv stem drawn from the same seeded stream), with
     the MiniLM tower built from its config only (its features come from the lookup);
@@ -149,7 +127,7 @@ def export() -> None:
     MiniLM pooled features, from the real tower."""
     from safetensors.torch import save_file
 
-    import stprompt_core.localize.queries as queries
+    from stprompt_core.backbone.text_tower import pooled_text_source, tower_pooled
     from stprompt_core.data.manifest import load_manifest
     from stprompt_core.offline.synthclip.cache import training_frames
     from stprompt_core.offline.synthclip.data import load_frames, split_videos
@@ -164,16 +142,14 @@ def export() -> None:
     texts = set(frames.texts()) | set(event_captions(frames.regions))
     model = build_model(MODEL, 0)
     recorded: set[str] = set()
-    real = queries.encode_texts
 
-    def recording(m, name, prompts, batch_size=256):
+    def recording(prompts: list[str]) -> torch.Tensor:  # the evaluation's texts, through the real tower
         recorded.update(prompts)
-        return real(m, name, prompts, batch_size)
+        return tower_pooled(model, MODEL, prompts)
 
-    queries.encode_texts = recording
     val = [v for v in split_videos(load_manifest(cfg.manifest()), settings.val_per_class)["val"] if v.label]
-    evaluate_synthclip(model, MODEL, load_frames(val[:2], cfg.data_root(), 8, anomalous_only=True))
-    queries.encode_texts = real
+    with pooled_text_source(recording):
+        evaluate_synthclip(model, MODEL, load_frames(val[:2], cfg.data_root(), 8, anomalous_only=True))
     ordered = sorted(texts | recorded)
     bank = TextBank(model, MODEL, ordered)
     TEXT_DIR.mkdir(parents=True, exist_ok=True)
@@ -183,13 +159,19 @@ def export() -> None:
 
 
 def run(variant: str, device: str, out: Path, threads: int) -> None:
+    from stprompt_core.backbone.text_tower import pooled_text_source
+
+    if threads:
+        torch.set_num_threads(threads)
+    with pooled_text_source(_Lookup(TEXT_DIR).rows):  # the exported features stand in for the tower
+        _run(variant, device, out)
+
+
+def _run(variant: str, device: str, out: Path) -> None:
     from stprompt_core.offline.synthclip.cache import machine_facts, training_frames
     from stprompt_core.offline.synthclip.evaluate import evaluate_synthclip, evaluation_frames
     from stprompt_core.offline.synthclip.train import train_synthclip
 
-    if threads:
-        torch.set_num_threads(threads)
-    _use_lookup(_Lookup(TEXT_DIR))
     cfg = _config(VARIANTS[variant])
     settings = cfg.synthclip
     frames, data_log = training_frames(cfg, settings, "cache/synthclip/corpus")
@@ -356,7 +338,7 @@ def diagnose(checkpoint: str | None) -> None:
 
     from stprompt_core.backbone.clip import load_clip
     from stprompt_core.classes import class_prompts
-    from stprompt_core.localize.queries import DEFAULT_TEMPLATE, encode_texts
+    from stprompt_core.prompts.queries import DEFAULT_TEMPLATE, encode_texts
     from stprompt_core.offline.synthclip.data import region_views
     from stprompt_core.offline.synthclip.evaluate import embed_frames, evaluation_frames
 

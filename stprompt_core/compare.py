@@ -22,7 +22,10 @@ from typing import Any
 
 import numpy as np
 
-from stprompt_core.metrics import VideoScores
+from stprompt_core.config import config_from_dict
+from stprompt_core.features.store import FeatureStore
+from stprompt_core.io import read_json
+from stprompt_core.metrics import VideoScores, expand_to_frames
 
 N_RESAMPLES = 2000  # bootstrap resamples of test videos
 CONFIDENCE = 0.95
@@ -133,10 +136,6 @@ def paired_difference(a: list[VideoScores], b: list[VideoScores], n_resamples: i
 def split_ground_truth(run_dir: str | Path) -> dict[str, np.ndarray]:
     """Frame ground truth ``{video_id: [N] int64}`` of the split an evaluated run scored, read
     from its feature store."""
-    from stprompt_core.config import config_from_dict
-    from stprompt_core.features.store import FeatureStore
-    from stprompt_core.io import read_json
-
     run_dir = Path(run_dir)
     cfg = config_from_dict(read_json(run_dir / "config.json"))
     split = read_json(run_dir / "metrics.json").get("split", cfg.data.test_split)
@@ -149,9 +148,6 @@ def run_video_scores(run_dir: str | Path, ground_truth: dict[str, np.ndarray] | 
     """The frame scores an evaluated run wrote (``scores.json``), in its order, with the ground
     truth of its split (``ground_truth``, e.g. another run's of the same split, or
     :func:`split_ground_truth`)."""
-    from stprompt_core.io import read_json
-    from stprompt_core.metrics import expand_to_frames
-
     run_dir = Path(run_dir)
     if not (run_dir / "scores.json").is_file():
         raise FileNotFoundError(f"{run_dir}: no scores.json; evaluate the run first (`stprompt evaluate`)")

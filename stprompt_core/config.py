@@ -428,6 +428,31 @@ def apply_overrides(cfg: Config, overrides: Mapping[str, Any] | list[str], sourc
     return cfg
 
 
+def localize_settings(base: LocalizeConfig | None = None, overrides: Mapping[str, Any] | list[str] | None = None,
+                      source: str = "localize settings") -> LocalizeConfig:
+    """``base`` (default: the project's ``localize`` defaults) with ``overrides`` applied, through
+    :func:`apply_overrides` as ``--set`` applies them: every field of the result is checked
+    (names, types, choices), ``base``'s included.
+
+    Args:
+        base: settings to start from (a run's ``cfg.localize``); not modified.
+        overrides: ``{"score_threshold": 0.3}`` or ``{"localize.window": "tiles"}`` or
+            ``["localize.dense=true"]``.
+        source: named in error messages.
+
+    Raises:
+        ConfigError: a key outside ``localize``, an unknown key or a bad value (named).
+    """
+    given = {}
+    for key, value in _as_mapping(overrides or {}, source).items():
+        key = key.strip()
+        if "." in key and not key.startswith("localize."):
+            raise ConfigError(f"{source}: {key} is not a localize setting (give localize.KEY or KEY)")
+        given[key if key.startswith("localize.") else f"localize.{key}"] = value
+    start = {f"localize.{k}": v for k, v in dataclasses.asdict(base or LocalizeConfig()).items()}
+    return apply_overrides(Config(), {**start, **given}, source).localize
+
+
 def valid_keys(cfg: Config | None = None) -> list[str]:
     cfg = cfg or Config()
     keys = []

@@ -22,15 +22,23 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from stprompt_core.backbone.encoder import weights_sha256
 from stprompt_core.config import Config
+from stprompt_core.evaluate import evaluate
+from stprompt_core.features.extract import extract_features
+from stprompt_core.features.released import import_vadclip
+from stprompt_core.features.store import FeatureStore, FeatureStoreError
+from stprompt_core.integrity import DamagedFileError
 from stprompt_core.io import read_json
+from stprompt_core.localize.run import RESULT_FILE, localize
 from stprompt_core.locks import exclusive
+from stprompt_core.offline.synthclip import ensure_synthclip
+from stprompt_core.offline.synthvad import ensure_generated, preset_of
+from stprompt_core.train import RunDirError, train
 
 
 def ensure_synthvad(cfg: Config, progress: bool = True) -> dict[str, Any]:
     """Render SynthVAD into ``data.data_root`` unless the same preset and seed are already there."""
-    from stprompt_core.offline.synthvad import ensure_generated, preset_of
-
     root = cfg.data_root()
     if cfg.manifest().resolve() != (root / "manifest.json").resolve():
         raise ValueError(f"data.manifest={cfg.data.manifest!r} is not the manifest SynthVAD writes "
@@ -43,7 +51,6 @@ def ensure_backbone(cfg: Config, progress: bool = True) -> dict[str, Any]:
     SynthCLIP's (``backbone.synthclip``) and matching weights are not there; nothing otherwise."""
     if not cfg.backbone.synthclip:
         return {"reused": True, "checkpoint": cfg.backbone.pretrained}
-    from stprompt_core.offline.synthclip import ensure_synthclip
 
     return ensure_synthclip(cfg, progress=progress)
 
@@ -53,12 +60,7 @@ def ensure_features(cfg: Config, progress: bool = True) -> dict[str, Any]:
     first when the backbone is SynthCLIP's and not trained yet); finalize the store. With
     ``data.features: vadclip``, import VadCLIP's released features from ``data.data_root`` instead
     (SA2 off: they hold no patch tokens; the summary says so)."""
-    from stprompt_core.features.extract import extract_features
-    from stprompt_core.features.store import FeatureStoreError
-
     if cfg.data.features == "vadclip":
-        from stprompt_core.features.released import import_vadclip
-
         done = import_vadclip(cfg.data_root(), cfg.data.dataset, cfg.data.feature_store, progress=progress)
         print(done.format(), flush=True)
         return {"imported": done.imported, "skipped": len(done.skipped), "reused": done.reused,
@@ -84,9 +86,6 @@ def ensure_features(cfg: Config, progress: bool = True) -> dict[str, Any]:
 def report_damaged_datasets(root: Path) -> list[str]:
     """Say which dataset files of the store no longer match their records; extraction then
     rebuilds them from the parts. Returns the messages."""
-    from stprompt_core.features.store import FeatureStore
-    from stprompt_core.integrity import DamagedFileError
-
     if not (root / "store.json").is_file():
         return []
     store, out = FeatureStore(root), []
@@ -106,8 +105,6 @@ def drop_stale_store(cfg: Config) -> bool:
     path, and that file's SHA-256 is no longer the one recorded. Its features came from weights
     that no longer exist, so they can only be recomputed. Returns whether it deleted the store."""
     import shutil
-
-    from stprompt_core.backbone.encoder import weights_sha256
 
     root = Path(cfg.data.feature_store)
     if not (cfg.backbone.synthclip and (root / "store.json").is_file()):
@@ -133,8 +130,6 @@ def ensure_trained(cfg: Config, run_dir: Path, progress: bool = True, fresh: boo
             it again from scratch (the demo's run folder is its output) instead of raising
             :class:`~stprompt_core.train.RunDirError`.
     """
-    from stprompt_core.train import RunDirError, train
-
     try:
         summary = train(cfg, run_dir, progress=progress)
     except RunDirError as exc:
@@ -147,8 +142,6 @@ def ensure_trained(cfg: Config, run_dir: Path, progress: bool = True, fresh: boo
 
 def ensure_metrics(run_dir: Path) -> dict[str, Any]:
     """metrics.json of the run, recomputed when missing or older than ``best.safetensors``."""
-    from stprompt_core.evaluate import evaluate
-
     metrics, weights = run_dir / "metrics.json", run_dir / "best.safetensors"
     if metrics.exists() and metrics.stat().st_mtime >= weights.stat().st_mtime:
         return read_json(metrics)
@@ -158,8 +151,6 @@ def ensure_metrics(run_dir: Path) -> dict[str, Any]:
 def ensure_localization(run_dir: Path) -> dict[str, Any]:
     """localization.json of the run (curated bank, the run's localize settings), recomputed when
     missing or older than the temporal scores."""
-    from stprompt_core.localize.run import RESULT_FILE, localize
-
     out, scores = run_dir / RESULT_FILE, run_dir / "scores.json"
     with exclusive(run_dir):
         if out.exists() and out.stat().st_mtime >= scores.stat().st_mtime:

@@ -1,8 +1,11 @@
-"""Device choice, seeding and determinism."""
+"""Device choice, seeding, determinism and progress bars."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import random
+from typing import Any, Iterator
 
 import numpy as np
 import torch
@@ -33,3 +36,17 @@ def set_deterministic(num_threads: int = 0) -> None:
     torch.use_deterministic_algorithms(True, warn_only=True)
     if num_threads > 0:
         torch.set_num_threads(num_threads)
+
+
+@contextlib.contextmanager
+def progress_bar(total: int | None, desc: str, unit: str, enabled: bool = True, **options: Any) -> Iterator[Any]:
+    """A tqdm bar over ``total`` units (a notebook's widget bar inside Jupyter), or ``None``
+    when ``enabled`` is false or ``TQDM_DISABLE`` is set (tqdm's own switch, which its notebook
+    bar ignores). ``options`` go to tqdm (e.g. ``smoothing``). Closed on leaving the block."""
+    if not enabled or os.environ.get("TQDM_DISABLE", "").lower() in ("1", "true"):
+        yield None
+        return
+    from tqdm.auto import tqdm  # picks the notebook or terminal bar; importing it loads ipywidgets where present
+
+    with tqdm(total=total, desc=desc, unit=unit, dynamic_ncols=True, **options) as bar:
+        yield bar

@@ -25,8 +25,9 @@ A second call finds the package already installed from the same clone and skips 
 dependencies).
 
 :data:`REPOSITORY` is the one setting of the repository's address: the notebooks' Colab links
-and install cell (:func:`colab_link`, :func:`notebook_cell`) and the published book's address
-(:func:`pages_url`, linked from the README) are derived from it, and
+and install cell (:func:`colab_link`, :func:`notebook_cell`), the book's Pages address
+(:func:`pages_url`, named in the README) and the README's tests badge (:func:`workflow_badge`)
+are derived from it, and
 ``tests/unit/book/test_notebook_sources.py`` fails where a notebook or the README holds
 anything else. To run the notebooks from a fork::
 
@@ -82,6 +83,12 @@ def pages_url(url: str = REPOSITORY) -> str:
     return f"https://{owner.lower()}.github.io/{name}/"
 
 
+def workflow_badge(workflow: str, url: str = REPOSITORY) -> str:
+    """The README's status badge of ``.github/workflows/<workflow>``, linking its runs."""
+    runs = f"https://github.com/{github_slug(url)}/actions/workflows/{workflow}"
+    return f"[![{workflow.removesuffix('.yml')}]({runs}/badge.svg)]({runs})"
+
+
 def notebook_cell(url: str = REPOSITORY, branch: str = BRANCH) -> str:
     """The source of every notebook's first code cell: in Colab, clone the repository (a notebook
     opened from GitHub has no other file of it) and hand over to this file's :func:`setup`."""
@@ -105,8 +112,8 @@ if "google.colab" in sys.modules:  # in Colab: clone this repository, install it
 
 def retarget(url: str, branch: str = BRANCH, root: str | os.PathLike | None = None) -> list[Path]:
     """Point a clone at another repository address (a fork): this file's setting, every
-    notebook's Colab link and install cell (text and paired ``.ipynb``) and the README's link to
-    the published book. Returns the files rewritten."""
+    notebook's Colab link and install cell (text and paired ``.ipynb``) and the README's Pages
+    address and tests badge. Returns the files rewritten."""
     import nbformat
 
     github_slug(url)  # a GitHub https address, or ValueError
@@ -128,7 +135,8 @@ def retarget(url: str, branch: str = BRANCH, root: str | os.PathLike | None = No
         nbformat.write(nb, nb_path)
         written += [md, nb_path]
     readme = root / "README.md"
-    readme.write_text(readme.read_text().replace(old_pages, pages_url(url)))
+    text = readme.read_text().replace(workflow_badge("tests.yml"), workflow_badge("tests.yml", url))
+    readme.write_text(text.replace(old_pages, pages_url(url)))
     this = root / "tools" / "colab_setup.py"
     text = this.read_text().replace(f'REPOSITORY = "{REPOSITORY}"', f'REPOSITORY = "{url}"', 1)
     this.write_text(text.replace(f'BRANCH = "{BRANCH}"', f'BRANCH = "{branch}"', 1))

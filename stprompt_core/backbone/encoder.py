@@ -31,16 +31,15 @@ from torch import nn
 
 from stprompt_core.backbone.clip import BackboneError, load_clip
 from stprompt_core.config import BackboneConfig
-from stprompt_core.video.geometry import FrameGeometry, frame_geometry
+from stprompt_core.io import file_sha256
 from stprompt_core.video.crops import Crop, frame_crops
+from stprompt_core.video.geometry import FrameGeometry, frame_geometry
 
 
 def weights_sha256(pretrained: str) -> str | None:
     """SHA-256 of a local weights file (None for an open_clip tag or a random init): part of
     a feature store's identity, so retrained weights never mix with old features."""
     from pathlib import Path
-
-    from stprompt_core.io import file_sha256
 
     return file_sha256(Path(pretrained)) if pretrained and Path(pretrained).is_file() else None
 

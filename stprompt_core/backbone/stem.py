@@ -28,6 +28,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from stprompt_core.integrity import load_verified
+
 STEMS_FILE = Path(__file__).parent / "model_configs" / "conv_stems.json"
 
 
@@ -98,8 +100,6 @@ def create_model(model_name: str, pretrained: str | None = None, device: str | t
                                        pretrained_text=not pretrained or partial)
     install_conv_stem(model.visual, channels)
     if pretrained and partial:
-        from stprompt_core.integrity import load_verified
-
         state = load_verified(pretrained, "pt", remedy="delete it: the pipeline trains it again "
                               "(`stprompt synthclip train`)")[0]
         # weights trained at another input size: the position embeddings' grid is resized

@@ -17,6 +17,8 @@ import time
 from pathlib import Path
 from typing import Any, Mapping
 
+import av
+import numpy as np
 import plotly
 
 from stprompt_core.book.execute import execute_notebooks
@@ -25,7 +27,9 @@ from stprompt_core.book.pages import (ablation_markdown, bias_markdown, findings
 from stprompt_core.book.parameters import check_book_parameters, parameters_markdown
 from stprompt_core.book.sources import BOOK_CONFIG, REPO_ROOT, RESULTS_DIR, require_checkout
 from stprompt_core.config import Config
+from stprompt_core.figures.detection_folder import DetectionFolder
 from stprompt_core.io import write_json
+from stprompt_core.locks import exclusive
 
 VENDOR_DIR = REPO_ROOT / "tools" / "book_js" / "node_modules"
 VENDOR_FILES = {  # npm file -> book _static/vendor name (the names _config.yml loads)
@@ -79,22 +83,19 @@ def landing_markdown(run_dir: Path, static_dir: Path) -> str:
     """The landing page's picture, taken from this build: the frame of highest score in the
     annotated video notebook 06 made with ``stprompt detect`` (the frame, its heatmap and box,
     and the score strip with the cursor at that frame), written to ``static_dir/landing.png``.
-    Returns the markdown that shows it, or a line saying why there is none."""
-    import av
-    import numpy as np
-
-    from stprompt_core.io import read_json
-
-    found = sorted(Path(run_dir).glob("detect/*/annotated.mp4"))
+    Of several detections in the run, the newest (a reused run may hold older ones): its
+    scores, its video and its name in the caption. Returns the markdown that shows it, or a
+    line saying why there is none."""
+    found = DetectionFolder.in_run(run_dir)
     if not found:
         return "*(No picture: notebook 06 wrote no annotated video in this build.)*\n"
-    folder = max(found, key=lambda p: p.stat().st_mtime).parent  # this build's (a reused run may hold older ones)
-    scores = read_json(folder / "scores.json")
+    folder = found[0]
+    scores = folder.scores()
     score = np.asarray(scores["score"])
     first = int(np.argmax(score))
     run = int(np.argmax(score[first:] != score[first])) or len(score) - first  # frames of the peak snippet
     peak = first + run // 2
-    with av.open(str(found[0])) as container:
+    with av.open(str(folder.video)) as container:
         for i, frame in enumerate(container.decode(video=0)):
             if i == peak:
                 frame.to_image().save(static_dir / LANDING)
@@ -135,8 +136,6 @@ def build_book(cfg: Config, out_dir: str | Path = "_build/book", run_dir: str | 
         parameters: extra notebook parameters (checked against the notebooks).
         execute: False builds from notebooks already executed into ``out_dir/src/notebooks``.
     """
-    from stprompt_core.locks import exclusive
-
     require_checkout()
     out_dir = Path(out_dir)
     params = {"profile": cfg.profile, "run_dir": str(run_dir or out_dir / "run"), **(parameters or {})}

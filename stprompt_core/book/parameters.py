@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+from stprompt_core.ablate import variant_names
+from stprompt_core.book.sources import NOTEBOOK_DIR
 from stprompt_core.config import Config, ConfigError, load_config
 from stprompt_core.io import read_json
 
@@ -194,8 +196,6 @@ def _unset(value: Any) -> bool:
 
 
 def _check_variants(variants: list[str] | tuple[str, ...]) -> None:
-    from stprompt_core.ablate import variant_names
-
     unknown = [v for v in variants if v not in variant_names()]
     if unknown:
         near = difflib.get_close_matches(unknown[0], variant_names(), n=1)
@@ -239,8 +239,6 @@ def check_book_parameters(parameters: Mapping[str, Any], notebooks: list[str] | 
     Raises:
         ConfigError: naming the parameter (and the nearest valid name or the accepted values).
     """
-    from stprompt_core.book.sources import NOTEBOOK_DIR
-
     src_dir = Path(src_dir or NOTEBOOK_DIR)
     check_parameters([src_dir / f"{name}.ipynb" for name in notebooks or NOTEBOOKS], parameters)
     notebook_config(parameters)

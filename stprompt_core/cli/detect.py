@@ -37,5 +37,5 @@ def run(args: argparse.Namespace) -> int:
     head = {k: s[k] for k in ("num_frames", "fps", "duration_s", "threshold", "intervals", "snippets_passed",
                               "frames_per_s")}
     print(json.dumps(head, indent=2))
-    print(f"detection written to {d.out} (report: {d.out / 'report.html'})")
+    print(f"detection written to {d.out} (report: {d.folder.report})")
     return 0

@@ -62,7 +62,7 @@ def settings_from_args(args: argparse.Namespace) -> LocalizeConfig:
     Raises:
         ConfigError: a key outside ``localize``, an unknown key or a bad value (named).
     """
-    from stprompt_core.config import Config, apply_overrides, config_from_dict
+    from stprompt_core.config import Config, config_from_dict, localize_settings
     from stprompt_core.io import read_json
 
     cfg_path = Path(args.run_dir) / "config.json"
@@ -71,4 +71,4 @@ def settings_from_args(args: argparse.Namespace) -> LocalizeConfig:
         if not item.split("=", 1)[0].strip().startswith("localize."):
             raise ConfigError(f"--set {item}: localize takes localize.KEY=VALUE; the run's other settings are "
                               "fixed by its training (run `stprompt train` again to change them)")
-    return apply_overrides(cfg, args.overrides, source="--set").localize
+    return localize_settings(cfg.localize, args.overrides, source="--set")

@@ -18,15 +18,18 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from stprompt_core.backbone.clip import load_clip
 from stprompt_core.backbone.encoder import FrameEncoder
-from stprompt_core.config import Config, LocalizeConfig
-from stprompt_core.localize.queries import encode_texts, settings_queries
-from stprompt_core.localize.run import resolve_bank
+from stprompt_core.config import Config, LocalizeConfig, config_from_dict
+from stprompt_core.io import read_json
 from stprompt_core.localize.windows import window_geometries
 from stprompt_core.model.stprompt import STPrompt
+from stprompt_core.prompts.bank import resolve_bank
+from stprompt_core.prompts.queries import encode_texts, settings_queries
 from stprompt_core.runtime import resolve_device
-from stprompt_core.video.geometry import FrameGeometry
+from stprompt_core.train import load_run
 from stprompt_core.video.crops import Crop
+from stprompt_core.video.geometry import FrameGeometry
 
 
 class RunFolderError(FileNotFoundError):
@@ -99,9 +102,6 @@ def load_detector(run_dir: str | Path, checkpoint: str = "best", device: str | N
         RunFolderError: no ``config.json`` or no weights in ``run_dir`` (named).
         BackboneError: the run's backbone weights cannot be loaded offline.
     """
-    from stprompt_core.backbone.clip import load_clip
-    from stprompt_core.train import load_run
-
     run_dir = Path(run_dir)
     if not (run_dir / "config.json").is_file():
         raise RunFolderError(f"{run_dir}: not a run folder (no config.json); train one with `stprompt train "
@@ -110,8 +110,6 @@ def load_detector(run_dir: str | Path, checkpoint: str = "best", device: str | N
     if checkpoint == "best" and not weights.is_file():
         raise RunFolderError(f"{weights}: the run has no trained weights (training never finished an epoch); "
                              f"run `stprompt train --run-dir {run_dir}` to finish it")
-    from stprompt_core.config import config_from_dict
-    from stprompt_core.io import read_json
 
     probe = config_from_dict(read_json(run_dir / "config.json"))
     dev = resolve_device(device or probe.extract.device, "--device" if device else "extract.device")

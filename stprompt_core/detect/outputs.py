@@ -1,17 +1,6 @@
-"""What ``stprompt detect`` writes, as plain functions of pass 1's result.
+"""The score, interval and box files of ``stprompt detect``, as plain functions of pass 1's result.
 
-Files in the output folder (all written into a staging folder that replaces the output
-folder in one rename, :func:`~stprompt_core.detect.run.detect`):
-
-- ``scores.csv`` / ``scores.json``: per frame ``frame, time_s, score, snippet, passed``
-  (times are the frames' own timestamps, in seconds from the first frame);
-- ``intervals.json``: runs of consecutive frames whose score is at or above the run's
-  threshold (``localize.score_threshold``), with start and end in frames and seconds;
-- ``localization.json``: for every snippet that passes, its frames, score and boxes (frame
-  pixels), boxed with the run's ``localize`` settings;
-- ``localization_maps.safetensors``: the patch maps of every snippet
-  (:mod:`~stprompt_core.localize.maps`' format, video id ``video``), so
-  :meth:`~stprompt_core.localize.maps.LocalizationMaps.heatmaps` gives the heatmaps.
+What each file holds and its name: :class:`~stprompt_core.figures.detection_folder.DetectionFolder`.
 """
 
 from __future__ import annotations
@@ -25,12 +14,12 @@ from typing import Any
 import numpy as np
 
 from stprompt_core.config import LocalizeConfig
-from stprompt_core.data.datasets.common import runs_from_mask
-from stprompt_core.localize.maps import MAPS_FILE, save_maps
-from stprompt_core.localize.retrieval import boxes_from_map, normalize_map, windows_heatmap
+from stprompt_core.figures.detection_folder import VIDEO_KEY, DetectionFolder
+from stprompt_core.io import write_json
+from stprompt_core.localize.maps import save_maps
+from stprompt_core.localize.retrieval import map_boxes
+from stprompt_core.video.frames import runs_from_mask
 from stprompt_core.video.geometry import FrameGeometry
-
-VIDEO_KEY = "video"  # the video's id in the maps file
 
 
 @dataclass
@@ -77,11 +66,8 @@ def snippet_boxes(maps: np.ndarray, snippet_scores: np.ndarray, threshold: float
         windows: the ``V`` windows the maps come from.
         s: map normalisation, map threshold, box mode and minimum area.
     """
-    out = {}
-    for t in np.flatnonzero(np.asarray(snippet_scores) >= threshold):
-        heat = normalize_map(windows_heatmap(maps[t].astype(np.float32), frame_size, windows), s.map_normalize)
-        out[int(t)] = boxes_from_map(heat, s.map_threshold, s.box_mode, s.min_area)
-    return out
+    passed = np.flatnonzero(np.asarray(snippet_scores) >= threshold)
+    return {int(t): map_boxes(maps[t][None], frame_size, windows, s)[1][0] for t in passed}
 
 
 def scores_csv(frame_scores: np.ndarray, times: np.ndarray, snippet_len: int, threshold: float) -> str:
@@ -94,27 +80,27 @@ def scores_csv(frame_scores: np.ndarray, times: np.ndarray, snippet_len: int, th
     return buf.getvalue()
 
 
-def write_outputs(folder: Path, *, video: str, frame_scores: np.ndarray, snippet_scores: np.ndarray,
-                  times: np.ndarray, fps: float, snippet_len: int, threshold: float, intervals: list[Interval],
-                  boxes: dict[int, list[list[float]]], maps: np.ndarray, frame_size: tuple[int, int],
-                  windows: list[FrameGeometry | None], patch_grid: tuple[int, int], s: LocalizeConfig) -> None:
-    """Write the score, interval and localization files into ``folder`` (a staging folder)."""
-    from stprompt_core.io import write_json
-
+def write_scores_and_boxes(folder: DetectionFolder, *, video: str, frame_scores: np.ndarray,
+                           snippet_scores: np.ndarray, times: np.ndarray, fps: float, snippet_len: int,
+                           threshold: float, intervals: list[Interval], boxes: dict[int, list[list[float]]],
+                           maps: np.ndarray, frame_size: tuple[int, int], windows: list[FrameGeometry | None],
+                           patch_grid: tuple[int, int], s: LocalizeConfig) -> None:
+    """Write the per-frame scores, intervals, boxes and maps into ``folder`` (a staging folder)."""
     n = len(frame_scores)
-    (folder / "scores.csv").write_text(scores_csv(frame_scores, times, snippet_len, threshold), encoding="utf-8")
-    write_json(folder / "scores.json", {
+    folder.path(folder.SCORES_CSV).write_text(scores_csv(frame_scores, times, snippet_len, threshold), encoding="utf-8")
+    write_json(folder.path(folder.SCORES), {
         "video": video, "num_frames": n, "fps": round(fps, 6), "snippet_len": snippet_len, "threshold": threshold,
         "snippet_scores": [round(float(x), 6) for x in snippet_scores],
         "time_s": [round(float(t), 4) for t in times], "score": [round(float(x), 6) for x in frame_scores]})
-    write_json(folder / "intervals.json", {"threshold": threshold, "intervals": [iv.to_dict() for iv in intervals]})
-    write_json(folder / "localization.json", {
+    write_json(folder.path(folder.INTERVALS), {"threshold": threshold,
+                                               "intervals": [iv.to_dict() for iv in intervals]})
+    write_json(folder.path(folder.BOXES), {
         "threshold": threshold, "frame_size": list(frame_size),
         "settings": {k: getattr(s, k) for k in ("map_threshold", "map_normalize", "box_mode", "min_area", "window",
                                                 "temperature", "balance_groups")},
         "snippets": [{"snippet": t, "start_frame": t * snippet_len, "end_frame": min((t + 1) * snippet_len, n),
                       "start_s": round(float(times[min(t * snippet_len, n - 1)]), 4),
                       "score": round(float(snippet_scores[t]), 6), "boxes": b} for t, b in sorted(boxes.items())]})
-    save_maps(folder / MAPS_FILE, {VIDEO_KEY: maps.astype(np.float32)}, {VIDEO_KEY: snippet_scores},
+    save_maps(folder.path(folder.MAPS), {VIDEO_KEY: maps.astype(np.float32)}, {VIDEO_KEY: snippet_scores},
               frame_size=frame_size, snippet_len=snippet_len, patch_grid=patch_grid, geometries=windows,
               window=s.window, extra={"temperature": s.temperature, "balance_groups": s.balance_groups})

@@ -9,13 +9,13 @@ the same bytes.
 from __future__ import annotations
 
 import html
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PIL import Image
 
-from stprompt_core.figures.detect import detection_curve_figure, intervals_table, key_frames
+from stprompt_core.figures.detect import detection_curve_figure, intervals_table
+from stprompt_core.figures.detection_folder import DetectionFolder
 from stprompt_core.figures.spatial import image_data_uri
 
 STYLE = """
@@ -33,20 +33,17 @@ table { border-collapse: collapse; font-size: 0.92em; } th, td { border-bottom: 
 """
 
 
-def render_report(folder: Path, summary: dict[str, Any], scores: dict[str, Any], intervals: dict[str, Any]) -> str:
-    """The page's HTML for a detection whose other files are in ``folder``.
-
-    Args:
-        summary: ``detect.json``'s content (video, run, backbone, frames, fps, warnings).
-        scores, intervals: ``scores.json`` and ``intervals.json``.
-    """
+def render_report(folder: DetectionFolder) -> str:
+    """The page's HTML for a detection whose other files (summary, per-frame scores, intervals,
+    key frames) are already in ``folder``."""
+    summary, scores, intervals = folder.summary(), folder.scores(), folder.intervals()
     curve = detection_curve_figure(scores, intervals).to_html(full_html=False, include_plotlyjs=True,
                                                               div_id="score-curve", config={"displaylogo": False})
     table = intervals_table(intervals)
     table_html = (table.to_html(index=False, border=0, float_format=lambda x: f"{x:.2f}")
                   if len(table) else "<p>No frame reaches the threshold.</p>")
     figures = []
-    for k in key_frames(folder):
+    for k in folder.key_frames():
         caption = (f"{k['time_s']:.2f} s, frame {k['frame']}: score {k['score']:.2f}"
                    + (", passes" if k["passed"] else ", below the threshold"))
         uri = image_data_uri(np.asarray(Image.open(k["path"]).convert("RGB")), quality=90)
@@ -54,6 +51,7 @@ def render_report(folder: Path, summary: dict[str, Any], scores: dict[str, Any],
                        f"</figcaption></figure>")
     warnings = "".join(f'<div class="warn">{html.escape(w)}</div>' for w in summary.get("warnings", []))
     e = html.escape
+    F = DetectionFolder
     n_iv = len(intervals["intervals"])
     facts = (f"{summary['num_frames']} frames, {summary['frame_size'][0]}x{summary['frame_size'][1]}, "
              f"{summary['fps']:.3f} fps, {summary['duration_s']:.2f} s. Run <code>{e(summary['run_dir'])}</code> "
@@ -75,9 +73,9 @@ real footage its scores mean nothing; use a run of a paper profile (CLIP ViT-B/1
 {table_html}
 <h2>Key frames</h2>
 <div class="frames">{''.join(figures) or '<p>No key frames.</p>'}</div>
-<p class="facts">Files beside this page: <code>annotated.mp4</code> (every frame, heatmap and box where the score
-passes, score strip below), <code>scores.csv</code> / <code>scores.json</code> (per frame), <code>intervals.json</code>,
-<code>localization.json</code> (boxes of the snippets that pass) and <code>localization_maps.safetensors</code>
+<p class="facts">Files beside this page: <code>{F.VIDEO}</code> (every frame, heatmap and box where the score
+passes, score strip below), <code>{F.SCORES_CSV}</code> / <code>{F.SCORES}</code> (per frame), <code>{F.INTERVALS}</code>,
+<code>{F.BOXES}</code> (boxes of the snippets that pass) and <code>{F.MAPS}</code>
 (patch maps of every snippet).</p>
 </body></html>
 """

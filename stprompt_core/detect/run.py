@@ -10,8 +10,9 @@ Numbered as the work flows:
                 (the run's ``localize`` settings)
     4. render   pass 2 (:mod:`~stprompt_core.detect.video_writer`): the annotated MP4, and
                 every frame's own timestamp
-    5. write    scores, intervals, localization, key frames, ``detect.json`` and the
+    5. write    per-frame scores, intervals, boxes, key frames, ``detect.json`` and the
                 report (:mod:`~stprompt_core.detect.outputs`, :mod:`~stprompt_core.detect.report`)
+                into a :class:`~stprompt_core.figures.detection_folder.DetectionFolder`
 
 Steps 4-5 write into a staging folder beside the output folder, which replaces it in one
 rename (:func:`~stprompt_core.io.atomic_path`): a killed run leaves the previous output (or
@@ -33,23 +34,22 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from PIL import Image
 
-from stprompt_core.data.datasets.common import runs_from_mask
 from stprompt_core.detect.detector import Detector, load_detector
-from stprompt_core.detect.outputs import anomalous_intervals, snippet_boxes, write_outputs
+from stprompt_core.detect.outputs import anomalous_intervals, snippet_boxes, write_scores_and_boxes
 from stprompt_core.detect.report import render_report
 from stprompt_core.detect.stream import score_stream
-from stprompt_core.detect.video_writer import HEAT_ALPHA, iter_frames, write_annotated
-from stprompt_core.figures.detect import KEYFRAMES_FILE
+from stprompt_core.detect.video_writer import HEAT_ALPHA, write_annotated
+from stprompt_core.figures.detection_folder import DetectionFolder
 from stprompt_core.figures.spatial import overlay
 from stprompt_core.io import atomic_path, file_sha256, write_json
-from stprompt_core.localize.retrieval import normalize_map, windows_heatmap
+from stprompt_core.localize.retrieval import map_boxes
 from stprompt_core.metrics import expand_to_frames
-from stprompt_core.video.decode import VideoDecodeError, VideoInfo, probe_video
+from stprompt_core.runtime import progress_bar
+from stprompt_core.video.decode import VideoDecodeError, VideoInfo, iter_timed_frames, probe_video
+from stprompt_core.video.frames import runs_from_mask
 
-SUMMARY_FILE = "detect.json"
-VIDEO_FILE = "annotated.mp4"
-REPORT_FILE = "report.html"
 FOLDER_FPS = 25.0  # frame rate assumed for a frame folder when none is given
 MAX_KEY_FRAMES = 6
 
@@ -61,13 +61,13 @@ class Detection:
     out: Path
     summary: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def folder(self) -> DetectionFolder:
+        """The output folder's files and readers."""
+        return DetectionFolder(self.out)
+
     def path(self, name: str) -> Path:
         return self.out / name
-
-
-def default_out(video: str | Path, run_dir: str | Path) -> Path:
-    """``<run_dir>/detect/<video stem>``: results stay with the run that produced them."""
-    return Path(run_dir) / "detect" / Path(video).stem
 
 
 def check_video(video: str | Path, det: Detector) -> VideoInfo:
@@ -94,7 +94,9 @@ def detect(video: str | Path, run_dir: str | Path, out: str | Path | None = None
     Args:
         video: a video file (any container and codec FFmpeg reads) or a frame folder.
         run_dir: a run folder written by ``stprompt train``.
-        out: the output folder (replaced whole); default :func:`default_out`.
+        out: the output folder (replaced whole); default
+            :meth:`DetectionFolder.default <stprompt_core.figures.detection_folder.DetectionFolder.default>`
+            (``<run_dir>/detect/<video stem>``).
         fps: a frame folder's frame rate (default 25, with a warning); ignored for files.
         checkpoint: ``best`` or ``last``.
         device: override the run's ``extract.device``.
@@ -117,14 +119,15 @@ def detect(video: str | Path, run_dir: str | Path, out: str | Path | None = None
     det = detector or load_detector(run_dir, checkpoint, device)
     info = check_video(video, det)
     t0 = time.perf_counter()  # throughput: both passes and the writes, not loading the run
-    out = Path(out) if out is not None else default_out(video, run_dir)
+    out = Path(out) if out is not None else DetectionFolder.default(video, run_dir).root
     notes: list[str] = []
     if video.is_dir() and fps is None:
         fps = FOLDER_FPS
         notes.append(f"{video}: a frame folder has no frame rate; times assume {FOLDER_FPS:g} fps (pass --fps)")
 
     # 2. score (pass 1)
-    with _bar(progress, info.num_frames, "detect: score") as bar, pywarnings.catch_warnings(record=True) as caught:
+    with progress_bar(info.num_frames, "detect: score", "frame", progress, smoothing=0.1) as bar, \
+            pywarnings.catch_warnings(record=True) as caught:
         pywarnings.simplefilter("always", RuntimeWarning)
         result = score_stream(det, video, chunk=chunk, bar=bar)
     notes += [str(w.message) for w in caught]
@@ -144,14 +147,14 @@ def detect(video: str | Path, run_dir: str | Path, out: str | Path | None = None
     def heat_boxes(t: int) -> tuple[np.ndarray | None, list[list[float]]]:
         if t not in heat_cache:
             heat_cache.clear()  # frames arrive in order: one snippet's heatmap at a time
-            heat_cache[t] = normalize_map(windows_heatmap(result.maps[t].astype(np.float32), result.frame_size, windows),
-                                          det.settings.map_normalize)
+            heat_cache[t] = map_boxes(result.maps[t][None], result.frame_size, windows, det.settings)[0][0]
         return np.clip(heat_cache[t], 0, 1), boxes.get(t, [])
 
     # 4-5. render and write into a staging folder that replaces `out` at the end
-    with atomic_path(out) as stage:
-        stage.mkdir()
-        rate, time_base, frames = iter_frames(video, result.frame_size, fps)
+    with atomic_path(out) as staging:
+        staging.mkdir()
+        stage = DetectionFolder(staging)
+        rate, time_base, frames = iter_timed_frames(video, result.frame_size, fps)
         key_images: dict[int, np.ndarray] = {}
 
         def frames_with_keys():
@@ -162,8 +165,8 @@ def detect(video: str | Path, run_dir: str | Path, out: str | Path | None = None
                     key_images[i] = overlay(fr.rgb, heat, bx, alpha=HEAT_ALPHA, scale=max(1, 480 // fr.rgb.shape[1]))
                 yield fr
 
-        with _bar(progress, n, "detect: video") as bar:
-            timing = write_annotated(stage / "annotated.mp4", frames_with_keys(), rate, time_base, frame_scores, thr,
+        with progress_bar(n, "detect: video", "frame", progress, smoothing=0.1) as bar:
+            timing = write_annotated(stage.video, frames_with_keys(), rate, time_base, frame_scores, thr,
                                      L, heat_boxes, on_frame=bar.update if bar is not None else None)
         if len(timing.times) != n:
             raise VideoDecodeError(video, f"the second pass decoded {len(timing.times)} frames, the first {n}: the "
@@ -175,10 +178,11 @@ def detect(video: str | Path, run_dir: str | Path, out: str | Path | None = None
                          f"fps is the average, {timing.fps:.3f}")
         frame_s = float(1.0 / timing.rate)
         intervals = anomalous_intervals(frame_scores, timing.times, thr, frame_s)
-        write_outputs(stage, video=video.name, frame_scores=frame_scores, snippet_scores=result.snippet_scores,
-                      times=timing.times, fps=timing.fps, snippet_len=L, threshold=thr, intervals=intervals,
-                      boxes=boxes, maps=result.maps, frame_size=result.frame_size, windows=windows,
-                      patch_grid=det.encoder.patch_grid, s=det.settings)
+        write_scores_and_boxes(stage, video=video.name, frame_scores=frame_scores,
+                               snippet_scores=result.snippet_scores,
+                               times=timing.times, fps=timing.fps, snippet_len=L, threshold=thr,
+                               intervals=intervals, boxes=boxes, maps=result.maps, frame_size=result.frame_size,
+                               windows=windows, patch_grid=det.encoder.patch_grid, s=det.settings)
         _write_key_frames(stage, key_images, frame_scores, timing.times, thr)
         summary = {
             "video": str(video), "video_name": video.name, "run_dir": str(run_dir), "checkpoint": checkpoint,
@@ -193,11 +197,8 @@ def detect(video: str | Path, run_dir: str | Path, out: str | Path | None = None
             "seconds": {"score": round(t_score, 3), "total": round(time.perf_counter() - t0, 3)},
         }
         summary["frames_per_s"] = round(n / summary["seconds"]["total"], 2)
-        write_json(stage / SUMMARY_FILE, summary)
-        from stprompt_core.io import read_json
-
-        html = render_report(stage, summary, read_json(stage / "scores.json"), read_json(stage / "intervals.json"))
-        (stage / REPORT_FILE).write_text(html, encoding="utf-8")
+        write_json(stage.path(stage.SUMMARY), summary)
+        stage.report.write_text(render_report(stage), encoding="utf-8")
     for note in notes:
         print(f"stprompt detect: warning: {note}", file=sys.stderr, flush=True)
     return Detection(out, summary)
@@ -214,35 +215,13 @@ def _key_frames(snippet_scores: np.ndarray, threshold: float, snippet_len: int) 
     return {t * snippet_len for t in peaks}
 
 
-def _write_key_frames(stage: Path, images: dict[int, np.ndarray], frame_scores: np.ndarray, times: np.ndarray,
-                      threshold: float) -> None:
-    from PIL import Image
-
-    folder = stage / "keyframes"
-    folder.mkdir()
+def _write_key_frames(stage: DetectionFolder, images: dict[int, np.ndarray], frame_scores: np.ndarray,
+                      times: np.ndarray, threshold: float) -> None:
+    stage.path(stage.KEYFRAME_DIR).mkdir()
     records = []
     for i in sorted(images):
-        name = f"keyframes/frame_{i:06d}.jpg"
-        Image.fromarray(images[i]).save(stage / name, format="JPEG", quality=90)
+        name = f"{stage.KEYFRAME_DIR}/frame_{i:06d}.jpg"
+        Image.fromarray(images[i]).save(stage.path(name), format="JPEG", quality=90)
         records.append({"frame": i, "time_s": round(float(times[i]), 4), "score": round(float(frame_scores[i]), 6),
                         "passed": bool(frame_scores[i] >= threshold), "image": name})
-    write_json(stage / KEYFRAMES_FILE, records)
-
-
-class _NoBar:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return False
-
-
-def _bar(enabled: bool, total: int | None, desc: str):
-    if not enabled:
-        return _NoBar()
-    import os
-
-    from tqdm.auto import tqdm
-
-    off = os.environ.get("TQDM_DISABLE", "").lower() in ("1", "true")  # tqdm's own switch, which its notebook bar ignores
-    return tqdm(total=total, unit="frame", desc=desc, dynamic_ncols=True, smoothing=0.1, disable=off)
+    write_json(stage.path(stage.KEYFRAMES), records)

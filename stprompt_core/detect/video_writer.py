@@ -12,8 +12,9 @@ and written with:
 Timing follows the input: the output stream has the input's frame rate and each frame
 keeps its own timestamp, so a variable-frame-rate file stays in sync (and is reported).
 Frames narrower than :data:`MIN_WIDTH` are upscaled by an integer factor (nearest) so the
-strip stays legible; odd sizes are padded to even ones (H.264 4:2:0). Encoding is
-deterministic as in :func:`~stprompt_core.video.write.write_mp4`.
+strip stays legible; odd sizes are padded to even ones (H.264 4:2:0). The frames come from
+:func:`~stprompt_core.video.decode.iter_timed_frames` and are encoded by
+:class:`~stprompt_core.video.write.H264Writer` (deterministic).
 """
 
 from __future__ import annotations
@@ -25,11 +26,11 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import numpy as np
+from PIL import Image, ImageDraw, ImageFont
 
 from stprompt_core.figures.spatial import PRED_COLOR, overlay
-from stprompt_core.video.decode import VideoDecodeError, _reason
-from stprompt_core.video.frames import FrameFolderError, list_frame_images, read_frame_image
-from stprompt_core.video.write import rgb_to_yuv420p
+from stprompt_core.video.decode import TimedFrame, VideoDecodeError
+from stprompt_core.video.write import H264Writer
 
 MIN_WIDTH = 360  # narrower frames are upscaled (nearest, integer factor) so the strip text is legible
 STRIP_FRACTION = 0.22  # strip height as a fraction of the (scaled) frame height, at least MIN_STRIP px
@@ -40,15 +41,6 @@ THRESHOLD = (200, 200, 200)
 SHADE = (90, 30, 30)
 CURSOR = (255, 220, 0)
 HEAT_ALPHA = 0.45  # heatmap opacity where the map is 1: the frame stays readable under a warm crop
-
-
-@dataclass
-class DecodedFrame:
-    """One input frame: ``rgb [H, W, 3]`` uint8 and its time in seconds from the first frame."""
-
-    rgb: np.ndarray
-    time_s: float
-    pts: int | None
 
 
 @dataclass
@@ -64,60 +56,6 @@ class Timing:
         return float(self.rate)
 
 
-def iter_frames(path: str | Path, frame_size: tuple[int, int], fps: float | None = None
-                ) -> tuple[Fraction, Fraction | None, Iterator[DecodedFrame]]:
-    """Every frame of a video file or frame folder, RGB at ``frame_size``, with its time.
-
-    Returns:
-        (frame rate, the stream's time base or None, the frames). A frame folder has no
-        rate of its own: ``fps`` (required for one).
-    """
-    path = Path(path)
-    if path.is_dir():
-        if fps is None:
-            raise ValueError(f"{path}: a frame folder has no frame rate; pass fps")
-        rate = Fraction(fps).limit_denominator(1001)
-        try:
-            images = list_frame_images(path)
-        except FrameFolderError as exc:
-            raise VideoDecodeError(path, str(exc)) from exc
-
-        def folder() -> Iterator[DecodedFrame]:
-            for i, image in enumerate(images):
-                try:
-                    yield DecodedFrame(read_frame_image(image, frame_size), float(i / rate), None)
-                except FrameFolderError as exc:
-                    raise VideoDecodeError(path, f"frame {i}: {exc}") from exc
-
-        return rate, None, folder()
-    import av
-
-    container = av.open(str(path))
-    stream = container.streams.video[0]
-    stream.thread_type = "AUTO"
-    rate = stream.average_rate or stream.guessed_rate or (Fraction(fps).limit_denominator(1001) if fps else None)
-    if not rate:
-        container.close()
-        raise VideoDecodeError(path, "the stream has no frame rate")
-    tb = stream.time_base
-
-    def frames() -> Iterator[DecodedFrame]:
-        first, n = None, 0
-        with container:
-            try:
-                for n, f in enumerate(container.decode(stream)):
-                    pts = f.pts
-                    if first is None:
-                        first = pts
-                    t = float((pts - first) * tb) if pts is not None and first is not None and tb else n / float(rate)
-                    yield DecodedFrame(f.to_ndarray(format="rgb24", width=frame_size[0], height=frame_size[1]), t,
-                                       None if pts is None or first is None else pts - first)
-            except (av.FFmpegError, OSError, ValueError) as exc:
-                raise VideoDecodeError(path, f"decoding failed after {n} frames: {_reason(exc)}") from exc
-
-    return Fraction(rate), tb, frames()
-
-
 class ScoreStrip:
     """The strip under each frame: the score curve of the whole video and a cursor.
 
@@ -128,8 +66,6 @@ class ScoreStrip:
     """
 
     def __init__(self, frame_scores: np.ndarray, threshold: float, width: int, height: int):
-        from PIL import Image, ImageDraw
-
         self.n, self.width, self.height = len(frame_scores), width, height
         self.pad_top = max(14, height // 3)  # room for the time and score text
         plot_h = height - self.pad_top - 4
@@ -154,8 +90,6 @@ class ScoreStrip:
 
     def draw(self, i: int, time_s: float, score: float, passed: bool) -> np.ndarray:
         """``[height, width, 3]`` uint8 strip with the cursor at frame ``i``."""
-        from PIL import Image, ImageDraw
-
         img = Image.fromarray(self.base.copy())
         draw = ImageDraw.Draw(img)
         x = float(self.x(i))
@@ -173,67 +107,55 @@ def _clock(t: float) -> str:
 
 
 def _font(size: int):
-    from PIL import ImageFont
-
     try:
         return ImageFont.load_default(size=size)
     except TypeError:  # Pillow < 10.1: one bitmap size
         return ImageFont.load_default()
 
 
-def write_annotated(out: Path, frames: Iterator[DecodedFrame], rate: Fraction, time_base: Fraction | None,
+def write_annotated(out: Path, frames: Iterator[TimedFrame], rate: Fraction, time_base: Fraction | None,
                     frame_scores: np.ndarray, threshold: float, snippet_len: int,
                     heat_boxes: Callable[[int], tuple[np.ndarray | None, list[list[float]]]],
                     on_frame: Callable[[], None] | None = None, crf: int = 23) -> Timing:
     """Encode the annotated video to ``out`` (H.264 MP4); returns the input's timing.
 
     Args:
-        frames: pass 2's decoded frames (:func:`iter_frames`), ``N`` of them.
+        frames: pass 2's decoded frames (:func:`~stprompt_core.video.decode.iter_timed_frames`), ``N`` of them.
         rate, time_base: the input's frame rate and timestamp unit (None: frame index at ``rate``).
         frame_scores: ``[N]`` per-frame scores.
         threshold: frames at or above it get their snippet's heatmap and boxes.
         heat_boxes: snippet -> (heatmap ``[H, W]`` in [0, 1], boxes), for passing snippets.
         on_frame: called after each frame (progress).
     """
-    import av
-
     times: list[float] = []
-    with av.open(str(out), "w", format="mp4") as container:
-        stream, strip, scale = None, None, 1
+    tb = time_base if time_base is not None else 1 / rate  # a frame folder: one tick a frame
+    with H264Writer(out, rate, crf, time_base=tb) as writer:
+        strip, scale, size = None, 1, (0, 0)
         for i, fr in enumerate(frames):
             if i >= len(frame_scores):
                 raise VideoDecodeError(out, f"pass 2 decoded more frames than pass 1 ({len(frame_scores)})")
-            H, W = fr.rgb.shape[:2]
-            if stream is None:
+            if strip is None:
+                H, W = fr.rgb.shape[:2]
                 scale = max(1, math.ceil(MIN_WIDTH / W))
                 sw, sh = W * scale, H * scale
-                strip_h = max(MIN_STRIP, int(sh * STRIP_FRACTION))
-                strip = ScoreStrip(np.asarray(frame_scores, np.float64), threshold, sw, strip_h)
-                stream = container.add_stream("libx264", rate=rate)
-                stream.width, stream.height = sw + sw % 2, sh + strip_h + (sh + strip_h) % 2
-                stream.pix_fmt = "yuv420p"
-                stream.options = {"crf": str(crf), "preset": "veryfast", "threads": "1", "x264-params": "mbtree=0"}
-                stream.codec_context.thread_count = 1
-                tb = time_base if time_base is not None else 1 / rate  # a frame folder: one tick a frame
-                stream.codec_context.time_base = tb
+                strip = ScoreStrip(np.asarray(frame_scores, np.float64), threshold, sw, max(MIN_STRIP,
+                                                                                            int(sh * STRIP_FRACTION)))
+                size = (sh + strip.height + (sh + strip.height) % 2, sw + sw % 2)  # (height, width), even
             score = float(frame_scores[i])
             passed = score >= threshold
             heat, boxes = heat_boxes(i // snippet_len) if passed else (None, [])
             image = overlay(fr.rgb, heat, boxes, alpha=HEAT_ALPHA, scale=scale)
-            canvas = np.zeros((stream.height, stream.width, 3), np.uint8)
+            canvas = np.zeros((*size, 3), np.uint8)
             canvas[: image.shape[0], : image.shape[1]] = image
             canvas[image.shape[0] : image.shape[0] + strip.height, : strip.width] = strip.draw(i, fr.time_s, score,
                                                                                                 passed)
-            vf = av.VideoFrame.from_ndarray(rgb_to_yuv420p(canvas), format="yuv420p")
-            vf.pts = fr.pts if (fr.pts is not None and time_base is not None) else int(round(i / rate / tb))
-            vf.time_base = tb
-            container.mux(stream.encode(vf))
+            pts = fr.pts if (fr.pts is not None and time_base is not None) else int(round(i / rate / tb))
+            writer.write(canvas, pts)
             times.append(fr.time_s)
             if on_frame is not None:
                 on_frame()
-        if stream is None:
+        if writer.count == 0:
             raise VideoDecodeError(out, "no frames to write")
-        container.mux(stream.encode())
     t = np.asarray(times, np.float64)
     d = np.diff(t)
     variable = bool(len(d) > 1 and d.mean() > 0 and (np.abs(d - d.mean()).max() > 0.01 * d.mean()))

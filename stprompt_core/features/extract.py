@@ -32,7 +32,7 @@ import contextlib
 import os
 import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from stprompt_core.backbone.encoder import FrameEncoder
 from stprompt_core.config import Config, ConfigError
@@ -42,6 +42,7 @@ from stprompt_core.features.packer import ExtractSummary, VideoRun, keeps_tokens
 from stprompt_core.features.store import FeatureStoreWriter, StoreMeta
 from stprompt_core.io import DiskFullError, read_json, write_json
 from stprompt_core.locks import exclusive
+from stprompt_core.runtime import progress_bar
 from stprompt_core.video.decode import VideoDecodeError, num_snippets, probe_video
 from stprompt_core.video.loader import DecodeFailure, DecodeJob, decode_videos
 
@@ -164,7 +165,7 @@ def _extract(cfg: Config, manifest: Manifest, entries: list[VideoEntry], data_ro
     total = sum(num_snippets(e.num_frames, cfg.data.snippet_len) * meta.crops_of(e.split) for e in todo) \
         if None not in known else None
     start = time.perf_counter()
-    with _progress_bar(total, enabled=progress and dist.rank == 0 and bool(jobs)) as bar:
+    with progress_bar(total, "extract", "frame", progress and dist.rank == 0 and bool(jobs), smoothing=0.1) as bar:
         run.bar = bar
         stream = decode_videos(jobs, cfg.data.snippet_len, cfg.extract.batch_size, workers,
                                pin_memory=dist.device.type == "cuda")
@@ -236,18 +237,6 @@ def _auto_workers(dist: Dist) -> int:
         return 0
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return max(1, cpus // dist.local_world - 1)
-
-
-@contextlib.contextmanager
-def _progress_bar(total: int | None, enabled: bool) -> Iterator[Any]:
-    """tqdm over sampled frames (its rate is frames/s), or None."""
-    if not enabled:
-        yield None
-        return
-    from tqdm.auto import tqdm
-
-    with tqdm(total=total, unit="frame", desc="extract", dynamic_ncols=True, smoothing=0.1) as bar:
-        yield bar
 
 
 def _merge(dist: Dist, summary: ExtractSummary) -> ExtractSummary:

@@ -243,20 +243,24 @@ class FeatureStoreWriter:
             save_verified({"tokens": tokens.astype(np.float16)}, self.token_path(video.video_id))
         save_verified(video.arrays(), self.part_path(split, video.video_id), video.scalars())
 
-    def finalize(self, splits: list[str] | None = None) -> dict[str, int]:
-        """Build one Arrow dataset per split (and ``tokens``) from the parts; returns counts."""
+    def finalize(self, splits: list[str] | None = None, source: dict[str, Any] | None = None) -> dict[str, int]:
+        """Build one Arrow dataset per split (and ``tokens``) from the parts; returns counts.
+
+        ``source``: where the features came from (an import's record), kept as ``store.json``'s
+        ``source`` (and ``meta.source``).
+        """
         import datasets
 
         datasets.disable_progress_bars()
         try:
-            return self._finalize(splits)
+            return self._finalize(splits, source)
         except Exception as exc:
             shutil.rmtree(self.root / ".hf_cache", ignore_errors=True)
             if is_disk_full(exc) and not isinstance(exc, DiskFullError):  # e.g. inside datasets' own writer
                 raise disk_full_error(exc, self.root / ".hf_cache", 0) from exc
             raise
 
-    def _finalize(self, splits: list[str] | None) -> dict[str, int]:
+    def _finalize(self, splits: list[str] | None, source: dict[str, Any] | None) -> dict[str, int]:
         parts = self.root / "parts"
         splits = splits or sorted(p.name for p in parts.iterdir() if p.is_dir() and p.name != "tokens")
         counts: dict[str, int] = {}
@@ -286,6 +290,8 @@ class FeatureStoreWriter:
         shutil.rmtree(self.root / ".hf_cache", ignore_errors=True)
         meta = read_json(self.root / "store.json")
         meta["splits"] = counts
+        if source is not None:
+            meta["source"] = self.meta.source = source
         # size and SHA-256 of every dataset file, checked when a split is opened
         meta["files"] = {str(f.relative_to(self.root)): file_record(f) for name in counts
                          for f in sorted((self.root / name).iterdir()) if f.is_file()}

@@ -1,4 +1,5 @@
-"""Figures of one detected video (``stprompt detect``'s output folder): the score curve with the
+"""Figures of one detected video (``stprompt detect``'s output folder,
+:class:`~stprompt_core.figures.detection_folder.DetectionFolder`): the score curve with the
 anomalous intervals, the key frames with their boxes, and the intervals as a table."""
 
 from __future__ import annotations
@@ -9,20 +10,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from PIL import Image
 
+from stprompt_core.figures.detection_folder import DetectionFolder
 from stprompt_core.figures.spatial import _image_grid
 from stprompt_core.figures.style import MODEBAR_PX, set_title
-from stprompt_core.io import read_json
-
-KEYFRAMES_FILE = "keyframes.json"
 
 
 def detection_curve_figure(scores: dict[str, Any], intervals: dict[str, Any], title: str = "") -> go.Figure:
     """Per-frame anomaly score against time, the threshold, and each anomalous interval shaded.
 
     Args:
-        scores: ``scores.json`` of a detection (``time_s``, ``score``, ``threshold``).
-        intervals: ``intervals.json`` of the same detection.
+        scores: a detection's per-frame scores (:meth:`DetectionFolder.scores`: ``time_s``,
+            ``score``, ``threshold``).
+        intervals: its intervals (:meth:`DetectionFolder.intervals`).
     """
     t, s = np.asarray(scores["time_s"]), np.asarray(scores["score"])
     height = 320
@@ -38,18 +39,10 @@ def detection_curve_figure(scores: dict[str, Any], intervals: dict[str, Any], ti
     return fig
 
 
-def key_frames(folder: str | Path) -> list[dict[str, Any]]:
-    """The key frames a detection saved (``keyframes.json``), each with its image path."""
-    folder = Path(folder)
-    return [{**k, "path": folder / k["image"]} for k in read_json(folder / KEYFRAMES_FILE)]
-
-
-def key_frames_figure(folder: str | Path, cols: int = 3) -> go.Figure:
+def key_frames_figure(folder: str | Path | DetectionFolder, cols: int = 3) -> go.Figure:
     """The key frames of a detection (heatmap and boxes where the snippet passed), titled with
     their time and score."""
-    from PIL import Image
-
-    frames = key_frames(folder)
+    frames = (folder if isinstance(folder, DetectionFolder) else DetectionFolder(folder)).key_frames()
     if not frames:
         fig = go.Figure()
         fig.update_layout(height=120, annotations=[dict(text="no key frames", showarrow=False)])
@@ -61,7 +54,7 @@ def key_frames_figure(folder: str | Path, cols: int = 3) -> go.Figure:
 
 
 def intervals_table(intervals: dict[str, Any]) -> pd.DataFrame:
-    """``intervals.json`` as a table: start, end, duration (s), frames, peak and mean score."""
+    """A detection's intervals (:meth:`DetectionFolder.intervals`) as a table: start, end, duration (s), frames, peak and mean score."""
     rows = [{"start (s)": iv["start_s"], "end (s)": iv["end_s"], "duration (s)": iv["duration_s"],
              "frames": f"{iv['start_frame']}-{iv['end_frame'] - 1}", "peak score": iv["peak_score"],
              "mean score": iv["mean_score"]} for iv in intervals["intervals"]]

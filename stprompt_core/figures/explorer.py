@@ -21,8 +21,14 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from stprompt_core.figures.spatial import image_data_uri, overlay
+from stprompt_core.config import config_from_dict
+from stprompt_core.data.manifest import load_manifest
+from stprompt_core.figures.spatial import heatmap_boxes_figure, heatmap_title, image_data_uri, overlay
 from stprompt_core.figures.style import SUBPLOT_TITLE_SIZE
+from stprompt_core.io import read_json
+from stprompt_core.localize.run import load_localized
+from stprompt_core.localize.tiou import scale_boxes
+from stprompt_core.video.decode import decode_snippet_frames
 
 
 @dataclass
@@ -54,13 +60,6 @@ def load_explorer_videos(run_dir: str | Path, video_ids: list[str] | None = None
         spread_classes: choose them class by class (the first video of every class, then
             the second, ...) instead of in name order.
     """
-    from stprompt_core.config import config_from_dict
-    from stprompt_core.data.manifest import load_manifest
-    from stprompt_core.io import read_json
-    from stprompt_core.localize.run import load_localized
-    from stprompt_core.localize.tiou import scale_boxes
-    from stprompt_core.video.decode import decode_snippet_frames
-
     run_dir = Path(run_dir)
     saved = load_localized(run_dir)
     cfg = config_from_dict(read_json(run_dir / "config.json"))
@@ -99,8 +98,6 @@ def heatmap_examples_figure(videos: list[ExplorerVideo], per_video: int = 2, col
 
     Each title gives the video, the snippet and its temporal score (:func:`heatmap_title`).
     """
-    from stprompt_core.figures.spatial import heatmap_boxes_figure, heatmap_title
-
     shown = []
     for video in videos:
         boxed = sorted((t for t in range(len(video.scores)) if video.gt_boxes[t]), key=lambda t: -float(video.scores[t]))

@@ -21,8 +21,16 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from stprompt_core.data.manifest import load_manifest
+from stprompt_core.features.batching import collate, to_sequence
+from stprompt_core.features.store import FeatureStore
 from stprompt_core.figures.spatial import PATCH_COLOR, image_data_uri
 from stprompt_core.figures.style import SUBPLOT_TITLE_SIZE, set_title
+from stprompt_core.model.adapter import DistanceAttentionBlock, distance_attention
+from stprompt_core.scoring import score_videos
+from stprompt_core.train import load_run
+from stprompt_core.video.decode import decode_snippet_frames
+from stprompt_core.video.geometry import frame_geometry, patch_boxes
 
 SCORE_COLOR = "#1f77b4"
 GT_FILL = "rgba(214, 39, 40, 0.15)"
@@ -58,15 +66,6 @@ def load_snippet_trace(run_dir: str | Path, video_id: str = "", checkpoint: str 
         ValueError: ``video_id`` is not in the test split (the message names the split).
     """
     import torch
-
-    from stprompt_core.features.batching import collate, to_sequence
-    from stprompt_core.data.manifest import load_manifest
-    from stprompt_core.features.store import FeatureStore
-    from stprompt_core.model.adapter import DistanceAttentionBlock, distance_attention
-    from stprompt_core.scoring import score_videos
-    from stprompt_core.train import load_run
-    from stprompt_core.video.decode import decode_snippet_frames
-    from stprompt_core.video.geometry import frame_geometry, patch_boxes
 
     cfg, model = load_run(run_dir, "cpu", checkpoint)
     store = FeatureStore(cfg.data.feature_store)

@@ -12,7 +12,11 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from stprompt_core.features.motion import patch_motion
 from stprompt_core.figures.style import MODEBAR_PX, set_title
+from stprompt_core.model.sa2 import select_topk_patches
+from stprompt_core.video.decode import decode_snippet_frames
+from stprompt_core.video.geometry import frame_geometry, patch_boxes
 
 PRED_COLOR = (230, 40, 40)  # predicted boxes
 GT_COLOR = (40, 200, 80)  # ground-truth boxes
@@ -130,11 +134,6 @@ def sa2_patches_from_video(path: str | Path, input_size: Sequence[int], patch_si
         input_size: backbone input ``(height, width)``; patch_size: ``(height, width)``.
         k: patches kept per frame (``extract.top_k_patches``).
     """
-    from stprompt_core.features.motion import patch_motion
-    from stprompt_core.model.sa2 import select_topk_patches
-    from stprompt_core.video.decode import decode_snippet_frames
-    from stprompt_core.video.geometry import frame_geometry, patch_boxes
-
     chunk = decode_snippet_frames(path, stride=stride)
     pick = np.unique(np.linspace(0, len(chunk) - 1, min(max_frames, len(chunk))).round().astype(int))
     geometry = frame_geometry(chunk.frame_size, tuple(input_size), resize_mode)

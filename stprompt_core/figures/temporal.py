@@ -13,10 +13,10 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 from sklearn.metrics import precision_recall_curve, roc_curve
 
-from stprompt_core.data.datasets.common import runs_from_mask
 from stprompt_core.data.manifest import Manifest
 from stprompt_core.figures.style import SUBPLOT_TITLE_SIZE, set_title
 from stprompt_core.metrics import expand_to_frames
+from stprompt_core.video.frames import runs_from_mask
 
 SCORE_COLOR = "#1f77b4"
 GT_COLOR = "rgba(214, 39, 40, 0.18)"

@@ -28,7 +28,7 @@ import numpy as np
 
 from stprompt_core.config import LocalizeConfig
 from stprompt_core.io import atomic_path
-from stprompt_core.localize.retrieval import boxes_from_map, normalize_map, windows_heatmap
+from stprompt_core.localize.retrieval import map_boxes, windows_heatmap
 from stprompt_core.video.geometry import FrameGeometry
 
 MAPS_FILE = "localization_maps.safetensors"
@@ -61,9 +61,7 @@ class LocalizationMaps:
         s = self.settings
         if s is None:
             raise ValueError("these maps carry no box settings; read them with localize.run.load_localized(run_dir)")
-        heats = np.stack([normalize_map(h, s.map_normalize) for h in self.heatmaps(video_id)])
-        boxes = [boxes_from_map(h, s.map_threshold, s.box_mode, s.min_area) for h in heats]
-        return heats, boxes
+        return map_boxes(self.maps[video_id], self.frame_size, self.geometries, s)
 
 
 def save_maps(path: str | Path, maps: dict[str, np.ndarray], scores: dict[str, np.ndarray], *,

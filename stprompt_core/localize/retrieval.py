@@ -20,6 +20,10 @@ STPrompt's spatial localization (Wu et al., ACM MM 2024), as the project impleme
    carry one box) or every component (``'all'``), each kept only when its area is at
    least ``min_area`` of the frame (:func:`boxes_from_map`). A box spans a component's
    pixels: ``[x_min, y_min, x_max + 1, y_max + 1]``.
+
+Steps 3-4 with the ``localize`` settings are :func:`map_boxes`, the one function every
+caller (``stprompt localize``, ``stprompt detect``, the saved maps' reader, the benchmarks
+that choose the settings) turns patch maps into boxes with.
 """
 
 from __future__ import annotations
@@ -28,8 +32,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from stprompt_core.config import choices
-from stprompt_core.video.geometry import FrameGeometry
+from scipy import ndimage
+
+from stprompt_core.config import LocalizeConfig, choices
+from stprompt_core.video.geometry import FrameGeometry, patch_boxes
 
 BOX_MODES = choices("localize.box_mode")
 
@@ -164,8 +170,6 @@ def frame_patch_boxes(geometry: FrameGeometry | None, grid: tuple[int, int], fra
         xs, ys = np.arange(cols) * (W / cols), np.arange(rows) * (H / rows)
         gx, gy = np.meshgrid(xs, ys)
         return np.stack([gx, gy, gx + W / cols, gy + H / rows], axis=-1).reshape(-1, 4)
-    from stprompt_core.video.geometry import patch_boxes
-
     h, w = geometry.input_hw
     return patch_boxes(geometry, (h // rows, w // cols)).double().numpy()
 
@@ -220,8 +224,6 @@ def boxes_from_map(heat: np.ndarray, threshold: float, mode: str = "largest",
     Returns:
         ``[[x1, y1, x2, y2], ...]`` in frame pixels (empty when nothing passes).
     """
-    from scipy import ndimage
-
     if mode not in BOX_MODES:
         raise ValueError(f"box mode {mode!r} is not one of {list(BOX_MODES)}")
     mask = np.asarray(heat) >= threshold
@@ -245,3 +247,25 @@ def normalize_map(h: np.ndarray, mode: str) -> np.ndarray:
         lo, hi = float(h.min()), float(h.max())
         return (h - lo) / (hi - lo) if hi > lo else np.zeros_like(h)
     raise ValueError(f"map_normalize {mode!r} is not one of {list(choices('localize.map_normalize'))}")
+
+
+def map_boxes(maps: np.ndarray | torch.Tensor, frame_size: tuple[int, int], windows: list[FrameGeometry | None],
+              settings: LocalizeConfig) -> tuple[np.ndarray, list[list[list[float]]]]:
+    """Patch maps of frames to their heatmaps and boxes, with the ``localize`` settings.
+
+    Args:
+        maps: ``[B, V, rows, cols]`` patch anomaly probabilities, one map per window ``V`` of
+            each of ``B`` frames.
+        frame_size: decoded ``(width, height)``.
+        windows: the ``V`` windows the maps come from (:mod:`~stprompt_core.localize.windows`).
+        settings: ``map_normalize``, ``map_threshold``, ``box_mode`` and ``min_area`` (and what
+            a later scoring of the maps reads).
+
+    Returns:
+        ``heats [B, H, W]`` float32, the stitched maps normalised as they were boxed, and per
+        frame the boxes ``[[x1, y1, x2, y2], ...]`` in frame pixels.
+    """
+    heats = windows_heatmap(maps, frame_size, windows).reshape(-1, int(frame_size[1]), int(frame_size[0]))
+    heats = np.stack([normalize_map(h, settings.map_normalize) for h in heats]) if len(heats) else heats
+    boxes = [boxes_from_map(h, settings.map_threshold, settings.box_mode, settings.min_area) for h in heats]
+    return heats.astype(np.float32, copy=False), boxes

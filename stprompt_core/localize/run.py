@@ -42,25 +42,28 @@ import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 import torch
 
-from stprompt_core.config import Config, LocalizeConfig, config_from_dict
+from stprompt_core.backbone.clip import load_clip
+from stprompt_core.backbone.encoder import FrameEncoder
+from stprompt_core.config import Config, LocalizeConfig, config_from_dict, localize_settings
 from stprompt_core.data.manifest import VideoEntry, load_manifest
 from stprompt_core.features.store import FeatureStore, FeatureStoreError
 from stprompt_core.io import read_json, write_json
 from stprompt_core.localize.baselines import BASELINES, paired_tiou_difference, pointing, prompt_free_boxes
 from stprompt_core.localize.ceiling import grid_iou_ceiling
 from stprompt_core.localize.maps import MAPS_FILE, LocalizationMaps, load_maps, save_maps
-from stprompt_core.localize.queries import LocalizationQueries, encode_texts, settings_queries
-from stprompt_core.localize.retrieval import (boxes_from_map, frame_cells, frame_patch_boxes, normalize_map,
-                                             patch_anomaly_probs, windows_heatmap)
+from stprompt_core.localize.retrieval import frame_cells, frame_patch_boxes, map_boxes, patch_anomaly_probs
 from stprompt_core.localize.tiou import region_iou, scale_boxes, tiou
 from stprompt_core.localize.windows import encode_windows, window_geometries
-from stprompt_core.prompts.bank import PromptBank, load_bank, load_curated_bank
+from stprompt_core.prompts.bank import PromptBank, resolve_bank
+from stprompt_core.prompts.queries import LocalizationQueries, encode_texts, settings_queries
+from stprompt_core.runtime import resolve_device
+from stprompt_core.video.decode import VideoDecodeError, decode_snippet_frames
 from stprompt_core.video.geometry import FrameGeometry, frame_geometry
 
 TokenSource = Callable[[VideoEntry], np.ndarray]  # video -> [T, V, P, D]
@@ -98,9 +101,6 @@ class LocalizationContext:
         """The backbone's :class:`~stprompt_core.backbone.encoder.FrameEncoder` for re-encoding
         frames: ``extract.device``, precision ``auto`` (as extraction)."""
         if self._encoder is None:
-            from stprompt_core.backbone.encoder import FrameEncoder
-            from stprompt_core.runtime import resolve_device
-
             self._encoder = FrameEncoder(self.model, device=resolve_device(self.cfg.extract.device, "extract.device"))
         return self._encoder
 
@@ -143,8 +143,6 @@ def load_context(run_dir: str | Path, split: str = "", frame_size: tuple[int, in
         LocalizationError: no boxed videos in the split, a boxed video without scores, or
             an unknown frame size.
     """
-    from stprompt_core.backbone.clip import load_clip
-
     run_dir = Path(run_dir)
     if not (run_dir / "config.json").exists():
         raise FileNotFoundError(f"no config.json in run dir {run_dir}; train first (`stprompt train`)")
@@ -180,19 +178,8 @@ def backbone_geometry(store: FeatureStore, frame_size: tuple[int, int]) -> Frame
     return frame_geometry(tuple(frame_size), tuple(info["input_size"]), info.get("resize_mode", "shortest"))
 
 
-def resolve_bank(bank: str | Path | PromptBank | None, dataset: str) -> tuple[PromptBank, str]:
-    """A bank object and a label for reports (its path, or ``curated``)."""
-    if isinstance(bank, PromptBank):
-        if bank.dataset != dataset:
-            raise LocalizationError(f"prompt bank is for {bank.dataset!r}, the run is on {dataset!r}")
-        return bank, "given"
-    if bank:
-        return load_bank(bank, dataset), str(bank)
-    return load_curated_bank(dataset), f"curated:{dataset}"
-
-
-def localize(run_dir: str | Path, bank: str | Path | PromptBank | None = None, threshold: float | None = None, *,
-             settings: LocalizeConfig | None = None, dense: bool | None = None, window: str | None = None,
+def localize(run_dir: str | Path, bank: str | Path | PromptBank | None = None, *,
+             settings: LocalizeConfig | None = None, overrides: Mapping[str, Any] | list[str] | None = None,
              frame_size: tuple[int, int] | None = None, write: bool = True,
              context: LocalizationContext | None = None) -> dict[str, Any]:
     """Localize the boxed test videos of a run; returns (and writes) ``localization.json``'s content.
@@ -200,33 +187,30 @@ def localize(run_dir: str | Path, bank: str | Path | PromptBank | None = None, t
     Args:
         run_dir: a run folder with ``config.json`` and ``scores.json``.
         bank: a bank path or object; default ``settings.bank``, else the curated bank.
-        threshold: temporal score threshold of TIoU; default ``settings.score_threshold``.
-        settings: everything else (:class:`LocalizeConfig`).
-        dense: override ``settings.dense`` (recompute the last block from the videos).
-        window: override ``settings.window`` (which windows of the frame; see
-            :mod:`~stprompt_core.localize.windows`).
+        settings: the ``localize`` settings (:class:`LocalizeConfig`); default the run's own.
+        overrides: settings to replace, checked as ``stprompt localize --set`` checks them
+            (:func:`~stprompt_core.config.localize_settings`): ``{"score_threshold": 0.3}``
+            (the temporal threshold of TIoU), ``{"dense": True}`` (recompute the last block
+            from the videos), ``{"window": "tiles"}`` (:mod:`~stprompt_core.localize.windows`).
         frame_size: decoded ``(width, height)`` when the store does not record it.
         write: write the three output files into the run dir.
         context: a loaded :class:`LocalizationContext` to reuse.
+
+    Raises:
+        ConfigError: an unknown setting or a bad value (named), in ``settings`` or ``overrides``.
     """
     if settings is None:  # the run's own config (its profile's localize section)
         cfg_path = Path(run_dir) / "config.json"
         if not cfg_path.exists():
             raise FileNotFoundError(f"no config.json in run dir {run_dir}; train first (`stprompt train`)")
         settings = config_from_dict(read_json(cfg_path)).localize
-    s = dataclasses.replace(settings)
-    if threshold is not None:
-        s.score_threshold = float(threshold)
-    if dense is not None:
-        s.dense = bool(dense)
-    if window is not None:
-        s.window = window
+    s = localize_settings(settings, overrides, source="localize")
     ctx = context or load_context(run_dir, s.split, frame_size, cache_tokens=False)
     bank_obj, bank_label = resolve_bank(bank if bank is not None else (s.bank or None), ctx.cfg.data.dataset)
     result, records, maps = evaluate_queries(ctx, settings_queries(bank_obj, s), s)
     result.update({"bank": bank_label, "bank_provenance": bank_obj.provenance})
     if write:
-        write_outputs(ctx, s, result, records, maps if s.save_maps else None)
+        write_localization(ctx, s, result, records, maps if s.save_maps else None)
     return result
 
 
@@ -262,11 +246,9 @@ def evaluate_queries(ctx: LocalizationContext, queries: LocalizationQueries, s: 
         maps[entry.id] = probs.numpy()
         frames = sorted((int(f), b) for f, b in entry.boxes.items() if b)
         snippets = [min(f // snippet_len, T - 1) for f, _ in frames]
-        heat = windows_heatmap(probs[snippets], ctx.frame_size, windows)  # [n, H, W]
+        _, predicted = map_boxes(probs[snippets], ctx.frame_size, windows, s)  # boxes of the n annotated frames
         box_size = entry.box_size or list(ctx.frame_size)
-        for (f, gt), t, h in zip(frames, snippets, heat):
-            h = normalize_map(h, s.map_normalize)
-            pred = boxes_from_map(h, s.map_threshold, s.box_mode, s.min_area)
+        for (f, gt), t, pred in zip(frames, snippets, predicted):
             gt_scaled = scale_boxes(gt, box_size, ctx.frame_size)
             point, chance, ties = pointing(probs[t].reshape(-1).numpy(), patches, gt_scaled)
             free = prompt_free_boxes(motion_cells, motions[entry.id][t], entry.id, f)
@@ -357,8 +339,9 @@ def load_localized(run_dir: str | Path) -> LocalizationMaps:
     return saved
 
 
-def write_outputs(ctx: LocalizationContext, s: LocalizeConfig, result: dict[str, Any], records: list[FrameRecord],
-                  maps: dict[str, np.ndarray] | None) -> None:
+def write_localization(ctx: LocalizationContext, s: LocalizeConfig, result: dict[str, Any], records: list[FrameRecord],
+                       maps: dict[str, np.ndarray] | None) -> None:
+    """``localization.json``, ``localization_frames.json`` and (``maps`` given) the maps file."""
     write_json(ctx.run_dir / RESULT_FILE, result)
     write_json(ctx.run_dir / "localization_frames.json", [dataclasses.asdict(r) for r in records])
     if maps is None:
@@ -383,8 +366,6 @@ def _store_source(ctx: LocalizationContext) -> TokenSource:
 def _reencoded_source(ctx: LocalizationContext, s: LocalizeConfig, windows: list[FrameGeometry]) -> TokenSource:
     """Tokens ``[T, V, P, D]`` of the ``windows`` of re-decoded sampled frames, with the last
     block recomputed when ``s.dense`` (kept per context when ``ctx.cache_tokens``)."""
-    from stprompt_core.video.decode import VideoDecodeError, decode_snippet_frames
-
     root = ctx.cfg.data_root()
     why = "localize.dense" if s.dense else f"localize.window={s.window!r}"
     attention = s.dense_attention if s.dense else None

@@ -1,7 +1,7 @@
 """The prompt studies the book shows: one function, one table, written to the run dir.
 
 Each row localizes the same frames of the same run with other localization queries
-(:func:`~stprompt_core.localize.queries.build_queries`); everything else is held
+(:func:`~stprompt_core.prompts.queries.build_queries`); everything else is held
 fixed (the settings passed in):
 
 =====================================  ======================================================
@@ -26,12 +26,11 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from stprompt_core.config import LocalizeConfig
+from stprompt_core.config import LocalizeConfig, localize_settings
 from stprompt_core.io import write_json
-from stprompt_core.localize.queries import build_queries
-from stprompt_core.localize.run import (LocalizationContext, LocalizationError, evaluate_queries, load_context,
-                                        resolve_bank)
-from stprompt_core.prompts.bank import BankError, PromptBank
+from stprompt_core.prompts.queries import build_queries
+from stprompt_core.localize.run import LocalizationContext, LocalizationError, evaluate_queries, load_context
+from stprompt_core.prompts.bank import BankError, PromptBank, resolve_bank
 
 STUDY_FILE = "prompt_study.json"
 
@@ -75,7 +74,7 @@ def prompt_study(run_dir: str | Path, generated_bank: str | Path | PromptBank | 
         banks["generated"] = resolve_bank(generated_bank, dataset)
     rows = []
     for variant, which, overrides in VARIANTS + ([DENSE_VARIANT] if dense else []):
-        s = dataclasses.replace(base, **overrides)
+        s = localize_settings(base, overrides, source=f"prompt study row {variant!r}")
         row: dict[str, Any] = {"variant": variant, "use_backgrounds": s.use_backgrounds,
                                "use_augmentations": s.use_augmentations, "class_names": s.class_names,
                                "dense": s.dense, "n_normal": None, "n_abnormal": None, "tiou": None,

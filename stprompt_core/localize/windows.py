@@ -30,6 +30,7 @@ from __future__ import annotations
 import torch
 
 from stprompt_core.config import choices
+from stprompt_core.localize.dense import dense_patch_tokens
 from stprompt_core.video.geometry import FrameGeometry, frame_geometry, tile_geometries
 
 WINDOW_MODES: tuple[str, ...] = choices("localize.window")  # stored, squash, pad, tiles
@@ -74,8 +75,6 @@ def encode_windows(encoder, frames: torch.Tensor, geometries: list[FrameGeometry
     Returns:
         ``[B, V, P, D]`` float32.
     """
-    from stprompt_core.localize.dense import dense_patch_tokens
-
     x = frames.to(encoder.device).permute(0, 3, 1, 2).float().div_(255.0)  # [B, 3, H, W]
     out = []
     for g in geometries:  # the backbone's preprocessing (FrameEncoder.preprocess) with this window

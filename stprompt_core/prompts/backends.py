@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from stprompt_core.prompts.bank import PromptBank, load_bank, load_curated_bank
+from stprompt_core.prompts.hf_local import DEFAULT_MODEL, HFLocalBackend
 from stprompt_core.prompts.protocol import BackendError, BackendUnreachable, LLMBackend
 from stprompt_core.prompts.templates import CHAT_TEMPLATE_ID, GenerationTarget, chat_messages
 
@@ -122,8 +123,6 @@ def make_backend(name: str, *, model: str = "", base_url: str = "", bank: str | 
     if name == "static":
         return StaticBackend(bank)
     if name == "hf_local":
-        from stprompt_core.prompts.hf_local import DEFAULT_MODEL, HFLocalBackend
-
         return HFLocalBackend(model or DEFAULT_MODEL, cache_dir=cache_dir, temperature=temperature,
                               max_new_tokens=max_new_tokens, samples=samples, threads=threads)
     if name == "openai":

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stprompt_core.classes import class_labels, class_prompts
+from stprompt_core.classes import DATASET_CLASSES, class_labels, class_prompts
 from stprompt_core.io import read_json, write_json
 
 BANK_SCHEMA_VERSION = 1
@@ -130,6 +130,22 @@ def load_curated_bank(dataset: str, root: str | Path | None = None) -> PromptBan
     return load_bank(path, dataset)
 
 
+def resolve_bank(bank: str | Path | PromptBank | None, dataset: str) -> tuple[PromptBank, str]:
+    """A bank object for ``dataset`` from a bank, a bank file or nothing (the curated bank),
+    and a label for reports (its path, ``given`` or ``curated:<dataset>``).
+
+    Raises:
+        BankError: a given bank is for another dataset, or the file is not a valid bank.
+    """
+    if isinstance(bank, PromptBank):
+        if bank.dataset != dataset:
+            raise BankError(f"prompt bank is for {bank.dataset!r}, the run is on {dataset!r}")
+        return bank, "given"
+    if bank:
+        return load_bank(bank, dataset), str(bank)
+    return load_curated_bank(dataset), f"curated:{dataset}"
+
+
 def bank_from_dict(raw: Any, source: str = "prompt bank") -> PromptBank:
     """Validate a decoded bank and build a :class:`PromptBank` (raises :class:`BankError`)."""
     validate_bank(raw, source)
@@ -160,8 +176,6 @@ def validate_bank(raw: Any, source: str = "prompt bank") -> None:
     try:
         labels = anomaly_labels(dataset)
     except (KeyError, TypeError):
-        from stprompt_core.classes import DATASET_CLASSES
-
         raise BankError(f"{source}: unknown dataset {dataset!r}; valid: {sorted(DATASET_CLASSES)}") from None
     if "setting" in raw and not isinstance(raw["setting"], str):
         raise BankError(f"{source}: setting must be a string")

@@ -26,6 +26,7 @@ from stprompt_core.prompts.backends import BackendError, LLMBackend, StaticBacke
 from stprompt_core.prompts.bank import PromptBank, bank_from_dict, load_curated_bank
 from stprompt_core.prompts.parse import parse_items
 from stprompt_core.prompts.templates import GenerationTarget
+from stprompt_core.runtime import progress_bar
 
 log = logging.getLogger(__name__)
 
@@ -98,8 +99,11 @@ def generate_bank(dataset: str, backend: LLMBackend | StaticBackend, *, seed: in
     targets = generation_targets(dataset, setting, n_normal, n_per_class)
     report = GenerationReport(backend.name)
     lists: dict[str, list[str]] = {}
-    for target in _progress(targets, progress, f"prompts {dataset} ({backend.name})"):
-        lists[target.label] = _generate_target(backend, target, seed, max_attempts, max_words, report)
+    with progress_bar(len(targets), f"prompts {dataset} ({backend.name})", "list", progress) as bar:
+        for target in targets:
+            lists[target.label] = _generate_target(backend, target, seed, max_attempts, max_words, report)
+            if bar is not None:
+                bar.update(1)
     provenance: dict[str, Any] = {
         "kind": "generated", "backend": backend.name, **backend.describe(), "template": backend.template_id,
         "seed": int(seed), "date": date or _dt.date.today().isoformat(),
@@ -134,11 +138,3 @@ def _generate_target(backend: LLMBackend, target: GenerationTarget, seed: int, m
                               f"{target.label!r} ({target.name!r}) in {max_attempts} attempts; "
                               f"rejected: {sample or 'nothing (empty output)'}")
     return kept
-
-
-def _progress(items: list[GenerationTarget], enabled: bool, desc: str):
-    if not enabled:
-        return items
-    from tqdm.auto import tqdm
-
-    return tqdm(items, desc=desc, unit="list")

@@ -26,7 +26,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from stprompt_core.io import read_json, write_json
+from stprompt_core.backbone.encoder import cpu_has_native_bf16
+from stprompt_core.io import atomic_path, read_json, write_json
 from stprompt_core.prompts.protocol import BackendError
 from stprompt_core.prompts.parse import truncate_at
 from stprompt_core.prompts.templates import (COMPLETION_STOPS, COMPLETION_TEMPLATE_ID, GenerationTarget,
@@ -197,10 +198,6 @@ def _num_threads(n: int):
 
 def _cpu_has_native_bf16() -> bool:
     """Whether this CPU runs bf16 matmuls natively (AVX512-BF16 / AMX)."""
-    try:
-        from stprompt_core.backbone.encoder import cpu_has_native_bf16
-    except ImportError:
-        return False
     return cpu_has_native_bf16()
 
 
@@ -214,8 +211,6 @@ def _convert_gguf(gguf_path: Path, folder: Path) -> None:
     import torch
     from safetensors.torch import save_model
     from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    from stprompt_core.io import atomic_path
 
     try:
         tok = AutoTokenizer.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name)

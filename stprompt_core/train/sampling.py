@@ -44,6 +44,17 @@ def plan_splits(cfg: Config, store: FeatureStore) -> SplitPlan:
     return SplitPlan("train", train_rows, "train", sorted(int(v) for v in val))
 
 
+def epoch_steps(n_normal: int, n_abnormal: int, batch_size: int, sampling: str) -> int:
+    """Optimizer steps of one epoch over ``n_normal`` and ``n_abnormal`` samples (``train.sampling``;
+    :meth:`TrainingData.epoch_batches` says how each mode fills its batches)."""
+    if sampling == "shuffle":
+        return math.ceil((n_normal + n_abnormal) / max(1, batch_size))
+    half = max(1, batch_size // 2)
+    if sampling == "balanced_min":
+        return min(n_normal, n_abnormal) // half
+    return math.ceil(max(n_normal, n_abnormal) / half)
+
+
 class TrainingData:
     """Training sequences of every stored crop, held in memory for small stores and read per
     batch otherwise. A sample is a (row, crop) pair; single-crop stores have crop 0 only."""
@@ -91,8 +102,8 @@ class TrainingData:
             size = max(1, self.cfg.train.batch_size)
             return [order[s:s + size] for s in range(0, len(order), size)]
         half = max(1, self.cfg.train.batch_size // 2)
+        steps = epoch_steps(len(self.normal), len(self.abnormal), self.cfg.train.batch_size, self.cfg.train.sampling)
         if self.cfg.train.sampling == "balanced_min":
-            steps = min(len(self.normal), len(self.abnormal)) // half
             if steps == 0:
                 raise FeatureStoreError(f"train.sampling=balanced_min drops incomplete batches: {len(self.normal)} "
                                         f"normal and {len(self.abnormal)} abnormal samples make no batch of "
@@ -100,7 +111,6 @@ class TrainingData:
             sides = [[pool[i] for i in torch.randperm(len(pool), generator=g).tolist()]
                      for pool in (self.normal, self.abnormal)]
             return [sides[0][s * half:(s + 1) * half] + sides[1][s * half:(s + 1) * half] for s in range(steps)]
-        steps = math.ceil(max(len(self.normal), len(self.abnormal)) / half)
         sides = []
         for pool in (self.normal, self.abnormal):
             order: list[Pair] = []

@@ -15,15 +15,20 @@ A file is streamed through once (H.264 cannot skip to arbitrary frames cheaply),
 to RGB only the frames it keeps; a frame folder is read image by image, only the sampled
 frames and their partners. Both yield chunks so that an hour of video never sits in memory
 at once.
+
+:func:`iter_timed_frames` is the other way through a video: every frame, at a given size, with
+its own timestamp (detect's second pass, which writes the annotated video frame for frame).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Iterator
 
+import av
 import numpy as np
 import torch
 
@@ -116,8 +121,6 @@ def probe_video(path: str | Path) -> VideoInfo:
         VideoDecodeError: the file is missing, has no video stream or cannot be opened; the
             folder has no images, ambiguous numbering or an unreadable first image.
     """
-    import av
-
     path = Path(path)
     if path.is_dir():
         try:
@@ -160,8 +163,6 @@ def iter_snippet_frames(path: str | Path, stride: int = 16, chunk_size: int = 64
         VideoDecodeError: missing, empty, corrupt or unreadable file (raised at the point
             decoding fails, so chunks already yielded belong to a video that failed).
     """
-    import av
-
     path = Path(path)
     if stride < 1:
         raise ValueError(f"frame stride must be >= 1, got {stride}")
@@ -169,17 +170,8 @@ def iter_snippet_frames(path: str | Path, stride: int = 16, chunk_size: int = 64
         yield from _iter_folder_frames(path, stride, chunk_size, video_id or path.name, max_chunk_bytes)
         return
     video_id = video_id or path.stem
-    if not path.is_file():
-        raise VideoDecodeError(path, "file not found")
-    try:
-        container = av.open(str(path))
-    except (av.FFmpegError, OSError, ValueError) as exc:
-        raise VideoDecodeError(path, f"cannot open: {_reason(exc)}") from exc
+    container, stream = _open_stream(path)
     with container:
-        if not container.streams.video:
-            raise VideoDecodeError(path, "no video stream")
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
         stream.thread_count = threads
         frames: list[np.ndarray] = []
         partners: list[np.ndarray] = []
@@ -260,6 +252,72 @@ def _iter_folder_frames(folder: Path, stride: int, chunk_size: int, video_id: st
         yield chunk
 
 
+@dataclass
+class TimedFrame:
+    """One frame of a video: ``rgb [H, W, 3]`` uint8, its time in seconds from the first frame,
+    and its timestamp in the stream's time base from the first frame (None for a frame folder)."""
+
+    rgb: np.ndarray
+    time_s: float
+    pts: int | None
+
+
+def iter_timed_frames(path: str | Path, frame_size: tuple[int, int], fps: float | None = None
+                      ) -> tuple[Fraction, Fraction | None, Iterator[TimedFrame]]:
+    """Every frame of a video file or frame folder, RGB at ``frame_size``, with its time.
+
+    Args:
+        path: video file or frame folder.
+        frame_size: ``(width, height)`` every frame is converted to.
+        fps: a frame folder's frame rate (required for one); a file's stream without a rate of
+            its own takes it too.
+
+    Returns:
+        (frame rate, the stream's time base or None, the frames). Decoding starts when the
+        frames are iterated; it raises :class:`VideoDecodeError` where it fails.
+    """
+    path = Path(path)
+    if path.is_dir():
+        if fps is None:
+            raise ValueError(f"{path}: a frame folder has no frame rate; pass fps")
+        rate = Fraction(fps).limit_denominator(1001)
+        try:
+            images = list_frame_images(path)
+        except FrameFolderError as exc:
+            raise VideoDecodeError(path, str(exc)) from exc
+
+        def folder() -> Iterator[TimedFrame]:
+            for i, image in enumerate(images):
+                try:
+                    yield TimedFrame(read_frame_image(image, frame_size), float(i / rate), None)
+                except FrameFolderError as exc:
+                    raise VideoDecodeError(path, f"frame {i}: {exc}") from exc
+
+        return rate, None, folder()
+    container, stream = _open_stream(path)
+    rate = stream.average_rate or stream.guessed_rate or (Fraction(fps).limit_denominator(1001) if fps else None)
+    if not rate:
+        container.close()
+        raise VideoDecodeError(path, "the stream has no frame rate")
+    tb = stream.time_base
+
+    def frames() -> Iterator[TimedFrame]:
+        first, n = None, 0
+        with container:
+            try:
+                for n, f in enumerate(container.decode(stream)):
+                    pts = f.pts
+                    if first is None:
+                        first = pts
+                    t = float((pts - first) * tb) if pts is not None and first is not None and tb else n / float(rate)
+                    yield TimedFrame(f.to_ndarray(format="rgb24", width=frame_size[0], height=frame_size[1]), t,
+                                     None if pts is None or first is None else pts - first)
+            except (av.FFmpegError, OSError, ValueError) as exc:
+                raise VideoDecodeError(path, f"decoding failed after {n} frames: {_reason(exc)}") from exc
+
+    return Fraction(rate), tb, frames()
+
+
 def decode_snippet_frames(path: str | Path, stride: int = 16, video_id: str = "") -> FrameChunk:
     """All sampled frames of a video (file or frame folder) as one :class:`FrameChunk` (short videos, notebooks)."""
     chunks = list(iter_snippet_frames(path, stride, chunk_size=2**31, video_id=video_id,
@@ -268,6 +326,23 @@ def decode_snippet_frames(path: str | Path, stride: int = 16, video_id: str = ""
         return chunks[0]
     return FrameChunk(chunks[0].video_id, 0, torch.cat([c.frames for c in chunks]),
                       torch.cat([c.partners for c in chunks]), chunks[-1].num_frames)
+
+
+def _open_stream(path: Path):
+    """An open container and its first video stream (multithreaded decoding), or a
+    :class:`VideoDecodeError` naming the file."""
+    if not path.is_file():
+        raise VideoDecodeError(path, "file not found")
+    try:
+        container = av.open(str(path))
+    except (av.FFmpegError, OSError, ValueError) as exc:
+        raise VideoDecodeError(path, f"cannot open: {_reason(exc)}") from exc
+    if not container.streams.video:
+        container.close()
+        raise VideoDecodeError(path, "no video stream")
+    stream = container.streams.video[0]
+    stream.thread_type = "AUTO"
+    return container, stream
 
 
 def _chunk(video_id: str, start: int, frames: list[np.ndarray], partners: list[np.ndarray]) -> FrameChunk:

@@ -14,6 +14,10 @@ pattern (``img_00016.jpg``), a number that is skipped.
 
 Images are read with Pillow (libjpeg-turbo, libpng) and converted to RGB. Nothing here
 imports torch, so the data commands can use it cheaply.
+
+Per-frame masks, whatever the video's storage: :func:`runs_from_mask` turns one into the
+half-open runs of frames it marks (a dataset's anomalous frames, detect's frames over the
+threshold, the shading of a score curve).
 """
 
 from __future__ import annotations
@@ -126,3 +130,12 @@ def frame_folder_sha256(folder: str | Path) -> str:
     """
     lines = "".join(f"{p.name} {file_sha256(p)}\n" for p in list_frame_images(folder))
     return hashlib.sha256(lines.encode("utf-8")).hexdigest()
+
+
+def runs_from_mask(mask: np.ndarray) -> list[list[int]]:
+    """Half-open ``[start, end)`` runs of non-zero values in a 1-D per-frame mask."""
+    m = np.asarray(mask).astype(bool).astype(np.int8)
+    edges = np.diff(np.concatenate([[0], m, [0]]))
+    starts = np.flatnonzero(edges == 1)
+    ends = np.flatnonzero(edges == -1)
+    return [[int(s), int(e)] for s, e in zip(starts, ends)]

@@ -1,48 +1,91 @@
-"""Write frames as an H.264 mp4 with PyAV (SynthVAD, test fixtures, benchmarks)."""
+"""Write frames as an H.264 mp4 with PyAV (SynthVAD, detect's annotated video, test fixtures,
+benchmarks).
+
+Identical frames give identical bytes: one x264 thread, no macroblock-tree rate control,
+explicit pts and our own integer RGB -> YUV (each of FFmpeg's converter and x264's mbtree
+made the same frames encode differently depending on what the process had done before).
+:class:`H264Writer` sets this up once; :func:`write_mp4` writes a whole video atomically.
+"""
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 from typing import Iterable
 
+import av
 import numpy as np
 
 from stprompt_core.io import atomic_path
+
+
+class H264Writer:
+    """A deterministic H.264 MP4 written frame by frame; the stream opens at the first frame's size.
+
+    Args:
+        path: the output file (written in place; see :func:`write_mp4` for an atomic file).
+        rate: frames per second.
+        crf, preset: x264's quality and speed.
+        time_base: the unit of the frames' ``pts`` (default: one tick a frame, ``pts`` = frame index).
+
+    Use as a context manager; leaving it without an error flushes the encoder.
+    """
+
+    def __init__(self, path: str | Path, rate: int | Fraction, crf: int = 18, preset: str = "veryfast",
+                 time_base: Fraction | None = None):
+        self.path, self.rate, self.crf, self.preset, self.time_base = Path(path), rate, crf, preset, time_base
+        self.container = av.open(str(path), "w", format="mp4")
+        self.stream = None
+        self.count = 0
+
+    def write(self, rgb: np.ndarray, pts: int | None = None) -> None:
+        """Encode one RGB frame ``[H, W, 3]`` uint8 (even H and W, the first frame's size) at
+        ``pts`` in ``time_base`` units (default: its index)."""
+        if self.stream is None:
+            self.stream = self.container.add_stream("libx264", rate=self.rate)
+            self.stream.height, self.stream.width = rgb.shape[:2]
+            self.stream.pix_fmt = "yuv420p"
+            # mbtree=0: with x264's macroblock-tree rate control, the same frames encoded in
+            # pool workers gave different bytes for 4-16 of 300 SynthVAD videos between two
+            # runs (identical RGB and YUV input); without it, 0 of 300 in two runs. Files ~40% larger.
+            self.stream.options = {"crf": str(self.crf), "preset": self.preset, "threads": "1",
+                                   "x264-params": "mbtree=0"}
+            self.stream.codec_context.thread_count = 1
+            if self.time_base is not None:
+                self.stream.codec_context.time_base = self.time_base
+        vf = av.VideoFrame.from_ndarray(rgb_to_yuv420p(rgb), format="yuv420p")
+        vf.pts = self.count if pts is None else pts
+        if self.time_base is not None:
+            vf.time_base = self.time_base
+        self.container.mux(self.stream.encode(vf))
+        self.count += 1
+
+    def __enter__(self) -> H264Writer:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        try:
+            if exc_type is None and self.stream is not None:
+                self.container.mux(self.stream.encode())
+        finally:
+            self.container.close()
+        return False
 
 
 def write_mp4(path: str | Path, frames: Iterable[np.ndarray], fps: int = 25, crf: int = 18,
               preset: str = "veryfast") -> int:
     """Encode RGB frames ``[H, W, 3]`` uint8 (even H and W) to ``path``; returns the frame count.
 
-    Identical frames give identical bytes: one x264 thread, no macroblock-tree rate control,
-    explicit pts and our own integer RGB -> YUV (each of FFmpeg's converter and x264's mbtree
-    made the same frames encode differently depending on what the process had done before).
-    The file appears atomically, so a reader never sees half a video.
+    Deterministic (:class:`H264Writer`). The file appears atomically, so a reader never sees
+    half a video.
     """
-    import av
-
-    n = 0
     with atomic_path(path) as tmp:
-        with av.open(str(tmp), "w", format="mp4") as container:
-            stream = None
+        with H264Writer(tmp, fps, crf, preset) as writer:
             for frame in frames:
-                if stream is None:
-                    stream = container.add_stream("libx264", rate=fps)
-                    stream.height, stream.width = frame.shape[:2]
-                    stream.pix_fmt = "yuv420p"
-                    # mbtree=0: with x264's macroblock-tree rate control, the same frames encoded in
-                    # pool workers gave different bytes for 4-16 of 300 SynthVAD videos between two
-                    # runs (identical RGB and YUV input); without it, 0 of 300 in two runs. Files ~40% larger.
-                    stream.options = {"crf": str(crf), "preset": preset, "threads": "1", "x264-params": "mbtree=0"}
-                    stream.codec_context.thread_count = 1
-                vf = av.VideoFrame.from_ndarray(rgb_to_yuv420p(frame), format="yuv420p")
-                vf.pts = n
-                container.mux(stream.encode(vf))
-                n += 1
-            if stream is None:
+                writer.write(frame)
+            if writer.count == 0:
                 raise ValueError(f"{path}: no frames to write")
-            container.mux(stream.encode())
-    return n
+    return writer.count
 
 
 def rgb_to_yuv420p(rgb: np.ndarray) -> np.ndarray:

@@ -1,7 +1,9 @@
+import dataclasses
+
 import pytest
 
-from stprompt_core.config import (ConfigError, SynthClipConfig, apply_overrides, available_profiles, config_from_dict,
-                                  load_config)
+from stprompt_core.config import (ConfigError, LocalizeConfig, SynthClipConfig, apply_overrides, available_profiles,
+                                  config_from_dict, load_config, localize_settings)
 
 pytestmark = pytest.mark.pure  # no model, no features
 
@@ -126,3 +128,19 @@ def test_apply_overrides_in_place():
     cfg = load_config("tiny")
     apply_overrides(cfg, {"loss.w_text_sep": 0})
     assert cfg.loss.w_text_sep == 0.0
+
+
+def test_localize_settings_are_set_as_set_sets_them():
+    base = load_config("workshop").localize
+    before = dataclasses.replace(base)
+    s = localize_settings(base, {"score_threshold": 0.25, "localize.window": "tiles"})
+    assert (s.score_threshold, s.window, s.temperature) == (0.25, "tiles", base.temperature)
+    assert base == before  # the base is left as it was
+    via_set = apply_overrides(load_config("workshop"), ["localize.score_threshold=0.25", "localize.window=tiles"])
+    assert s == via_set.localize == localize_settings(base, ["localize.score_threshold=0.25", "localize.window=tiles"])
+    with pytest.raises(ConfigError, match=r"localize.window='whole' is not one of"):
+        localize_settings(base, {"window": "whole"})
+    with pytest.raises(ConfigError, match="train.lr is not a localize setting"):
+        localize_settings(base, {"train.lr": 0.1})
+    with pytest.raises(ConfigError, match="localize.map_normalize='zscore'"):  # a bad base is caught too
+        localize_settings(LocalizeConfig(map_normalize="zscore"))

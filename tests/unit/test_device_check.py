@@ -94,12 +94,13 @@ def test_train_stage_times_every_step_of_one_epoch(bench, tmp_path):
     assert not (tmp_path / "work").exists()
 
 
-def test_epoch_steps_of_the_profile_recipes(bench):
-    epoch_steps = bench("bench_train_epoch").epoch_steps
-    assert epoch_steps(1610, 10, 128, "balanced") == 126  # 8,050 samples of a label, 64 a step: ceil(125.8)
-    assert epoch_steps(1610, 1, 128, "balanced") == 13  # 805 / 64
-    assert epoch_steps(3954, 1, 96, "shuffle") == 42  # XD-Violence: 3,954 / 96 = 41.2
-    assert epoch_steps(12, 1, 4, "balanced") == 3
+def test_epoch_steps_of_the_profile_recipes():
+    from stprompt_core.train.sampling import epoch_steps  # the count the benchmark projects with
+
+    assert epoch_steps(8050, 8050, 128, "balanced") == 126  # 1,610 videos x 10 crops, half a label: ceil(125.8)
+    assert epoch_steps(805, 805, 128, "balanced") == 13  # 805 / 64
+    assert epoch_steps(1977, 1977, 96, "shuffle") == 42  # XD-Violence: 3,954 / 96 = 41.2
+    assert epoch_steps(6, 6, 4, "balanced") == 3
 
 
 def test_step_clock_splits_steps_into_load_and_compute(bench):

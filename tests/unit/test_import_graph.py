@@ -26,8 +26,9 @@ run -> scores -> maps -> book); a module may import its own layer and those belo
 9. ``detect``: one video through a trained run (``stprompt detect``): scores, boxes, an
    annotated MP4 and a report, from the stages and figures below.
 10. ``offline``: the stand-ins for real videos and OpenAI CLIP (SynthVAD, SynthCLIP). They
-   use the method's code (SynthCLIP is evaluated with the method's localization queries), and the
-   method never imports them: only ``pipeline`` and ``cli`` do.
+   use the layers below the method (SynthCLIP is evaluated with the localization queries of
+   ``prompts``), never the method they stand in for (``localize``, ``train``, ``detect``), and
+   the method never imports them: only ``pipeline`` and ``cli`` do.
 11. ``pipeline``, ``ablate``: cache-or-compute stages chaining the layers below.
 12. ``book``, ``demo``: the notebooks' runner and the one-command chain.
 13. ``cli``: the ``stprompt`` command, on top of everything.
@@ -132,6 +133,13 @@ def test_no_upward_imports(graph):
 def test_only_the_pipeline_and_the_cli_reach_the_offline_world(graph):
     importers = {unit(a) for a, b in graph.edges if unit(b) == "offline"} - {"offline"}
     assert importers <= {"pipeline", "cli"}, f"the method imports the offline world: {sorted(importers)}"
+
+
+def test_the_offline_world_does_not_sit_above_the_method_it_stands_in_for(graph):
+    above = sorted(f"{a} -> {b}" for a, b in graph.edges
+                   if unit(a) == "offline" and unit(b) in {"localize", "train", "scoring", "evaluate", "detect",
+                                                            "figures"})
+    assert not above, "the offline world imports the method:\n" + "\n".join(above)
 
 
 def test_reader_sees_local_relative_and_submodule_imports(tmp_path):

@@ -213,15 +213,6 @@ def merge_intervals(intervals: Iterable[Sequence[int]]) -> list[list[int]]:
     return out
 
 
-def runs_from_mask(mask: np.ndarray) -> list[list[int]]:
-    """Half-open ``[start, end)`` runs of non-zero values in a 1-D per-frame mask."""
-    m = np.asarray(mask).astype(bool).astype(np.int8)
-    edges = np.diff(np.concatenate([[0], m, [0]]))
-    starts = np.flatnonzero(edges == 1)
-    ends = np.flatnonzero(edges == -1)
-    return [[int(s), int(e)] for s, e in zip(starts, ends)]
-
-
 def parse_int(token: str, path: Path, lineno: int, what: str) -> int:
     """An integer field of an annotation line; accepts ``12`` and integral floats ``1.2e+01``."""
     try:

@@ -50,11 +50,10 @@ from stprompt_core.data.datasets.common import (
     find_frame_folders,
     find_optional,
     read_lines,
-    runs_from_mask,
     video_id,
 )
 from stprompt_core.data.manifest import Manifest, VideoEntry
-from stprompt_core.video.frames import FrameFolderError, list_frame_images
+from stprompt_core.video.frames import FrameFolderError, list_frame_images, runs_from_mask
 
 DATASET = "shanghaitech"
 EXPECTED_COUNTS: dict[str, SplitCount] = {

@@ -275,3 +275,49 @@ def _attach_boxes(videos: list[VideoEntry], boxes: dict[str, dict[str, list[list
             raise AnnotationError(f"{source}: boxes for {vid!r}, which is not an abnormal test video")
         entry.boxes = frames
         entry.box_size = list(BOX_SIZE)
+
+
+class ListedAnnotations:
+    """The official annotation files under ``root``, for checking videos that a list made
+    elsewhere names (VadCLIP's released features, :mod:`stprompt_core.features.released`).
+
+    ``files`` are the files read; ``intervals`` the half-open anomalous frames ``[s, e + 1)``
+    of every test video.
+    """
+
+    def __init__(self, root: Path):
+        path = find_file(root, TEMPORAL_ANNOTATION, DATASET)
+        self.files = [path]
+        annotated = parse_temporal_annotations(path)
+        self.intervals = {vid: a.intervals for vid, a in annotated.items()}
+        self.classes = {vid: a.cls for vid, a in annotated.items()}
+        self.train_ids: set[str] | None = None
+        self.test_ids: set[str] | None = None
+        self.test_list = find_optional(root, TEST_LIST, DATASET)
+        train = find_optional(root, TRAIN_LIST, DATASET)
+        if train is not None:
+            self.files.append(train)
+            self.train_ids = {video_id(rel) for _, rel in parse_split_list(train)}
+        if self.test_list is not None:
+            self.files.append(self.test_list)
+            self.test_ids = {video_id(rel) for _, rel in parse_split_list(self.test_list)}
+
+    def labels(self, video: str, listed: str, split: str) -> list[str]:
+        """The video's labels (its class) when the listing agrees with the annotation files.
+
+        Raises:
+            ValueError: the listed label is no class, or the video is missing from the split's
+                list or (a test video) from the temporal annotations, or annotated as another class.
+        """
+        if split == "test" and self.test_ids is not None and video not in self.test_ids:
+            raise ValueError(f"not in {self.test_list.name}")
+        if listed not in class_labels(DATASET):
+            raise ValueError(f"label {listed!r} is not a UCF-Crime class {class_labels(DATASET)}")
+        if split == "train" and self.train_ids is not None and video not in self.train_ids:
+            raise ValueError(f"not in {TRAIN_LIST[0]}")
+        if split == "test":
+            if video not in self.classes:
+                raise ValueError(f"not in {TEMPORAL_ANNOTATION[-1]} (no ground truth)")
+            if self.classes[video] != listed:
+                raise ValueError(f"listed as {listed!r}, annotated as {self.classes[video]!r}")
+        return [listed]

@@ -132,3 +132,31 @@ def build_manifest(root: str | Path, *, notes: list[str] | None = None) -> Manif
     if absent:
         notes.append(f"{len(absent)} annotated test videos not found under the root (e.g. {absent[0]})")
     return Manifest(dataset=DATASET, videos=videos)
+
+
+class ListedAnnotations:
+    """The official annotation file under ``root``, for checking videos that a list made
+    elsewhere names (VadCLIP's released features, :mod:`stprompt_core.features.released`).
+
+    ``files`` are the files read; ``intervals`` the half-open anomalous frames of every
+    annotated test video.
+    """
+
+    def __init__(self, root: Path):
+        path = find_file(root, ANNOTATIONS, DATASET)
+        self.files = [path]
+        self.intervals = {vid: iv for vid, (_, iv) in parse_annotations(path).items()}
+
+    def labels(self, video: str, listed: str, split: str) -> list[str]:
+        """The labels the video's name carries, when the listed label (``B1-0-0``) agrees.
+
+        Raises:
+            ValueError: the listed label disagrees with the name's, or an abnormal test video
+                has no annotation.
+        """
+        labels = labels_from_name(video)
+        if [t for t in listed.split("-") if t != "0"] != labels:
+            raise ValueError(f"listed label {listed!r} disagrees with its name's label {labels}")
+        if split == "test" and labels != [NORMAL] and video not in self.intervals:
+            raise ValueError(f"abnormal test video not in {ANNOTATIONS[0]} (no ground truth)")
+        return labels

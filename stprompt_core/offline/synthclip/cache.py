@@ -27,20 +27,28 @@ import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 from torch import nn
 
+from stprompt_core.backbone.clip import load_clip
 from stprompt_core.backbone.configs import model_config
-from stprompt_core.config import Config, SynthClipConfig
+from stprompt_core.backbone.stem import FROZEN_TEXT_PREFIX
+from stprompt_core.backbone.text_tower import is_locked_hf_text
+from stprompt_core.config import BackboneConfig, Config, SynthClipConfig
+from stprompt_core.data.manifest import load_manifest
+from stprompt_core.integrity import (DamagedFileError, check_record, file_record, read_sealed_json, save_verified,
+                                     seal_json)
 from stprompt_core.io import file_sha256, read_json, write_json
-from stprompt_core.integrity import DamagedFileError, check_record, file_record, read_sealed_json, save_verified, seal_json
 from stprompt_core.locks import exclusive
 from stprompt_core.offline.synthclip.card import ShippedWeightsError, is_shipped, verify_card
-
-if TYPE_CHECKING:
-    from stprompt_core.offline.synthclip.data import FrameSet
+from stprompt_core.offline.synthclip.data import (FrameSet, concat_frames, corpus_preset, corpus_seed, load_frames,
+                                                  split_videos)
+from stprompt_core.offline.synthclip.evaluate import evaluate_synthclip, evaluation_frames
+from stprompt_core.offline.synthclip.train import train_synthclip
+from stprompt_core.offline.synthvad import ensure_generated, generate, get_preset
+from stprompt_core.offline.synthvad.generate import MANIFEST_NAME, SETTINGS_NAME
 
 CACHE_ROOT = Path("cache/synthclip")
 # SynthVAD knobs added after weights were shipped, at their defaults (SynthPreset)
@@ -59,8 +67,6 @@ def meta_path(checkpoint: str | Path) -> Path:
 
 def synthvad_fingerprint(preset: str, seed: int) -> dict[str, Any]:
     """The SynthVAD preset's knobs and seed, as JSON values, with their SHA-256."""
-    from stprompt_core.offline.synthvad import get_preset
-
     knobs = asdict(get_preset(preset))
     if all(knobs[k] == v for k, v in CAMERA_DEFAULTS.items()):  # a preset without them hashes as before they existed
         knobs = {k: v for k, v in knobs.items() if k not in CAMERA_DEFAULTS}
@@ -84,10 +90,6 @@ def ensure_corpus(preset: str, seed: int, settings: SynthClipConfig, root: str |
     """Render SynthCLIP's extra SynthVAD corpus of ``preset``/``seed`` under ``root`` unless it
     is there (the folder name carries the hash of its preset and seed); None when the recipe
     asks for no corpus."""
-    from stprompt_core.offline.synthvad import generate
-    from stprompt_core.offline.synthvad.generate import MANIFEST_NAME, SETTINGS_NAME
-    from stprompt_core.offline.synthclip.data import corpus_preset, corpus_seed
-
     if settings.corpus_per_class <= 0 and settings.corpus_normal <= 0:
         return None
     p = corpus_preset(preset, settings.corpus_per_class, settings.corpus_normal, settings.corpus_frames,
@@ -166,8 +168,6 @@ def _intact(checkpoint: Path, meta: Path) -> dict[str, Any]:
 def _train_and_save(cfg: Config, settings: SynthClipConfig, checkpoint: Path, key: str, synthvad: dict[str, Any],
                     mcfg: dict[str, Any], corpus_root: str | Path | None, eval_every: int,
                     progress: bool) -> dict[str, Any]:
-    from stprompt_core.offline.synthclip.train import train_synthclip
-
     b = cfg.backbone
     start = time.perf_counter()
     frames, data_log = training_frames(cfg, settings, corpus_root if corpus_root is not None
@@ -189,8 +189,6 @@ def _train_and_save(cfg: Config, settings: SynthClipConfig, checkpoint: Path, ke
 
 def _val_curve(cfg: Config, settings: SynthClipConfig, curve: list[dict[str, Any]]):
     """A training callback appending zero-shot figures on the validation videos to ``curve``."""
-    from stprompt_core.offline.synthclip.evaluate import evaluate_synthclip, evaluation_frames
-
     frames = evaluation_frames(cfg, "val", settings)
 
     def on_every(step: int, model: nn.Module) -> None:
@@ -210,10 +208,6 @@ def training_frames(cfg: Config, settings: SynthClipConfig, corpus_root: str | P
     Returns:
         The frames and what was done (seconds rendering and decoding, counts, held-out videos).
     """
-    from stprompt_core.data.manifest import load_manifest
-    from stprompt_core.offline.synthvad import ensure_generated
-    from stprompt_core.offline.synthclip.data import concat_frames, load_frames, split_videos
-
     start = time.perf_counter()
     ensure_generated(cfg.synthvad.preset, cfg.data_root(), seed=cfg.synthvad.seed, progress=progress)
     corpus = ensure_corpus(cfg.synthvad.preset, cfg.synthvad.seed, settings, corpus_root, progress)
@@ -235,9 +229,6 @@ def save_checkpoint(model: nn.Module, checkpoint: str | Path, meta: dict[str, An
     """Write the state dict as safetensors and ``meta`` as JSON beside it (atomically, the JSON
     last: a checkpoint without its JSON is never reused). A locked HF text tower is left out:
     its weights are its package's (all-MiniLM-L6-v2, 87 MB), only its projection trains."""
-    from stprompt_core.backbone.stem import FROZEN_TEXT_PREFIX
-    from stprompt_core.backbone.text_tower import is_locked_hf_text
-
     checkpoint = Path(checkpoint)
     skip = FROZEN_TEXT_PREFIX if is_locked_hf_text(model) else None
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()
@@ -251,9 +242,6 @@ def save_checkpoint(model: nn.Module, checkpoint: str | Path, meta: dict[str, An
 def load_synthclip(checkpoint: str | Path) -> tuple[nn.Module, str]:
     """The model of a SynthCLIP checkpoint (eval mode, frozen) and its open_clip name, as
     :func:`~stprompt_core.backbone.clip.load_clip` builds it."""
-    from stprompt_core.backbone.clip import load_clip
-    from stprompt_core.config import BackboneConfig
-
     meta = read_json(meta_path(checkpoint))
     name = meta["model_name"]
     return load_clip(BackboneConfig(model_name=name, pretrained=str(checkpoint))), name

@@ -26,6 +26,9 @@ from typing import Any
 
 from stprompt_core.integrity import DamagedFileError, read_sealed_json
 from stprompt_core.io import file_sha256
+from stprompt_core.offline.synthclip.data import load_frames
+from stprompt_core.offline.synthvad import generate, get_preset
+from stprompt_core.offline.synthvad.presets import ANOMALY_CLASSES
 
 PRETRAINED_DIR = Path(__file__).parent / "pretrained"
 HELD_OUT_SEED = 2_000_003  # SynthVAD seed of the card's check render: neither the benchmark's nor the corpus's
@@ -81,10 +84,6 @@ def held_out_frames(preset: str):
     (``HELD_OUT_PER_CLASS`` videos per anomaly class, ``HELD_OUT_FRAMES`` frames), rendered in a
     temporary folder: the card's ``held_out_check`` and the test that recomputes it."""
     import dataclasses
-
-    from stprompt_core.offline.synthvad import generate, get_preset
-    from stprompt_core.offline.synthvad.presets import ANOMALY_CLASSES
-    from stprompt_core.offline.synthclip.data import load_frames
 
     base = get_preset(preset)
     p = dataclasses.replace(base, name=f"{preset}-check", frames=(HELD_OUT_FRAMES,), train_counts={},

@@ -31,10 +31,11 @@ import torch
 import torch.nn.functional as F
 
 from stprompt_core.classes import class_index
-from stprompt_core.offline.synthvad.presets import ANOMALY_CLASSES, SynthPreset, get_preset
 from stprompt_core.data.manifest import Manifest, VideoEntry
-from stprompt_core.offline.synthvad import caption_at
 from stprompt_core.offline.synthclip.captions import context_caption, plain_caption, region_caption
+from stprompt_core.offline.synthvad import caption_at
+from stprompt_core.offline.synthvad.presets import ANOMALY_CLASSES, SynthPreset, get_preset
+from stprompt_core.video.decode import decode_snippet_frames
 
 CORPUS_SEED_OFFSET = 1_000_003  # corpus seeds: CORPUS_SEED_OFFSET + the benchmark's seed
 
@@ -116,8 +117,6 @@ def load_frames(videos: list[VideoEntry], root: str | Path, stride: int, dataset
         VideoDecodeError: a video is missing or unreadable.
         ValueError: a video has no captions (not a SynthVAD manifest).
     """
-    from stprompt_core.video.decode import decode_snippet_frames
-
     frames, captions, regions, contexts, boxes, labels, vid, fidx = [], [], [], [], [], [], [], []
     bar = None
     if progress:

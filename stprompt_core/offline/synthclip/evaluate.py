@@ -18,7 +18,7 @@ On anomalous frames of held-out videos (boxes known), through the same
    Beside the whole-frame [CLS] of 1, they say whether the model knows a small event that
    the frame embedding has lost among the rest of the scene;
 4. **mean IoU of the thresholded patch map**: each patch is abnormal when the softmax of
-   its similarities to the localization queries (:func:`stprompt_core.localize.queries.build_queries`
+   its similarities to the localization queries (:func:`stprompt_core.prompts.queries.build_queries`
    of the curated bank: backgrounds + class names + event descriptions, temperature = the
    model's) puts more than half its mass on abnormal queries; IoU of the union of abnormal
    patches with the box, in frame pixels, over the frame area the backbone sees.
@@ -31,8 +31,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from stprompt_core.backbone.clip import load_clip
+from stprompt_core.backbone.encoder import FrameEncoder
 from stprompt_core.classes import class_labels, class_prompts
-from stprompt_core.offline.synthclip.data import FrameSet
+from stprompt_core.data.manifest import load_manifest
+from stprompt_core.offline.synthclip.data import FrameSet, crop_resize, load_frames, split_videos
+from stprompt_core.prompts.bank import load_curated_bank
+from stprompt_core.prompts.queries import DEFAULT_TEMPLATE, build_queries, encode_texts
+from stprompt_core.video.geometry import patch_boxes
 
 REGION_MARGIN = 0.3  # region crops: the box grown by this share of its size on each side (the recipe's)
 REGION_MIN_SIDE = 28.0  # ... and at least this many frame pixels on a side (the recipe's)
@@ -44,9 +50,6 @@ def embed_frames(model: nn.Module, frames: torch.Tensor, batch_size: int = 128, 
                  ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Normalised [CLS] ``[N, D]`` and patch tokens ``[N, P, D]`` through FrameEncoder, and
     the frame-pixel box of every patch ``[P, 4]``."""
-    from stprompt_core.backbone.encoder import FrameEncoder
-    from stprompt_core.video.geometry import patch_boxes
-
     enc = FrameEncoder(model, device="cpu", precision=precision)
     cls, tokens = [], []
     for i in range(0, len(frames), batch_size):
@@ -69,9 +72,6 @@ def evaluate_synthclip(model: nn.Module, model_name: str, frames: FrameSet, data
         frames: anomalous frames only (``labels > 0``) with boxes.
         bank: a :class:`~stprompt_core.prompts.bank.PromptBank`; the curated one by default.
     """
-    from stprompt_core.localize.queries import DEFAULT_TEMPLATE, build_queries, encode_texts
-    from stprompt_core.prompts.bank import load_curated_bank
-
     if not bool(frames.anomalous.all()):
         raise ValueError("evaluate_synthclip expects anomalous frames only (load_frames(..., anomalous_only=True))")
     bank = bank or load_curated_bank(dataset)
@@ -140,9 +140,6 @@ def evaluate_synthclip(model: nn.Module, model_name: str, frames: FrameSet, data
 def _region_crops(frames: FrameSet, model: nn.Module) -> torch.Tensor:
     """``[N, h, w, 3]`` uint8 square crops of the boxes (``REGION_MARGIN``, ``REGION_MIN_SIDE``)
     at the model's input size (the one :class:`~stprompt_core.backbone.encoder.FrameEncoder` reads)."""
-    from stprompt_core.backbone.encoder import FrameEncoder
-    from stprompt_core.offline.synthclip.data import crop_resize
-
     b = frames.boxes
     cx, cy = (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2
     side = torch.clamp((b[:, 2:] - b[:, :2]).amax(dim=1) * (1 + 2 * REGION_MARGIN), min=REGION_MIN_SIDE)
@@ -184,9 +181,6 @@ def evaluation_frames(cfg, split: str, settings=None) -> FrameSet:
     Raises:
         ValueError: the split has no anomalous video.
     """
-    from stprompt_core.data.manifest import load_manifest
-    from stprompt_core.offline.synthclip.data import load_frames, split_videos
-
     settings = settings or cfg.synthclip
     videos = split_videos(load_manifest(cfg.manifest()), settings.val_per_class)[split]
     videos = [v for v in videos if v.label]
@@ -199,8 +193,6 @@ def evaluate_checkpoint(cfg, split: str = "test", settings=None, precision: str 
     """Load ``backbone.pretrained`` through :func:`~stprompt_core.backbone.clip.load_clip` and
     evaluate it on the anomalous frames of ``split`` (:func:`evaluation_frames`).
     """
-    from stprompt_core.backbone.clip import load_clip
-
     frames = evaluation_frames(cfg, split, settings)
     model = load_clip(cfg.backbone)
     out = evaluate_synthclip(model, cfg.backbone.model_name, frames, cfg.data.dataset, precision=precision)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from stprompt_core.backbone.stem import create_model, quiet_loading
 from stprompt_core.backbone.text_tower import ensure_minilm, hf_text_dir
 
 # Design (b), the better of the two in benchmarks/bench_synthclip.py (results/synthclip.json):
@@ -47,8 +48,6 @@ def build_model(model_name: str, seed: int, init: str = "") -> nn.Module:
         FileNotFoundError: ``init`` names no file.
     """
     from pathlib import Path
-
-    from stprompt_core.backbone.stem import create_model, quiet_loading
 
     if init and not Path(init).is_file():
         raise FileNotFoundError(f"synthclip.init={init}: no such checkpoint")

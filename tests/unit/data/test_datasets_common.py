@@ -13,7 +13,6 @@ from stprompt_core.data.datasets.common import (
     find_file,
     merge_intervals,
     probe_video,
-    runs_from_mask,
     trailing_int,
     video_id,
 )
@@ -22,11 +21,6 @@ from stprompt_core.data.datasets.common import (
 def test_merge_intervals_unions_overlapping_and_touching() -> None:
     assert merge_intervals([[15, 31], [10, 21], [40, 42], [31, 33]]) == [[10, 33], [40, 42]]
     assert merge_intervals([]) == []
-
-
-def test_runs_from_mask_are_half_open() -> None:
-    assert runs_from_mask(np.array([1, 0, 1, 1, 0, 0, 1])) == [[0, 1], [2, 4], [6, 7]]
-    assert runs_from_mask(np.zeros(5)) == []
 
 
 @pytest.mark.parametrize("name, frame", [("000016.jpg", 16), ("img_00016.jpg", 16),

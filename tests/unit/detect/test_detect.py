@@ -16,7 +16,7 @@ from stprompt_core.io import read_json
 from stprompt_core.video.decode import VideoDecodeError
 
 VIDEO = "videos/test/test_fighting_000.mp4"
-OUTPUTS = {"scores.csv", "scores.json", "intervals.json", "localization.json", "localization_maps.safetensors",
+OUTPUTS = {"frame_scores.csv", "frame_scores.json", "intervals.json", "boxes.json", "localization_maps.safetensors",
            "annotated.mp4", "report.html", "detect.json", "keyframes.json", "keyframes"}
 
 
@@ -36,7 +36,7 @@ def fighting(tiny_run, tiny_detector, tmp_path_factory):
 def test_scores_equal_evaluate_on_a_test_video(fighting):
     d, video, run = fighting
     evaluated = read_json(run / "scores.json")["test_fighting_000"]
-    ours = read_json(d.out / "scores.json")
+    ours = d.folder.scores()
     assert ours["num_frames"] == evaluated["num_frames"]
     np.testing.assert_allclose(ours["snippet_scores"], evaluated["snippet_scores"], atol=2e-6, rtol=0)
 
@@ -44,23 +44,24 @@ def test_scores_equal_evaluate_on_a_test_video(fighting):
 def test_outputs_are_consistent(fighting):
     d, video, _ = fighting
     assert {p.name for p in d.out.iterdir()} == OUTPUTS
-    scores = read_json(d.out / "scores.json")
+    scores = d.folder.scores()
     n, thr = scores["num_frames"], scores["threshold"]
-    rows = list(csv.DictReader((d.out / "scores.csv").open()))
+    rows = list(csv.DictReader((d.out / "frame_scores.csv").open()))
     assert len(rows) == n == len(scores["time_s"])
     assert float(rows[17]["time_s"]) == pytest.approx(17 / 25, abs=1e-4)  # SynthVAD is 25 fps
     assert [float(r["score"]) for r in rows[:16]] == [pytest.approx(scores["snippet_scores"][0], abs=1e-6)] * 16
     passed = np.asarray([int(r["passed"]) for r in rows], bool)
     covered = np.zeros(n, bool)
-    for iv in read_json(d.out / "intervals.json")["intervals"]:
+    for iv in d.folder.intervals()["intervals"]:
         covered[iv["start_frame"] : iv["end_frame"]] = True
         assert iv["start_s"] == pytest.approx(iv["start_frame"] / 25, abs=1e-4)
     np.testing.assert_array_equal(covered, passed)
-    loc = read_json(d.out / "localization.json")
+    loc = d.folder.boxes()
     assert [s["snippet"] for s in loc["snippets"]] == [t for t, s in enumerate(scores["snippet_scores"]) if s >= thr]
     html = (d.out / "report.html").read_text()
     assert "Plotly.newPlot" in html and "<script src=" not in html and 'src="http' not in html  # offline
-    assert html.count("data:image/jpeg;base64,") == len(read_json(d.out / "keyframes.json")) > 0
+    assert html.count("data:image/jpeg;base64,") == len(d.folder.key_frames()) > 0
+    assert d.folder.maps().maps["video"].shape[0] == len(scores["snippet_scores"])
 
 
 def test_annotated_video_is_frame_for_frame(fighting):
@@ -71,7 +72,7 @@ def test_annotated_video_is_frame_for_frame(fighting):
 def test_the_same_input_gives_the_same_bytes(fighting, tiny_detector, tmp_path):
     d, video, run = fighting
     again = detect(video, run, tmp_path / "again", progress=False, detector=tiny_detector)
-    for name in ("annotated.mp4", "report.html", "scores.csv", "localization.json"):
+    for name in ("annotated.mp4", "report.html", "frame_scores.csv", "boxes.json"):
         assert (again.out / name).read_bytes() == (d.out / name).read_bytes(), name
 
 
@@ -154,7 +155,7 @@ def test_variable_frame_rate_keeps_each_frame_time_and_says_so(tiny_run, tiny_de
     d = detect(vfr, tiny_run[0], tmp_path / "out", progress=False, detector=tiny_detector)
     assert d.summary["variable_frame_rate"] and "variable frame rate" in d.summary["warnings"][0]
     assert str(vfr) in d.summary["warnings"][0]
-    np.testing.assert_allclose(read_json(d.out / "scores.json")["time_s"], pts / 25, atol=1e-4)
+    np.testing.assert_allclose(d.folder.scores()["time_s"], pts / 25, atol=1e-4)
     with av.open(str(d.out / "annotated.mp4")) as c:
         s = c.streams.video[0]
         times = [float(f.pts * s.time_base) for f in c.decode(s)]
@@ -205,4 +206,4 @@ def test_a_frame_folder_goes_through_at_an_assumed_rate(tiny_run, tiny_detector,
     d = detect(folder, tiny_run[0], tmp_path / "out", progress=False, detector=tiny_detector)
     assert d.summary["num_frames"] == 20 and "no frame rate; times assume 25 fps" in d.summary["warnings"][0]
     assert _frames_and_rate(d.out / "annotated.mp4") == (20, Fraction(25))
-    assert read_json(d.out / "scores.json")["time_s"][-1] == pytest.approx(19 / 25)
+    assert d.folder.scores()["time_s"][-1] == pytest.approx(19 / 25)

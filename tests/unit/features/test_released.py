@@ -22,7 +22,7 @@ def test_ucf_import_keeps_every_crop_and_vadclip_frame_ground_truth(ucf):
     root, out = ucf
     summary = import_vadclip(root, "ucf_crime", out, progress=False)
     assert summary.ok and summary.imported == {"train": 4, "test": 2}
-    assert summary.views == {"train": list(range(10)), "test": [5]}
+    assert summary.crops == {"train": list(range(10)), "test": [5]}
     store = FeatureStore(out)
     assert (store.meta.top_k, store.meta.crops, store.meta.crop_splits) == (0, 10, ["train"])
     assert not store.meta.has_patches and store.meta.source["kind"] == "vadclip_released"
@@ -50,7 +50,7 @@ def test_xd_import_reads_flat_folders_multi_labels_and_truncates_ground_truth(tm
     root = write_xd_release(tmp_path / "release")
     summary = import_vadclip(root, "xd_violence", tmp_path / "store", progress=False)
     assert summary.ok and summary.imported == {"train": 4, "test": 3}
-    assert summary.views == {"train": list(range(10)), "test": [0]}
+    assert summary.crops == {"train": list(range(10)), "test": [0]}
     store = FeatureStore(tmp_path / "store")
     test = {v.video_id: v for v in store.videos("test")}
     multi = test[XD_TEST[0][0]]  # ..._label_G-B2-B6, annotated "16 40 100 130"
@@ -66,6 +66,20 @@ def test_second_import_of_the_same_lists_is_reused(ucf):
     import_vadclip(root, "ucf_crime", out, progress=False)
     again = import_vadclip(root, "ucf_crime", out, progress=False)
     assert again.reused and again.imported == {"train": 4, "test": 2}
+    assert again.crops == {"train": list(range(10)), "test": [5]}
+
+
+def test_a_store_imported_before_crops_were_called_so_still_reads(ucf):
+    """Stores imported earlier record each split's crops under `views`."""
+    import json
+
+    root, out = ucf
+    import_vadclip(root, "ucf_crime", out, progress=False)
+    meta = json.loads((out / "store.json").read_text())
+    meta["source"]["views"] = meta["source"].pop("crops")
+    (out / "store.json").write_text(json.dumps(meta))
+    again = import_vadclip(root, "ucf_crime", out, progress=False)
+    assert again.reused and again.crops == {"train": list(range(10)), "test": [5]}
 
 
 def _break(root, how):

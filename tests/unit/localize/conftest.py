@@ -46,7 +46,7 @@ def tiny_clip():
 
 @pytest.fixture(scope="session")
 def planted_run(tmp_path_factory, tiny_clip) -> Path:
-    from stprompt_core.localize.queries import build_queries, encode_texts
+    from stprompt_core.prompts.queries import build_queries, encode_texts
     from stprompt_core.prompts.bank import load_curated_bank
 
     root = tmp_path_factory.mktemp("loc")

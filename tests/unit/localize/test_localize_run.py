@@ -64,8 +64,8 @@ def test_saved_maps_give_back_the_boxes_localize_drew(planted_run):
 
 
 def test_threshold_moves_the_gate(planted_run):
-    assert localize(planted_run, threshold=0.1, write=False)["tiou"] == pytest.approx(1.0)
-    assert localize(planted_run, threshold=0.95, write=False)["tiou"] == 0.0
+    assert localize(planted_run, overrides={"score_threshold": 0.1}, write=False)["tiou"] == pytest.approx(1.0)
+    assert localize(planted_run, overrides={"score_threshold": 0.95}, write=False)["tiou"] == 0.0
 
 
 def test_a_bank_that_calls_the_planted_text_normal_loses_the_box(planted_run, tmp_path):
@@ -142,7 +142,7 @@ def _run_with_videos(planted_run, tmp_path, write_videos: bool):
 
 def test_dense_refinement_re_encodes_the_videos(planted_run, tmp_path):
     run = _run_with_videos(planted_run, tmp_path, write_videos=True)
-    result = localize(run, dense=True)
+    result = localize(run, overrides={"dense": True})
     assert result["settings"]["dense"] is True and result["n_frames"] == 6
     assert 0.0 <= result["tiou"] <= result["mean_iou"] <= 1.0
     assert load_file(str(run / "localization_maps.safetensors"))["maps/v_fight"].shape == (6, 1, 8, 8)
@@ -151,7 +151,7 @@ def test_dense_refinement_re_encodes_the_videos(planted_run, tmp_path):
 def test_dense_without_the_videos_names_the_video(planted_run, tmp_path):
     run = _run_with_videos(planted_run, tmp_path, write_videos=False)
     with pytest.raises(LocalizationError, match="localize.dense re-encodes frames, but video 'v_fight' cannot be decoded"):
-        localize(run, dense=True)
+        localize(run, overrides={"dense": True})
 
 
 def test_tiles_window_re_encodes_windows_that_cover_the_whole_frame(planted_run, tmp_path):
@@ -159,7 +159,7 @@ def test_tiles_window_re_encodes_windows_that_cover_the_whole_frame(planted_run,
 
     run = _run_with_videos(planted_run, tmp_path, write_videos=True)
     stored = localize(run, write=False)
-    result = localize(run, window="tiles")
+    result = localize(run, overrides={"window": "tiles"})
     # 128x96 frames into the tiny backbone's 64x64 input: resized to 85x64, two 64-px windows at x = 0 and 21
     assert result["windows"] == 2 and result["settings"]["window"] == "tiles" and result["n_frames"] == 6
     assert 0.0 <= result["tiou"] <= result["mean_iou"] <= 1.0
@@ -174,6 +174,15 @@ def test_tiles_window_re_encodes_windows_that_cover_the_whole_frame(planted_run,
     assert stored["iou_ceiling"] == pytest.approx(1.0)
 
 
+def test_overrides_are_checked_as_set_checks_them(planted_run):
+    from stprompt_core.config import ConfigError
+
+    with pytest.raises(ConfigError, match="localize.map_threshold expects a number"):
+        localize(planted_run, overrides={"map_threshold": "high"}, write=False)
+    with pytest.raises(ConfigError, match="train.lr is not a localize setting"):
+        localize(planted_run, overrides={"train.lr": 0.1}, write=False)
+
+
 def test_unknown_window_is_named(planted_run):
     with pytest.raises(ValueError, match="localize.window='whole'"):
-        localize(planted_run, window="whole", write=False)
+        localize(planted_run, overrides={"window": "whole"}, write=False)

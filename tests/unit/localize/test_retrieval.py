@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from stprompt_core.localize.retrieval import boxes_from_map, frame_heatmap, patch_anomaly_probs
+from stprompt_core.config import LocalizeConfig
+from stprompt_core.localize.retrieval import boxes_from_map, frame_heatmap, map_boxes, patch_anomaly_probs
 from stprompt_core.video.geometry import frame_geometry
 
 
@@ -41,6 +42,24 @@ def test_box_covers_the_planted_patches_at_frame_resolution():
     heat = frame_heatmap(probs, (64, 48))  # each patch is 16x12 pixels
     assert heat.shape == (48, 64)
     assert boxes_from_map(heat, 0.5) == [[16.0, 12.0, 48.0, 36.0]]
+
+
+def test_map_boxes_normalises_then_boxes_with_the_settings():
+    grids = torch.zeros(2, 1, 4, 4)  # [B, V, rows, cols], one window over the whole 64x48 frame
+    grids[0, 0, 1:3, 1:3] = 0.3  # a faint centre: under 0.5 as it is, the top of the range once min-max normalised
+    grids[1, 0, 0, 2:] = 0.9  # a bright strip along the top right
+    heats, boxes = map_boxes(grids, (64, 48), [None], LocalizeConfig(map_threshold=0.5))
+    assert heats.shape == (2, 48, 64) and heats.dtype == np.float32
+    np.testing.assert_array_equal(heats, frame_heatmap(grids[:, 0], (64, 48)))  # "none": the maps as they are
+    assert boxes[0] == [] and len(boxes[1]) == 1
+    x1, y1, x2, y2 = boxes[1][0]
+    assert 24 < x1 < 40 and x2 == 64 and y1 == 0 and y2 < 24  # the strip: right half, top row of patches
+    heats, boxes = map_boxes(grids, (64, 48), [None], LocalizeConfig(map_threshold=0.5, map_normalize="minmax"))
+    assert heats[0].max() == pytest.approx(1.0) and heats[0].min() == 0.0
+    x1, y1, x2, y2 = boxes[0][0]
+    assert x1 < 32 < x2 and y1 < 24 < y2  # the faint centre, now boxed
+    _, small = map_boxes(grids, (64, 48), [None], LocalizeConfig(map_threshold=0.5, min_area=0.5))
+    assert small == [[], []]  # the strip covers under half the frame
 
 
 def test_geometry_of_a_centre_crop_is_followed():

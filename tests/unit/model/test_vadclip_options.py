@@ -12,6 +12,7 @@ from stprompt_core.config import load_config
 from stprompt_core.model.branches import AlignmentBranch, BinaryBranch, VisualPrompt
 from stprompt_core.model.stprompt import Outputs
 from stprompt_core.train import TrainingData
+from stprompt_core.train.sampling import epoch_steps
 from stprompt_core.video.crops import frame_crops
 
 B, T, C, D = 3, 7, 5, 16
@@ -105,6 +106,9 @@ def test_balanced_min_runs_vadclips_steps(n_normal, n_abnormal, half):
     assert len(set(normal)) == len(normal) and len(set(abnormal)) == len(abnormal)  # no sample twice
     # the project default cycles the smaller side instead, so it runs more steps
     assert len(sampler(n_normal, n_abnormal, 2 * half, "balanced").epoch_batches(0)) >= len(batches)
+    for mode in ("balanced_min", "balanced", "shuffle"):  # the count benchmarks project with is the sampler's
+        assert epoch_steps(n_normal, n_abnormal, 2 * half, mode) == len(sampler(n_normal, n_abnormal, 2 * half,
+                                                                             mode).epoch_batches(0)), mode
 
 
 def test_balanced_min_too_few_for_one_batch_is_named():

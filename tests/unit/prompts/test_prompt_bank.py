@@ -6,7 +6,7 @@ import pytest
 import stprompt_core
 from stprompt_core.classes import class_labels
 from stprompt_core.prompts.bank import (BankError, PromptBank, bank_from_dict, curated_bank_path, load_bank,
-                                        load_curated_bank)
+                                        load_curated_bank, resolve_bank)
 
 DATASETS = ["ucf_crime", "shanghaitech", "ubnormal", "xd_violence", "synthvad"]
 
@@ -115,6 +115,18 @@ def test_save_round_trip_and_refuses_invalid(tmp_path):
     with pytest.raises(BankError, match="normal: empty list"):
         broken.save(tmp_path / "c.json")
     assert not (tmp_path / "c.json").exists()
+
+
+def test_resolve_bank_from_nothing_a_file_or_a_bank(tmp_path):
+    bank, label = resolve_bank(None, "xd_violence")
+    assert label == "curated:xd_violence" and bank.to_dict() == load_curated_bank("xd_violence").to_dict()
+    bank.save(tmp_path / "b.json")
+    assert resolve_bank(tmp_path / "b.json", "xd_violence")[1] == str(tmp_path / "b.json")
+    assert resolve_bank(bank, "xd_violence") == (bank, "given")
+    with pytest.raises(BankError, match="prompt bank is for 'xd_violence', the run is on 'ucf_crime'"):
+        resolve_bank(bank, "ucf_crime")
+    with pytest.raises(BankError):
+        resolve_bank(tmp_path / "b.json", "ucf_crime")
 
 
 def test_curated_banks_live_inside_the_package():

@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from stprompt_core.video.decode import (VideoDecodeError, decode_snippet_frames, iter_snippet_frames, probe_video,
-                                        sampled_indices)
-from stprompt_core.video.frames import FrameFolderError, frame_folder_sha256, is_frame_folder, list_frame_images
+from stprompt_core.video.decode import (VideoDecodeError, decode_snippet_frames, iter_snippet_frames,
+                                        iter_timed_frames, probe_video, sampled_indices)
+from stprompt_core.video.frames import (FrameFolderError, frame_folder_sha256, is_frame_folder, list_frame_images,
+                                        runs_from_mask)
 from stprompt_core.video.loader import DecodeFailure, DecodeJob, decode_videos
 
 N, H, W = 37, 24, 32
@@ -70,6 +71,23 @@ def test_whole_video_and_probe(pair):
     info = probe_video(folder)
     assert (info.frame_size, info.num_frames, info.fps) == ((W, H), N, None)
     assert probe_video(video).frame_size == info.frame_size
+
+
+def test_every_frame_with_its_time_from_a_folder_and_a_video(pair):
+    folder, video, frames = pair
+    rate, tb, timed = iter_timed_frames(video, (W, H))
+    got = list(timed)
+    assert rate == 24 and tb is not None and len(got) == N
+    np.testing.assert_array_equal(np.stack([f.rgb for f in got]), frames)
+    np.testing.assert_allclose([f.time_s for f in got], np.arange(N) / 24, atol=1e-3)  # Matroska: milliseconds
+    rate, tb, timed = iter_timed_frames(folder, (W // 2, H // 2), fps=10)  # a folder's rate is given; any size
+    got = list(timed)
+    assert (rate, tb, len(got)) == (10, None, N) and got[0].rgb.shape == (H // 2, W // 2, 3)
+    assert got[-1].time_s == pytest.approx((N - 1) / 10) and got[-1].pts is None
+    with pytest.raises(ValueError, match="no frame rate"):
+        iter_timed_frames(folder, (W, H))
+    with pytest.raises(VideoDecodeError, match="file not found"):
+        iter_timed_frames(folder.parent / "nowhere.mp4", (W, H))
 
 
 def test_chunk_limit_follows_frame_bytes_like_video(pair):
@@ -164,3 +182,8 @@ def test_folder_digest_follows_bytes_names_and_membership(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(FrameFolderError, match="no frame images"):
         frame_folder_sha256(tmp_path / "empty")
+
+
+def test_runs_from_mask_are_half_open() -> None:
+    assert runs_from_mask(np.array([1, 0, 1, 1, 0, 0, 1])) == [[0, 1], [2, 4], [6, 7]]
+    assert runs_from_mask(np.zeros(5)) == []

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
+import av
 import numpy as np
 import torch
 
-from stprompt_core.video.write import rgb_to_yuv420p, write_mp4
+from stprompt_core.video.write import H264Writer, rgb_to_yuv420p, write_mp4
 
 
 def _solid(rgb: tuple[int, int, int], h: int = 4, w: int = 4) -> np.ndarray:
@@ -61,3 +64,21 @@ def test_heights_that_are_not_multiples_of_four_encode(tmp_path):
     decoded = decode_snippet_frames(tmp_path / "a.mp4", stride=1).frames  # [3, 6, 8, 3]
     assert decoded.shape == (3, 6, 8, 3)
     assert (decoded.int() - torch.tensor([200, 40, 40])).abs().max() <= 4
+
+
+def test_the_writer_keeps_given_timestamps_and_writes_what_write_mp4_writes(tmp_path):
+    rng = np.random.default_rng(2)
+    frames = [rng.integers(0, 256, (32, 48, 3), dtype=np.uint8) for _ in range(5)]
+    write_mp4(tmp_path / "a.mp4", frames)
+    with H264Writer(tmp_path / "b.mp4", 25) as w:  # write_mp4's defaults: the same bytes
+        for f in frames:
+            w.write(f)
+    assert w.count == 5 and (tmp_path / "a.mp4").read_bytes() == (tmp_path / "b.mp4").read_bytes()
+    pts = [0, 1, 2, 5, 6]  # in 1/25 s: a gap of 120 ms after the third frame
+    with H264Writer(tmp_path / "vfr.mp4", 25, time_base=Fraction(1, 25)) as w:
+        for f, p in zip(frames, pts):
+            w.write(f, p)
+    with av.open(str(tmp_path / "vfr.mp4")) as c:
+        s = c.streams.video[0]
+        times = [float(f.pts * s.time_base) for f in c.decode(s)]
+    np.testing.assert_allclose(np.asarray(times) - times[0], np.asarray(pts) / 25, atol=1e-3)

@@ -16,6 +16,10 @@ classes.py), ``paraphrased`` (the bank's ``paraphrases`` instead) or ``none``.
 
 Bank items are used as written; only class names go through the template, as in
 CLIP's zero-shot prompts.
+
+The queries live with the banks, below both the method's localization
+(:mod:`stprompt_core.localize`) and the offline world that evaluates SynthCLIP with them
+(:mod:`stprompt_core.offline.synthclip.evaluate`), so neither climbs to the other.
 """
 
 from __future__ import annotations
@@ -23,9 +27,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import torch
+import torch.nn.functional as F
 
-from stprompt_core.config import LocalizeConfig, choices
+from stprompt_core.backbone.text_tower import frozen_pooled, has_pooled_source, is_locked_hf_text
 from stprompt_core.classes import class_labels, class_prompts
+from stprompt_core.config import LocalizeConfig, choices
 from stprompt_core.prompts.bank import BankError, PromptBank
 
 CLASS_NAME_MODES = choices("localize.class_names")
@@ -93,23 +100,30 @@ def build_queries(bank: PromptBank, *, use_backgrounds: bool = True, use_augment
     return LocalizationQueries(texts=texts, abnormal=np.asarray(abnormal, bool), classes=classes)
 
 
-def encode_texts(model, model_name: str, texts: list[str], batch_size: int = 256):
+def encode_texts(model, model_name: str, texts: list[str], batch_size: int = 256) -> torch.Tensor:
     """L2-normalised text embeddings ``[N, D]`` (float32 torch) from an open_clip model.
 
     Args:
         model: an open_clip ``CLIP`` (its text tower).
         model_name: the open_clip name, for :func:`open_clip.get_tokenizer`.
         texts: ``N`` texts (localization queries, class prompts, captions).
-    """
-    import open_clip
-    import torch
 
-    tokenizer = open_clip.get_tokenizer(model_name)
+    A frozen Hugging Face tower inside
+    :func:`~stprompt_core.backbone.text_tower.pooled_text_source` takes its pooled outputs
+    from that source and only runs its projection.
+    """
+    import open_clip  # 2.3 s on import; the prompts package is imported by `stprompt --help` (prompts.backends)
+
     out = []
     with torch.no_grad():
         for i in range(0, len(texts), batch_size):
-            emb = model.encode_text(tokenizer(texts[i : i + batch_size])).float()  # [n, D]
-            out.append(torch.nn.functional.normalize(emb, dim=-1))
+            chunk = texts[i : i + batch_size]
+            if has_pooled_source() and is_locked_hf_text(model):
+                pooled = frozen_pooled(model, model_name, chunk).to(next(model.parameters()).device)
+                emb = model.text.proj(pooled).float()  # [n, D]
+            else:
+                emb = model.encode_text(open_clip.get_tokenizer(model_name)(chunk)).float()  # [n, D]
+            out.append(F.normalize(emb, dim=-1))
     return torch.cat(out)
 
 
