@@ -41,7 +41,7 @@ def level_config(profile: str, level: float):
     """The profile with ``synthvad.scene_bias = level``, rendered and extracted into folders of its own
     (level 0: the profile's own folders)."""
     cfg = load_config(profile)
-    if level == (cfg.synthvad.scene_bias or 0.0):
+    if level == cfg.synthvad.scene_bias:
         return cfg
     tag = f"bias{level:g}"
     return apply_overrides(cfg, {"synthvad.scene_bias": level,
@@ -54,7 +54,7 @@ def run(profile: str, levels: list[float], seeds: list[int], out: Path, gates_ou
     for level in levels:
         t0 = time.perf_counter()
         cfg = level_config(profile, level)
-        base = gates_out if level == (load_config(profile).synthvad.scene_bias or 0.0) else out / f"bias{level:g}"
+        base = gates_out if level == load_config(profile).synthvad.scene_bias else out / f"bias{level:g}"
         tables = {}
         for seed in seeds:
             scfg = apply_overrides(copy.deepcopy(cfg), {"train.seed": seed})

@@ -66,9 +66,10 @@ class SynthVADConfig:
     """The SynthVAD world a profile renders (``stprompt synthvad``, ``stprompt demo``)."""
     preset: str = "workshop"  # SynthVAD preset rendered into data.data_root by `stprompt demo`
     seed: int = 0  # SynthVAD is deterministic from this seed
-    # background bias of the training split, 0..1 (SynthPreset.scene_bias); None keeps the preset's.
-    # The test split is never biased, and SynthCLIP (pretrained once, frozen) does not depend on it.
-    scene_bias: float | None = None
+    # background bias of the training split, 0..1 (SynthPreset.scene_bias): the probability that a
+    # training video's scene goes with its label. The test split is never biased, and SynthCLIP
+    # (pretrained once, frozen) does not depend on it. 0: no bias (the workshop's choice)
+    scene_bias: float = 0.0
 
 
 @dataclass
@@ -327,6 +328,7 @@ def choices(key: str) -> tuple[Any, ...]:
 # Values checked by a rule; the message says what the rule asks for.
 RULES: dict[str, tuple[typing.Callable[[Any], bool], str]] = {
     "synthclip.steps": (lambda v: v >= 1, "a positive number of optimizer steps"),
+    "synthvad.scene_bias": (lambda v: 0.0 <= v <= 1.0, "a probability in [0, 1]"),
     "extract.crop_resize_wh": (lambda v: v == [] or (len(v) == 2 and min(v) > 0),
                                "[] or [width, height] in pixels"),
     "synthclip.corpus_anomaly_frames": (lambda v: len(v) == 2 and 0 < v[0] <= v[1],

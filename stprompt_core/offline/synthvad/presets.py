@@ -165,11 +165,10 @@ def get_preset(name: str) -> SynthPreset:
 
 
 def preset_of(cfg) -> SynthPreset:
-    """The preset a project config renders: ``synthvad.preset`` with ``synthvad.scene_bias`` applied
-    when it is set."""
+    """The preset a project config renders: ``synthvad.preset`` with ``synthvad.scene_bias``."""
     preset = get_preset(cfg.synthvad.preset)
-    bias = cfg.synthvad.scene_bias
-    return preset if bias is None or bias == preset.scene_bias else dataclasses.replace(preset, scene_bias=float(bias))
+    bias = float(cfg.synthvad.scene_bias)
+    return preset if bias == preset.scene_bias else dataclasses.replace(preset, scene_bias=bias)
 
 
 def with_overrides(preset: SynthPreset, overrides: dict[str, str] | list[str]) -> SynthPreset:

@@ -1,6 +1,6 @@
 """The shipped SynthCLIP weights: load, match their card, and reach the card's accuracy.
 
-Two are shipped: the workshop profile's (224 px, the surveillance world) and the 112-px weights
+Two are shipped: the workshop profile's (224 px, the benchmark_scale world) and the 112-px weights
 it was fine-tuned from (the workshop_112 profile's, SynthVAD preset ``workshop``)."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from stprompt_core.offline.synthclip.publish import held_out_check
 
 REPO = Path(__file__).resolve().parents[4]
 # (model, SynthVAD preset, profile)
-SHIPPED = [("SynthCLIP-S-MiniLM-224", "surveillance", "workshop"), ("SynthCLIP-S-MiniLM", "workshop", "workshop_112")]
+SHIPPED = [("SynthCLIP-S-MiniLM-224", "benchmark_scale", "workshop"), ("SynthCLIP-S-MiniLM", "workshop", "workshop_112")]
 
 
 @pytest.fixture(scope="module", params=SHIPPED, ids=[s[2] for s in SHIPPED])
