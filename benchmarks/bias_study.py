@@ -33,6 +33,7 @@ from typing import Any
 
 from stprompt_core.ablate import DEFAULT_VARIANTS, run_ablation, summarize_seeds
 from stprompt_core.config import apply_overrides, load_config
+from stprompt_core.pipeline import ensure_synthvad
 
 RESULT = Path(__file__).parent / "results" / "bias_study.json"
 
@@ -55,6 +56,7 @@ def run(profile: str, levels: list[float], seeds: list[int], out: Path, gates_ou
         t0 = time.perf_counter()
         cfg = level_config(profile, level)
         base = gates_out if level == load_config(profile).synthvad.scene_bias else out / f"bias{level:g}"
+        ensure_synthvad(cfg, progress=False)  # the level's own training split (the test split is the same)
         tables = {}
         for seed in seeds:
             scfg = apply_overrides(copy.deepcopy(cfg), {"train.seed": seed})

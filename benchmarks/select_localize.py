@@ -6,8 +6,10 @@ localization is training-free, so nothing was fitted to them. On every 4th anoma
 of each, patch tokens come from the same
 :class:`~stprompt_core.backbone.encoder.FrameEncoder`, maps and boxes from the same
 functions ``stprompt localize`` uses (curated bank, the profile's localization queries), and each
-variant of (map_normalize, map_threshold, temperature) is scored by the mean IoU of its box
-with the annotated box. Writes ``benchmarks/results/localize_selection.json`` with every
+variant of (map_normalize, map_threshold, temperature, balance_groups) is scored by the mean IoU
+of its box with the annotated box. Each map (temperature, balance_groups) also gets its own
+pointing (:func:`stprompt_core.localize.baselines.pointing`: its top-tied patches inside the box,
+chance beside it), the quality of the map before any box rule. Writes ``benchmarks/results/localize_selection.json`` with every
 variant's mean IoU and the chosen one; the profile's ``localize`` section is then set to it
 by hand when a variant is clearly better (the JSON says which values).
 
@@ -20,6 +22,7 @@ import argparse
 import dataclasses
 import datetime
 import itertools
+import json
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +31,8 @@ import torch
 RESULT = Path(__file__).parent / "results" / "localize_selection.json"
 NORMALIZE = ("none", "minmax")
 THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99)
+# softmax temperatures over patch-prompt cosines: CLIP's 0.01 saturates a small backbone's maps
+TEMPERATURES = (0.01, 0.02, 0.03, 0.05, 0.1)
 STRIDE = 4  # every 4th anomalous frame (one per snippet gives too few frames to compare variants)
 
 
@@ -43,7 +48,8 @@ def main() -> None:
     from stprompt_core.data.manifest import load_manifest
     from stprompt_core.io import write_json
     from stprompt_core.prompts.queries import build_queries, encode_texts
-    from stprompt_core.localize.retrieval import map_boxes, patch_anomaly_probs
+    from stprompt_core.localize.baselines import pointing
+    from stprompt_core.localize.retrieval import frame_patch_boxes, map_boxes, patch_anomaly_probs
     from stprompt_core.localize.tiou import region_iou
     from stprompt_core.prompts.bank import load_curated_bank
     from stprompt_core.offline.synthclip.data import load_frames, split_videos
@@ -65,9 +71,16 @@ def main() -> None:
     rows, cols = enc.patch_grid
     learned_t = round(1.0 / float(model.logit_scale.exp()), 4)
     results = []
-    temperatures = sorted({LocalizeConfig().temperature, s.temperature, learned_t})  # project default, profile, learned
+    temperatures = sorted({LocalizeConfig().temperature, s.temperature, learned_t, *TEMPERATURES})
+    patches = frame_patch_boxes(geometry, (rows, cols), (W, H))
+    maps = []
     for temperature, balance in itertools.product(temperatures, (False, True)):
         probs = patch_anomaly_probs(tokens, text, queries.abnormal, temperature, balance).reshape(-1, 1, rows, cols)
+        points = [pointing(p.reshape(-1).numpy(), patches, [b.tolist()]) for p, b in zip(probs, frames.boxes)]
+        maps.append({"temperature": temperature, "balance_groups": balance,
+                     "pointing": round(float(np.mean([p[0] for p in points])), 4),
+                     "chance": round(float(np.mean([p[1] for p in points])), 4),
+                     "median_ties": float(np.median([p[2] for p in points]))})
         for norm, thr in itertools.product(NORMALIZE, THRESHOLDS):
             variant = dataclasses.replace(s, temperature=temperature, balance_groups=balance, map_normalize=norm,
                                           map_threshold=thr)
@@ -76,13 +89,19 @@ def main() -> None:
             results.append({"temperature": temperature, "balance_groups": balance, "map_normalize": norm,
                             "map_threshold": thr, "mean_iou": round(float(np.mean(ious)), 4)})
     best = max(results, key=lambda r: r["mean_iou"])
+    earlier = json.loads(Path(args.out).read_text()) if Path(args.out).is_file() else {}
     write_json(args.out, {
         "benchmark": "localize_selection", "date": datetime.date.today().isoformat(), "profile": args.profile,
         "backbone": cfg.backbone.model_name, "split": "SynthCLIP validation videos (held-out training videos)",
         "videos": [v.id for v in val], "frames": len(frames), "box_mode": s.box_mode,
-        "chosen": best, "variants": results,
+        "command": f".venv/bin/python benchmarks/select_localize.py --profile {args.profile}",
+        "chosen": best, "maps": maps, "variants": results,
+        # the selections of earlier worlds, kept (each with its own `previous_*`)
+        **({"previous": {k: v for k, v in earlier.items() if k != "variants"}} if earlier else {}),
     })
     print(f"{len(frames)} validation frames; best {best}")
+    for m in maps:
+        print(m)
 
 
 if __name__ == "__main__":

@@ -2,8 +2,8 @@
 
 Tensors (safetensors, no pickle):
 
-- ``maps/<video_id>``: ``[T, V, rows, cols]`` float16 anomaly probabilities, one patch map per
-  window ``V`` of each snippet's sampled frame (``localize.window``,
+- ``maps/<video_id>``: ``[T, V, rows, cols]`` float32 anomaly probabilities (float16 would tie a
+  saturated map's top patches and change its ranking), one patch map per window ``V`` of each snippet's sampled frame (``localize.window``,
   :mod:`~stprompt_core.localize.windows`);
 - ``scores/<video_id>``: ``[T]`` float32 temporal snippet scores.
 
@@ -74,7 +74,7 @@ def save_maps(path: str | Path, maps: dict[str, np.ndarray], scores: dict[str, n
     for vid, m in maps.items():
         if m.ndim != 4 or m.shape[1] != len(geometries):
             raise ValueError(f"maps of {vid!r} have shape {m.shape}; expected [T, {len(geometries)}, rows, cols]")
-        tensors[f"maps/{vid}"] = m.astype(np.float16)
+        tensors[f"maps/{vid}"] = m.astype(np.float32)
         tensors[f"scores/{vid}"] = np.asarray(scores[vid], np.float32)
     meta = {"patch_grid": json.dumps(list(patch_grid)), "frame_size": json.dumps(list(frame_size)),
             "snippet_len": str(snippet_len), "window": window,

@@ -40,7 +40,7 @@ def test_planted_regions_are_found_and_tiou_counts_the_gate(planted_run):
     saved = json.loads((planted_run / "localization.json").read_text())
     assert saved["tiou"] == pytest.approx(result["tiou"])
     maps = load_file(str(planted_run / "localization_maps.safetensors"))
-    assert maps["maps/v_fight"].shape == (6, 1, 8, 8) and maps["maps/v_fight"].dtype == np.float16  # [T, V, rows, cols]
+    assert maps["maps/v_fight"].shape == (6, 1, 8, 8) and maps["maps/v_fight"].dtype == np.float32  # [T, V, rows, cols]
     assert maps["maps/v_fight"][1, 0, 2:4, 4:6].min() > 0.99 and maps["maps/v_fight"][0].max() < 0.01
     np.testing.assert_allclose(maps["scores/v_fight"], [0.1, 0.9, 0.9, 0.9, 0.9, 0.2], rtol=1e-6)
     saved_maps = load_maps(planted_run / "localization_maps.safetensors")
