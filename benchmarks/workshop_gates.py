@@ -78,7 +78,7 @@ def run(profile: str, seeds: list[int], out: Path) -> dict[str, Any]:
     terciles = tables[seeds[0]].get("size_terciles")
     loc = []
     for seed in seeds:
-        loc.append(localize(out / f"seed{seed}" / "full"))
+        loc.append(localize(out / f"seed{seed}" / "full", settings=cfg.localize))  # the profile's current settings
     localization = {k: mean_std([r[k] for r in loc]) for k in ("tiou", "mean_iou", "tiou_ceiling", "iou_ceiling")}
     localization["per_class"] = {c: {k: mean_std([r["per_class"].get(c, {}).get(k) for r in loc])
                                      for k in ("tiou", "mean_iou", "tiou_ceiling")}
