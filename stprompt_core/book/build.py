@@ -22,8 +22,9 @@ import numpy as np
 import plotly
 
 from stprompt_core.book.execute import execute_notebooks
-from stprompt_core.book.pages import (ablation_markdown, bias_markdown, findings_markdown, localize_windows_markdown,
-                                      performance_markdown, variation_markdown, workshop_markdown)
+from stprompt_core.book.pages import (ablation_markdown, benchmark_boxes_markdown, bias_markdown, findings_markdown,
+                                      localize_windows_markdown, performance_markdown, variation_markdown,
+                                      workshop_markdown)
 from stprompt_core.book.parameters import check_book_parameters, parameters_markdown
 from stprompt_core.book.sources import BOOK_CONFIG, REPO_ROOT, RESULTS_DIR, require_checkout
 from stprompt_core.config import Config
@@ -69,6 +70,7 @@ def stage_book(out_dir: Path) -> Path:
     (src / "_generated" / "ablation.md").write_text(ablation_markdown(workshop))
     (src / "_generated" / "findings.md").write_text(findings_markdown(workshop))
     (src / "_generated" / "bias.md").write_text(bias_markdown(RESULTS_DIR / "bias_study.json"))
+    (src / "_generated" / "benchmark_boxes.md").write_text(benchmark_boxes_markdown(RESULTS_DIR / "benchmark_boxes.json"))
     (src / "_generated" / "variation.md").write_text(variation_markdown(workshop, RESULTS_DIR / "cpu_variation.json"))
     windows = RESULTS_DIR / "localize_views.json"  # the results file keeps its name
     (src / "_generated" / "localize_windows.md").write_text(localize_windows_markdown(windows))

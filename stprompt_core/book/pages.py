@@ -111,8 +111,46 @@ def findings_markdown(path: Path) -> str:
             + findings_sentences(result) + by_size
             + f"\nLocalization with each seed's full model: TIoU {loc['tiou']['mean']:.3f} ± {loc['tiou']['std']:.3f}, "
             f"against a ceiling (the best union of patches on the frames the temporal model passes) of "
-            f"{loc['tiou_ceiling']['mean']:.3f}.\n\n**Per class** (frame AUC, mean over the seeds; localization of "
+            f"{loc['tiou_ceiling']['mean']:.3f}." + prompt_free_sentence(loc) + "\n\n**Per class** (frame AUC, mean over the seeds; localization of "
             "the full model)\n\n" + _markdown_table(per_class_table(result), digits=3) + "\n")
+
+
+def benchmark_boxes_markdown(path: Path) -> str:
+    """Boxes that need no model on the benchmark's own annotations (``benchmark_boxes.json``): the
+    TIoU each would score with every annotated frame passing the temporal gate, and with half."""
+    import pandas as pd
+
+    if not Path(path).is_file():
+        return "No benchmark annotation figures yet (`python benchmarks/benchmark_boxes.py FILE`).\n"
+    data = read_json(path)
+    t = data["annotations"]["test"]
+    rows = [{"box": name, "mean IoU": b["mean_iou"], **{f"TIoU, {float(g):.0%} of frames pass": v
+                                                        for g, v in b["tiou_if_gate_passes"].items()}}
+            for name, b in t["prompt_free_baselines"].items()]
+    frame = pd.DataFrame(rows).set_index("box")
+    return (f"From `benchmarks/results/{Path(path).name}` ({data['date']}; `{data['command']}`): "
+            f"`{t['file']}` (SHA-256 `{t['sha256'][:16]}…`), {t['videos']} test videos, {t['annotated_frames']} "
+            "annotated frames of 320×240. A box that ignores the video, scored as TIoU scores a localizer:\n\n"
+            + _markdown_table(frame, digits=3) + "\n")
+
+
+def prompt_free_sentence(loc: dict) -> str:
+    """The localizer beside the boxes that need no prompts, and its own pointing (``workshop.json``'s
+    ``localization``), or "" when the results predate them."""
+    if not loc.get("baselines"):
+        return ""
+    best = max(loc["baselines"], key=lambda k: loc["baselines"][k]["tiou"]["mean"])
+    b = loc["baselines"][best]
+    seeds = ", ".join(f"{e['diff']:+.3f} [{e['low']:+.3f}, {e['high']:+.3f}]" for e in b["method_minus"])
+    motion = loc["baselines"].get("motion")
+    text = (f" The best box that needs no prompts is the {best} (TIoU {b['tiou']['mean']:.3f}); the method minus it, "
+            f"per seed with its paired 95 % interval over videos: {seeds}.")
+    if motion and best != "motion":
+        text += f" Boxing the four highest-motion patches scores {motion['tiou']['mean']:.3f}."
+    if loc.get("pointing", {}).get("mean") is not None:
+        text += (f" The localizer's own map puts its top patch inside the event on {loc['pointing']['mean']:.3f} of "
+                 f"the annotated frames, where a random patch would on {loc['pointing_chance']['mean']:.3f}.")
+    return text
 
 
 def localize_windows_markdown(path: Path) -> str:

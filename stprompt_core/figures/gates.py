@@ -23,7 +23,7 @@ def gates_table(result: dict[str, Any]) -> pd.DataFrame:
     rows = []
     for g in result["gates"]:
         rows.append({"gate": g["gate"], "target": g["target"], "measured": _measured(g),
-                     "met": "yes" if g["met"] else "no"})
+                     "met": "–" if g["met"] is None else "yes" if g["met"] else "no"})  # None: measured only
     return pd.DataFrame(rows).set_index("gate")
 
 
@@ -153,4 +153,7 @@ def per_class_table(result: dict[str, Any], variants: tuple[str, ...] = ("full",
     data = {f"AUC {v}": [result["variants"][v]["per_class_auc"][c]["mean"] for c in classes] for v in variants}
     data["mean IoU (full)"] = [loc.get(c, {}).get("mean_iou", {}).get("mean") for c in classes]
     data["TIoU (full)"] = [loc.get(c, {}).get("tiou", {}).get("mean") for c in classes]
+    if any(loc.get(c, {}).get("motion_tiou") for c in classes):
+        data["TIoU, motion box"] = [loc.get(c, {}).get("motion_tiou", {}).get("mean") for c in classes]
+        data["pointing"] = [loc.get(c, {}).get("pointing", {}).get("mean") for c in classes]
     return pd.DataFrame(data, index=pd.Index(classes, name="class")).round(3)

@@ -158,3 +158,34 @@ def test_figure_html_hides_define_while_plotly_loads():
     html = figure_html(go.Figure(go.Bar(x=[1], y=[2])), "demo")
     assert html.startswith("```{raw} html\n<div id=\"fig-demo\"") and html.endswith("</script>\n```\n")
     assert f's.src = "{PLOTLY_JS}"' in html and "window.define = undefined" in html and "Plotly.newPlot(\"fig-demo\"" in html
+
+
+def test_benchmark_boxes_markdown_states_what_a_box_gets_for_free(tmp_path):
+    import json
+
+    from stprompt_core.book.pages import benchmark_boxes_markdown
+
+    data = {"date": "2026-12-08", "command": "benchmarks/benchmark_boxes.py T.pkl",
+            "annotations": {"test": {"file": "Test_annotation.pkl", "sha256": "0339095e546514c9" + "0" * 48,
+                                     "videos": 140, "annotated_frames": 3102,
+                                     "prompt_free_baselines": {"whole frame": {"mean_iou": 0.2307,
+                                                                               "tiou_if_gate_passes": {"1.0": 0.2307,
+                                                                                                       "0.5": 0.1153}}}}}}
+    path = tmp_path / "benchmark_boxes.json"
+    path.write_text(json.dumps(data))
+    md = benchmark_boxes_markdown(path)
+    assert "| box | mean IoU | TIoU, 100% of frames pass | TIoU, 50% of frames pass |" in md
+    assert "| whole frame | 0.231 | 0.231 | 0.115 |" in md and "3102 annotated frames" in md
+    assert "No benchmark annotation figures" in benchmark_boxes_markdown(tmp_path / "missing.json")
+
+
+def test_prompt_free_sentence_names_the_best_box_and_every_seed_interval():
+    from stprompt_core.book.pages import prompt_free_sentence
+
+    loc = {"baselines": {"whole view": {"tiou": _stat(0.10), "method_minus": [{"diff": 0.045, "low": 0.027, "high": 0.065}]},
+                         "motion": {"tiou": _stat(0.07), "method_minus": [{"diff": 0.08, "low": 0.05, "high": 0.1}]}},
+           "pointing": _stat(0.415), "pointing_chance": _stat(0.225)}
+    text = prompt_free_sentence(loc)
+    assert "the whole view (TIoU 0.100)" in text and "+0.045 [+0.027, +0.065]" in text
+    assert "four highest-motion patches scores 0.070" in text and "on 0.415 of the annotated frames" in text
+    assert prompt_free_sentence({}) == ""
