@@ -49,8 +49,14 @@ from typing import Any, Callable
 
 import numpy as np
 
+from stprompt_core.compare import paired_difference, run_video_scores, split_ground_truth
 from stprompt_core.config import Config, apply_overrides
+from stprompt_core.data.manifest import load_manifest
+from stprompt_core.features.store import FeatureStore, FeatureStoreWriter, StoreMeta, VideoFeatures
 from stprompt_core.io import read_json, write_json
+from stprompt_core.localize.event_size import size_terciles
+from stprompt_core.pipeline import ensure_features, ensure_metrics, ensure_trained
+from stprompt_core.video.geometry import frame_geometry, patch_boxes
 
 ABLATION_FILE = "ablation.json"
 RANDOM = "random"
@@ -79,8 +85,6 @@ def random_patch_store(cfg: Config, dst: str | Path | None = None, progress: boo
 
     Returns the new store's path (reused when already complete).
     """
-    from stprompt_core.features.store import FeatureStore, FeatureStoreWriter, StoreMeta, VideoFeatures
-    from stprompt_core.pipeline import ensure_features
 
     dst = Path(dst or f"{cfg.data.feature_store}_randompatches")
     if (dst / "store.json").exists() and read_json(dst / "store.json").get("splits"):
@@ -140,10 +144,6 @@ def oracle_patch_store(cfg: Config, dst: str | Path | None = None, progress: boo
 
     Returns the new store's path (reused when already complete).
     """
-    from stprompt_core.data.manifest import load_manifest
-    from stprompt_core.features.store import FeatureStore, FeatureStoreWriter, StoreMeta, VideoFeatures
-    from stprompt_core.pipeline import ensure_features
-    from stprompt_core.video.geometry import frame_geometry, patch_boxes
 
     dst = Path(dst or f"{cfg.data.feature_store}_oracle")
     if (dst / "store.json").exists() and read_json(dst / "store.json").get("splits"):
@@ -198,7 +198,6 @@ def run_ablation(cfg: Config, out_dir: str | Path, variants: list[str] | None = 
         cfg: the full model's config (its seed is every variant's seed).
         variants: a subset of :func:`variant_names` (default: :data:`DEFAULT_VARIANTS`, in table order).
     """
-    from stprompt_core.pipeline import ensure_features, ensure_metrics, ensure_trained
 
     wanted = variants or DEFAULT_VARIANTS
     unknown = [v for v in wanted if v not in variant_names()]
@@ -234,8 +233,6 @@ def run_ablation(cfg: Config, out_dir: str | Path, variants: list[str] | None = 
 def test_terciles(cfg: Config) -> dict[str, Any] | None:
     """The test split's anomalous videos by event size (:func:`~stprompt_core.localize.event_size.size_terciles`),
     or None when the manifest has no boxes for them."""
-    from stprompt_core.data.manifest import load_manifest
-    from stprompt_core.localize.event_size import size_terciles
 
     try:
         manifest = load_manifest(cfg.manifest())
@@ -254,7 +251,6 @@ def add_paired_differences(rows: list[dict[str, Any]], reference: str = "full",
     With ``groups`` (name -> anomalous video ids, e.g. size terciles), every row also gets
     ``auc_by_size`` (the group's anomalous videos with all normal videos) and every row but the
     reference ``minus_full_by_size``, the same paired difference on those videos."""
-    from stprompt_core.compare import paired_difference, run_video_scores, split_ground_truth
 
     ref = next((r for r in rows if r["variant"] == reference), None)
     if ref is None:

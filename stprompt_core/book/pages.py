@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from stprompt_core.figures.gates import (ablation_seeds_table, effects_table, findings_sentences, gates_table,
+                                        per_class_table, size_findings, world_markdown)
+from stprompt_core.figures.sizes import (bias_table, effect_by_bias_figure, effect_by_size_figure, effects_by_size_table,
+                                        size_histogram_figure, size_quantiles_table)
 from stprompt_core.io import read_json
 
 # plotly.js for figures on the markdown pages (vendored into _static by `stprompt book`, no CDN);
@@ -41,7 +45,6 @@ def figure_html(fig, name: str) -> str:
 def ablation_markdown(path: Path) -> str:
     """The seeded ablation of ``workshop.json`` as markdown (the Ablations page): each variant's
     effect with its paired intervals, then the means ± std over the seeds."""
-    from stprompt_core.figures.gates import ablation_seeds_table, effects_table
 
     if not Path(path).is_file():
         return "No workshop ablation results yet (`python benchmarks/workshop_gates.py`).\n"
@@ -57,7 +60,6 @@ def ablation_markdown(path: Path) -> str:
 
 def size_effects_markdown(result: dict) -> str:
     """Each effect per tercile of event size: the table and the figure."""
-    from stprompt_core.figures.sizes import effect_by_size_figure, effects_by_size_table
 
     terciles = result.get("size_terciles")
     if not terciles or not any(v.get("by_size") for v in result["variants"].values()):
@@ -65,7 +67,8 @@ def size_effects_markdown(result: dict) -> str:
     edges = terciles["edges"]
     return (f"**By event size.** The test split's anomalous videos in three equal groups by the median share of the "
             f"frame their event's box covers (small: up to {100 * edges[0]:.1f} %, medium: up to "
-            f"{100 * edges[1]:.1f} %, large: above; {terciles['videos']} videos), each against all normal test "
+            f"{100 * edges[1]:.1f} %, large: above; "
+            + ", ".join(f"{n} {name}" for name, n in terciles["videos"].items()) + " videos), each against all normal test "
             "videos. Each cell: the variant's frame AUC on that group, and the full model minus the variant "
             "(mean ± std over the seeds, each seed's paired 95 % interval).\n\n"
             + _markdown_table(effects_by_size_table(result)) + "\n\n"
@@ -74,7 +77,6 @@ def size_effects_markdown(result: dict) -> str:
 
 def bias_markdown(path: Path) -> str:
     """The background-bias study of ``bias_study.json``: the table and the figure."""
-    from stprompt_core.figures.sizes import bias_table, effect_by_bias_figure
 
     if not Path(path).is_file():
         return "No bias study yet (`python benchmarks/bias_study.py`).\n"
@@ -87,8 +89,6 @@ def bias_markdown(path: Path) -> str:
 def findings_markdown(path: Path) -> str:
     """The Results page's findings: the world's regime beside the benchmark (quantiles and a
     histogram of event size), then one generated sentence per component, overall and per size."""
-    from stprompt_core.figures.gates import findings_sentences, per_class_table, size_findings, world_markdown
-    from stprompt_core.figures.sizes import size_histogram_figure, size_quantiles_table
 
     if not Path(path).is_file():
         return "No workshop results yet (`python benchmarks/workshop_gates.py`).\n"
@@ -180,7 +180,6 @@ def localize_windows_markdown(path: Path) -> str:
 
 def workshop_markdown(path: Path) -> str:
     """The workshop gates of ``workshop.json`` as markdown (the Performance page)."""
-    from stprompt_core.figures.gates import gates_table
 
     if not Path(path).is_file():
         return "No workshop gate results yet (`python benchmarks/workshop_gates.py`).\n"

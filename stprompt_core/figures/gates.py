@@ -47,8 +47,9 @@ REMOVES: dict[str, str] = {
     "self-attention adapter": "relative-distance attention (feature-similarity self-attention instead)",
     "no alignment branch": "the vision-language alignment branch",
     "baseline": "everything but the [CLS] feature and a linear MIL head (the baseline)",
-    "SA2 oracle": "SA2's own patch choice, against attention forced onto the event's patches (an upper bound that "
-                  "reads the boxes; a negative effect is what better selection could still gain)",
+    "SA2 oracle": "SA2's learned attention over its K motion patches, against attention forced onto the event's "
+                  "patches among them (an upper bound that reads the boxes; a negative effect is what better attention "
+                  "could still gain)",
 }
 
 
@@ -72,7 +73,8 @@ def effects_table(result: dict[str, Any]) -> pd.DataFrame:
         if not effect:
             continue
         seeds = ", ".join(f"[{-e['high']:+.3f}, {-e['low']:+.3f}]" for e in effect["each"])
-        rows.append({"variant": name, "full minus variant": f"{-effect['mean']:+.3f} ± {effect['std']:.3f}",
+        gain = -effect["mean"] if abs(effect["mean"]) >= 0.0005 else 0.0  # never "-0.000"
+        rows.append({"variant": name, "full minus variant": f"{gain:+.3f} ± {effect['std']:.3f}",
                      "95 % interval per seed": seeds, "the component": verdict(effect)})
     columns = ["full minus variant", "95 % interval per seed", "the component"]
     return pd.DataFrame(rows, columns=["variant", *columns]).set_index("variant")

@@ -27,6 +27,7 @@ def size_quantiles_table(world: dict[str, Any]) -> pd.DataFrame:
     if bench:
         rows[bench["name"]] = {**{q: bench.get(q) for q in QUANTILES}, "frames": bench.get("frames")}
     frame = pd.DataFrame.from_dict(rows, orient="index")
+    frame["frames"] = [f"{int(n):,}" if n is not None else "–" for n in frame["frames"]]  # a count, not a share
     frame.index.name = "annotated frames of"
     return frame
 

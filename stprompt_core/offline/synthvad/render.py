@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from stprompt_core.offline.synthvad.anomalies import BUILDERS
+from stprompt_core.offline.synthvad.bikes import BIKES_STILLS, bikes_plate
 from stprompt_core.offline.synthvad.captions import caption_keys, frame_caption
 from stprompt_core.offline.synthvad.draw import Box, union
 from stprompt_core.offline.synthvad.presets import SynthPreset
@@ -62,8 +63,6 @@ def render_video(spec: VideoSpec, preset: SynthPreset) -> RenderedVideo:
     T, H, W = spec.num_frames, preset.height, preset.width
     plate = None
     if spec.layout == "real":
-        from stprompt_core.offline.synthvad.bikes import BIKES_STILLS, bikes_plate
-
         plate = bikes_plate(int(rng.integers(len(BIKES_STILLS))), W, H)
     layout = make_layout(spec.layout, W, H, rng, preset.object_scale, plate, preset.bag_scale, spec.zoom)
     background, tree_bases = paint_background(layout, rng, preset.clutter)

@@ -131,7 +131,7 @@ def test_size_tables_and_figures():
              "histogram": hist, "benchmark": {"name": "bench", "p10": 0.06, "p25": 0.1, "median": 0.2, "p75": 0.33,
                                               "p90": 0.46, "mean": 0.23, "frames": 3102, "histogram": hist}}
     t = size_quantiles_table(world)
-    assert list(t.index) == ["this world (test split)", "bench"] and t.loc["bench", "frames"] == 3102
+    assert list(t.index) == ["this world (test split)", "bench"] and t.loc["bench", "frames"] == "3,102"
     fig = size_histogram_figure(world)
     assert [tr.name for tr in fig.data] == ["this world", "bench"] and list(fig.data[0].x) == [0.25, 0.75]
     by = {"auc": {t: _stat(0.8) for t in ("small", "medium", "large")},
