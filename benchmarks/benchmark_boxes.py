@@ -32,38 +32,16 @@ import numpy as np
 
 from stprompt_core.data.datasets.ucf_crime import load_boxes
 from stprompt_core.io import file_sha256, write_json
+from stprompt_core.localize.baselines import centred_box
+from stprompt_core.localize.event_size import share_summary
 from stprompt_core.localize.tiou import region_iou, union_area
 
 RESULT = Path(__file__).parent / "results" / "benchmark_boxes.json"
 FRAME = (320, 240)  # UCF-Crime's frame size, the boxes' coordinate frame
-QUANTILES = (10, 25, 50, 75, 90)
 # histogram of area share: fixed edges, so the workshop world's histogram lines up with this one
-HIST_EDGES = tuple(round(x, 2) for x in np.linspace(0.0, 1.0, 21))
+HIST_EDGES = tuple(round(float(x), 2) for x in np.linspace(0.0, 1.0, 21))
 CENTRED = (0.25, 0.5)  # centred boxes of these shares of the frame area
 GATES = (1.0, 0.5)  # share of annotated frames passing the temporal gate
-
-
-def quantiles(shares: np.ndarray) -> dict[str, Any]:
-    """``p10 … p90``, mean and count of ``shares``, rounded to 4 decimals."""
-    q = np.percentile(shares, QUANTILES)
-    out: dict[str, Any] = {f"p{p}": round(float(v), 4) for p, v in zip(QUANTILES, q)}
-    out["median"] = out.pop("p50")
-    out["mean"] = round(float(np.mean(shares)), 4)
-    out["n"] = int(len(shares))
-    return out
-
-
-def histogram(shares: np.ndarray) -> dict[str, Any]:
-    """Share of the values in each bin of :data:`HIST_EDGES`."""
-    counts, _ = np.histogram(np.clip(shares, 0.0, 1.0), bins=np.asarray(HIST_EDGES))
-    return {"edges": list(HIST_EDGES), "fraction": [round(float(c) / len(shares), 4) for c in counts]}
-
-
-def centred_box(share: float, size: tuple[int, int]) -> list[float]:
-    """A box of ``share`` of the frame's area, centred, with the frame's aspect ratio."""
-    W, H = size
-    s = np.sqrt(share)
-    return [W * (1 - s) / 2, H * (1 - s) / 2, W * (1 + s) / 2, H * (1 + s) / 2]
 
 
 def summarize(path: Path) -> dict[str, Any]:
@@ -78,16 +56,14 @@ def summarize(path: Path) -> dict[str, Any]:
             per_frame.append(union_area(np.asarray(gt)) / (W * H))
             ious["whole frame"].append(region_iou([[0, 0, W, H]], gt))
             for s in CENTRED:
-                ious[f"centred {int(s * 100)} %"].append(region_iou([centred_box(s, FRAME)], gt))
-    per_frame_arr = np.asarray(per_frame)
+                ious[f"centred {int(s * 100)} %"].append(region_iou([centred_box([0, 0, W, H], s)], gt))
     baselines = {name: {"mean_iou": round(float(np.mean(v)), 4),
                         "tiou_if_gate_passes": {str(g): round(g * float(np.mean(v)), 4) for g in GATES}}
                  for name, v in ious.items()}
     return {
         "file": path.name, "sha256": file_sha256(path), "videos": len(boxes),
         "boxes": len(per_box), "annotated_frames": len(per_frame), "frame_size": list(FRAME),
-        "box_share": quantiles(np.asarray(per_box)), "frame_share": quantiles(per_frame_arr),
-        "frame_share_histogram": histogram(per_frame_arr),
+        "box_share": share_summary(np.asarray(per_box)), "frame_share": share_summary(np.asarray(per_frame), HIST_EDGES),
         "prompt_free_baselines": baselines,
     }
 

@@ -39,23 +39,23 @@ RESULT = Path(__file__).parent / "results" / "bias_study.json"
 
 
 def level_config(profile: str, level: float):
-    """The profile with ``synthvad.scene_bias = level``, rendered and extracted into folders of its own
-    (level 0: the profile's own folders)."""
+    """The profile with ``synthvad.scene_bias = level``, rendered and extracted into folders of its own,
+    and whether that is the profile itself (its own folders, the runs of ``workshop_gates.py``)."""
     cfg = load_config(profile)
     if level == cfg.synthvad.scene_bias:
-        return cfg
+        return cfg, True
     tag = f"bias{level:g}"
     return apply_overrides(cfg, {"synthvad.scene_bias": level,
                                  "data.data_root": f"{cfg.data.data_root}-{tag}",
-                                 "data.feature_store": f"{cfg.data.feature_store}-{tag}"})
+                                 "data.feature_store": f"{cfg.data.feature_store}-{tag}"}), False
 
 
 def run(profile: str, levels: list[float], seeds: list[int], out: Path, gates_out: Path) -> list[dict[str, Any]]:
     results = []
     for level in levels:
         t0 = time.perf_counter()
-        cfg = level_config(profile, level)
-        base = gates_out if level == load_config(profile).synthvad.scene_bias else out / f"bias{level:g}"
+        cfg, own = level_config(profile, level)
+        base = gates_out if own else out / f"bias{level:g}"
         ensure_synthvad(cfg, progress=False)  # the level's own training split (the test split is the same)
         tables = {}
         for seed in seeds:

@@ -50,7 +50,7 @@ def event_share(cfg) -> dict[str, Any]:
     vision = model_config(cfg.backbone.model_name)["vision_cfg"]
     grid = (vision["image_size"] // vision["patch_size"]) ** 2
     bench = json.loads(BENCHMARK.read_text()) if BENCHMARK.is_file() else None
-    edges = tuple(bench["annotations"]["test"]["frame_share_histogram"]["edges"]) if bench else ()
+    edges = tuple(bench["annotations"]["test"]["frame_share"]["histogram"]["edges"]) if bench else ()
     out = size_quantiles(load_manifest(cfg.manifest()), cfg.data.test_split, edges)
     out |= {"grid_patches": grid, "median_patches": round(out["median"] * grid, 2)}
     if bench:
@@ -58,7 +58,7 @@ def event_share(cfg) -> dict[str, Any]:
         out["benchmark"] = {"name": "UCF-Crime test boxes (Liu & Ma)", "file": t["file"], "sha256": t["sha256"],
                             "frames": t["annotated_frames"], **{k: t["frame_share"][k] for k in
                                                                  ("p10", "p25", "median", "p75", "p90", "mean")},
-                            "histogram": t["frame_share_histogram"]}
+                            "histogram": t["frame_share"]["histogram"]}
     return out
 
 

@@ -54,9 +54,11 @@ from stprompt_core.config import Config, apply_overrides
 from stprompt_core.data.manifest import load_manifest
 from stprompt_core.features.store import FeatureStore, FeatureStoreWriter, StoreMeta, VideoFeatures
 from stprompt_core.io import read_json, write_json
+from stprompt_core.localize.baselines import inside, patch_centres
 from stprompt_core.localize.event_size import size_terciles
+from stprompt_core.localize.retrieval import frame_patch_boxes
+from stprompt_core.localize.run import backbone_geometry
 from stprompt_core.pipeline import ensure_features, ensure_metrics, ensure_trained
-from stprompt_core.video.geometry import frame_geometry, patch_boxes
 
 ABLATION_FILE = "ablation.json"
 RANDOM = "random"
@@ -80,14 +82,39 @@ def variant_names() -> list[str]:
     return [name for name, _, _ in VARIANTS]
 
 
+def _store_ready(dst: Path) -> bool:
+    return (dst / "store.json").exists() and bool(read_json(dst / "store.json").get("splits"))
+
+
+def derived_patch_store(src: FeatureStore, dst: Path, selection: str,
+                        choose: Callable[[VideoFeatures], tuple[np.ndarray, np.ndarray]]) -> Path:
+    """A copy of ``src`` whose SA2 patch slots come from ``choose`` (video -> ``patch_feats`` ``[T, K, D]``,
+    ``patch_idx`` ``[T, K]``); frame features, motion and labels are unchanged. ``selection`` is recorded
+    as the store's ``backbone.patch_selection``. Resumes video by video; returns ``dst``."""
+    meta_dict = asdict(src.meta)
+    meta_dict["backbone"] = {**meta_dict["backbone"], "patch_selection": selection}
+    writer = FeatureStoreWriter(dst, StoreMeta(**meta_dict))
+    for split in sorted(src.splits):
+        if split == "tokens":
+            continue
+        for v in src.videos(split):
+            if writer.has(split, v.video_id):
+                continue
+            feats, idx = choose(v)
+            writer.add(split, VideoFeatures(v.video_id, v.label, v.class_name, v.class_index, v.num_frames,
+                                            v.frame_feats, feats, idx.astype(np.int32), v.patch_motion, v.frame_gt,
+                                            v.class_set))
+    writer.finalize()
+    return dst
+
+
 def random_patch_store(cfg: Config, dst: str | Path | None = None, progress: bool = True) -> Path:
     """A copy of ``cfg``'s feature store with K random patches per frame instead of the motion top-K.
 
     Returns the new store's path (reused when already complete).
     """
-
     dst = Path(dst or f"{cfg.data.feature_store}_randompatches")
-    if (dst / "store.json").exists() and read_json(dst / "store.json").get("splits"):
+    if _store_ready(dst):
         return dst
     full = copy.deepcopy(cfg)
     # random patches are drawn from the stored tokens of crop 0, so the store holds one crop per frame
@@ -95,25 +122,15 @@ def random_patch_store(cfg: Config, dst: str | Path | None = None, progress: boo
                            "extract.crops": 1})
     ensure_features(full, progress=progress)
     src = FeatureStore(full.data.feature_store)
-    meta_dict = asdict(src.meta)
-    meta_dict["backbone"] = {**meta_dict["backbone"], "patch_selection": f"random(seed={cfg.train.seed})"}
-    writer = FeatureStoreWriter(dst, StoreMeta(**meta_dict))
     K, P = src.meta.top_k, src.meta.num_patches
-    for split in sorted(src.splits):
-        if split == "tokens":
-            continue
-        for v in src.videos(split):
-            if writer.has(split, v.video_id):
-                continue
-            tokens = src.tokens(v.video_id)  # [T, P, D]
-            rng = np.random.default_rng([cfg.train.seed, zlib.crc32(v.video_id.encode())])
-            idx = np.stack([rng.choice(P, K, replace=False) for _ in range(tokens.shape[0])])  # [T, K]
-            feats = np.take_along_axis(tokens, idx[..., None], axis=1)  # [T, K, D]
-            writer.add(split, VideoFeatures(v.video_id, v.label, v.class_name, v.class_index, v.num_frames,
-                                            v.frame_feats, feats, idx.astype(np.int32), v.patch_motion, v.frame_gt,
-                                            v.class_set))
-    writer.finalize()
-    return dst
+
+    def choose(v: VideoFeatures) -> tuple[np.ndarray, np.ndarray]:
+        tokens = src.tokens(v.video_id)  # [T, P, D]
+        rng = np.random.default_rng([cfg.train.seed, zlib.crc32(v.video_id.encode())])
+        idx = np.stack([rng.choice(P, K, replace=False) for _ in range(tokens.shape[0])])  # [T, K]
+        return np.take_along_axis(tokens, idx[..., None], axis=1), idx  # [T, K, D], [T, K]
+
+    return derived_patch_store(src, dst, f"random(seed={cfg.train.seed})", choose)
 
 
 def oracle_slots(idx: np.ndarray, boxes: list[list[float]] | None, centres: np.ndarray) -> np.ndarray:
@@ -128,11 +145,8 @@ def oracle_slots(idx: np.ndarray, boxes: list[list[float]] | None, centres: np.n
         ``[K]`` slots: the slots whose patch centre lies in a box, repeated in turn to fill K;
         slot 0 (the highest-motion patch) K times when none does.
     """
-    inside = np.zeros(len(idx), bool)
-    for x1, y1, x2, y2 in boxes or ():
-        c = centres[idx]
-        inside |= (c[:, 0] >= x1) & (c[:, 0] <= x2) & (c[:, 1] >= y1) & (c[:, 1] <= y2)
-    chosen = np.flatnonzero(inside) if inside.any() else np.zeros(1, int)
+    hit = inside(centres[idx], boxes or [])
+    chosen = np.flatnonzero(hit) if hit.any() else np.zeros(1, int)
     return chosen[np.arange(len(idx)) % len(chosen)]
 
 
@@ -144,38 +158,24 @@ def oracle_patch_store(cfg: Config, dst: str | Path | None = None, progress: boo
 
     Returns the new store's path (reused when already complete).
     """
-
     dst = Path(dst or f"{cfg.data.feature_store}_oracle")
-    if (dst / "store.json").exists() and read_json(dst / "store.json").get("splits"):
+    if _store_ready(dst):
         return dst
     ensure_features(cfg, progress=progress)
     src = FeatureStore(cfg.data.feature_store)
     videos = {v.id: v for v in load_manifest(cfg.manifest()).videos}
-    meta_dict = asdict(src.meta)
-    meta_dict["backbone"] = {**meta_dict["backbone"], "patch_selection": "oracle(boxes)"}
-    writer = FeatureStoreWriter(dst, StoreMeta(**meta_dict))
-    rows, cols = src.meta.patch_grid
-    input_hw = tuple(src.meta.backbone.get("input_size", (rows * 16, cols * 16)))
-    for split in sorted(src.splits):
-        if split == "tokens":
-            continue
-        for v in src.videos(split):
-            if writer.has(split, v.video_id):
-                continue
-            entry = videos[v.video_id]
-            W, H = entry.box_size or src.meta.frame_size
-            geometry = frame_geometry((W, H), input_hw, src.meta.backbone.get("resize_mode", "shortest"))
-            pb = patch_boxes(geometry, (input_hw[0] // rows, input_hw[1] // cols)).numpy()
-            centres = np.stack([(pb[:, 0] + pb[:, 2]) / 2, (pb[:, 1] + pb[:, 3]) / 2], axis=1)
-            idx, feats = np.asarray(v.patch_idx), np.asarray(v.patch_feats)
-            slots = np.stack([oracle_slots(idx[t], entry.boxes.get(str(t * src.meta.snippet_len)), centres)
-                              for t in range(idx.shape[0])])  # [T, K]
-            writer.add(split, VideoFeatures(v.video_id, v.label, v.class_name, v.class_index, v.num_frames,
-                                            v.frame_feats, np.take_along_axis(feats, slots[..., None], axis=1),
-                                            np.take_along_axis(idx, slots, axis=1).astype(np.int32),
-                                            v.patch_motion, v.frame_gt, v.class_set))
-    writer.finalize()
-    return dst
+    grid = tuple(src.meta.patch_grid)
+
+    def choose(v: VideoFeatures) -> tuple[np.ndarray, np.ndarray]:
+        entry = videos[v.video_id]
+        size = tuple(entry.box_size or src.meta.frame_size)  # the boxes' coordinate frame
+        centres = patch_centres(frame_patch_boxes(backbone_geometry(src, size), grid, size))  # [P, 2]
+        idx, feats = np.asarray(v.patch_idx), np.asarray(v.patch_feats)
+        slots = np.stack([oracle_slots(idx[t], entry.boxes.get(str(t * src.meta.snippet_len)), centres)
+                          for t in range(idx.shape[0])])  # [T, K]
+        return np.take_along_axis(feats, slots[..., None], axis=1), np.take_along_axis(idx, slots, axis=1)
+
+    return derived_patch_store(src, dst, "oracle(boxes)", choose)
 
 
 def variant_config(cfg: Config, change: dict[str, Any] | str, progress: bool = True) -> Config:

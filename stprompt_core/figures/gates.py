@@ -73,16 +73,20 @@ def effects_table(result: dict[str, Any]) -> pd.DataFrame:
         if not effect:
             continue
         seeds = ", ".join(f"[{-e['high']:+.3f}, {-e['low']:+.3f}]" for e in effect["each"])
-        gain = -effect["mean"] if abs(effect["mean"]) >= 0.0005 else 0.0  # never "-0.000"
-        rows.append({"variant": name, "full minus variant": f"{gain:+.3f} ± {effect['std']:.3f}",
+        rows.append({"variant": name, "full minus variant": f"{plus3(-effect['mean'])} ± {effect['std']:.3f}",
                      "95 % interval per seed": seeds, "the component": verdict(effect)})
     columns = ["full minus variant", "95 % interval per seed", "the component"]
     return pd.DataFrame(rows, columns=["variant", *columns]).set_index("variant")
 
 
+def plus3(value: float) -> str:
+    """``+0.012``: three decimals with the sign; a value that rounds to zero prints ``+0.000``, never ``-0.000``."""
+    return f"{(0.0 if abs(value) < 0.0005 else value):+.3f}"
+
+
 def _signed(value: float) -> str:
     """A mean difference with its sign, or "under 0.001 either way" where three decimals show none (not -0.000)."""
-    return f"{value:+.3f}" if abs(value) >= 0.0005 else "under 0.001 either way"
+    return plus3(value) if abs(value) >= 0.0005 else "under 0.001 either way"
 
 
 def findings_sentences(result: dict[str, Any]) -> str:

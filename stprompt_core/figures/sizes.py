@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
+from stprompt_core.figures.gates import plus3
 from stprompt_core.figures.style import set_title
 
 QUANTILES = ("p10", "p25", "median", "p75", "p90", "mean")
@@ -53,11 +54,6 @@ def size_histogram_figure(world: dict[str, Any]) -> go.Figure:
     return fig
 
 
-def _plus(value: float) -> str:
-    """``+0.012``; a value that rounds to zero prints ``+0.000``, never ``-0.000``."""
-    return f"{(0.0 if abs(value) < 0.0005 else value):+.3f}"
-
-
 def _effect_point(effect: dict[str, Any]) -> tuple[float, float]:
     """``full - variant``: mean over seeds and its standard deviation."""
     return -effect["mean"], effect["std"]
@@ -77,7 +73,7 @@ def effects_by_size_table(result: dict[str, Any]) -> pd.DataFrame:
             if e:
                 gain, std = _effect_point(e)
                 seeds = " ".join(f"[{-x['high']:+.3f}, {-x['low']:+.3f}]" for x in e["each"])
-                cell += f"; full − variant {_plus(gain)} ± {std:.3f}, per seed {seeds}"
+                cell += f"; full − variant {plus3(gain)} ± {std:.3f}, per seed {seeds}"
             row[t] = cell
         rows.append(row)
     return pd.DataFrame(rows).set_index("variant")
@@ -134,6 +130,6 @@ def bias_table(bias: dict[str, Any]) -> pd.DataFrame:
                 lows = [-e["high"] for e in entry["minus_full"]["each"]]
                 highs = [-e["low"] for e in entry["minus_full"]["each"]]
                 mark = " (all seeds > 0)" if min(lows) > 0 else (" (all seeds < 0)" if max(highs) < 0 else "")
-                row[f"full − {name}"] = f"{_plus(gain)} ± {std:.3f}{mark}"
+                row[f"full − {name}"] = f"{plus3(gain)} ± {std:.3f}{mark}"
         rows.append(row)
     return pd.DataFrame(rows).set_index("scene_bias")

@@ -37,7 +37,7 @@ MOTION_PATCHES = 4  # patches boxed by the motion baseline
 TIE_TOLERANCE = 1e-6  # map values this close to the maximum count as tied
 
 
-def centres(patches: np.ndarray) -> np.ndarray:
+def patch_centres(patches: np.ndarray) -> np.ndarray:
     """``[P, 2]`` centres of ``[P, 4]`` boxes."""
     return np.stack([(patches[:, 0] + patches[:, 2]) / 2, (patches[:, 1] + patches[:, 3]) / 2], axis=1)
 
@@ -99,7 +99,7 @@ def pointing(values: np.ndarray, patches: np.ndarray, gt: Sequence[Sequence[floa
     live = (patches[:, 2] > patches[:, 0]) & (patches[:, 3] > patches[:, 1])
     v = np.where(live, np.asarray(values, np.float64), -np.inf)
     top = v >= v.max() - TIE_TOLERANCE
-    hit = inside(centres(patches), gt)
+    hit = inside(patch_centres(patches), gt)
     return float(hit[top].mean()), float(hit[live].mean()), int(top.sum())
 
 

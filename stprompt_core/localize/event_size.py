@@ -53,10 +53,10 @@ def size_terciles(manifest: Manifest, split: str) -> dict[str, Any]:
             "unsized": sorted(v.id for v in videos if v.label == 1 and v.id not in sizes)}
 
 
-def size_quantiles(manifest: Manifest, split: str, edges: tuple[float, ...] = ()) -> dict[str, Any]:
-    """Quantiles of the per-frame box share over every annotated frame of ``split`` (the figure
-    compared with the benchmark's), and the histogram over ``edges`` when given."""
-    shares = np.concatenate([frame_shares(v) for v in manifest.split(split)] or [np.zeros(0)])
+def share_summary(shares: np.ndarray, edges: tuple[float, ...] = ()) -> dict[str, Any]:
+    """Quantiles (``p10 … p90``), mean and count of frame shares, rounded to 4 decimals, and the
+    histogram (share of values per bin) over ``edges`` when given."""
+    shares = np.asarray(shares, np.float64)
     if shares.size == 0:
         return {"frames": 0}
     q = np.percentile(shares, [10, 25, 50, 75, 90])
@@ -67,3 +67,9 @@ def size_quantiles(manifest: Manifest, split: str, edges: tuple[float, ...] = ()
         counts, _ = np.histogram(np.clip(shares, 0.0, 1.0), bins=np.asarray(edges))
         out["histogram"] = {"edges": list(edges), "fraction": [round(float(c) / shares.size, 4) for c in counts]}
     return out
+
+
+def size_quantiles(manifest: Manifest, split: str, edges: tuple[float, ...] = ()) -> dict[str, Any]:
+    """:func:`share_summary` of the per-frame box share over every annotated frame of ``split`` (the
+    figure compared with the benchmark's)."""
+    return share_summary(np.concatenate([frame_shares(v) for v in manifest.split(split)] or [np.zeros(0)]), edges)

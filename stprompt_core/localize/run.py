@@ -96,6 +96,7 @@ class LocalizationContext:
     _tokens: dict[tuple, np.ndarray] = field(default_factory=dict)
     _encoder: Any = None
     _ceilings: dict[tuple, dict[tuple[str, int], float]] = field(default_factory=dict)  # (grid, windows) -> grid_ceilings()
+    _prompt_free: dict[tuple[str, int], dict[str, float]] | None = None  # prompt_free_ious()
 
     def encoder(self):
         """The backbone's :class:`~stprompt_core.backbone.encoder.FrameEncoder` for re-encoding
@@ -232,8 +233,6 @@ def evaluate_queries(ctx: LocalizationContext, queries: LocalizationQueries, s: 
     t0 = time.perf_counter()
     cells = [frame_patch_boxes(g, (rows, cols), ctx.frame_size) for g in windows]  # V x [P, 4] frame pixels
     patches = np.concatenate(cells)  # [V * P, 4]
-    motion_cells = cells[0] if len(windows) == 1 else frame_patch_boxes(ctx.geometry, (rows, cols), ctx.frame_size)
-    motions = {v.video_id: np.asarray(v.patch_motion, np.float64) for v in ctx.store.videos(ctx.split)}
     for entry in ctx.videos:
         tokens = source(entry)  # [T, V, P, D]
         snippet_scores = np.asarray(ctx.scores[entry.id]["snippet_scores"], np.float64)  # [T]
@@ -251,18 +250,42 @@ def evaluate_queries(ctx: LocalizationContext, queries: LocalizationQueries, s: 
         for (f, gt), t, pred in zip(frames, snippets, predicted):
             gt_scaled = scale_boxes(gt, box_size, ctx.frame_size)
             point, chance, ties = pointing(probs[t].reshape(-1).numpy(), patches, gt_scaled)
-            free = prompt_free_boxes(motion_cells, motions[entry.id][t], entry.id, f)
             records.append(FrameRecord(entry.id, entry.cls, f, t, float(snippet_scores[t]),
                                        region_iou(pred, gt_scaled), pred, gt_scaled.round(2).tolist(),
-                                       pointing=point, chance=chance, ties=ties,
-                                       baselines={k: region_iou([b], gt_scaled) for k, b in free.items()}))
+                                       pointing=point, chance=chance, ties=ties))
     seconds = time.perf_counter() - t0
     ceilings = grid_ceilings(ctx, windows=windows)  # the queries do not change them: once per context, not timed
+    free = prompt_free_ious(ctx)  # nor the prompt-free boxes
     for r in records:
         r.iou_ceiling = ceilings[(r.video_id, r.frame)]
+        r.baselines = free[(r.video_id, r.frame)]
     result = summarize(records, s, queries, seconds, len(ctx.videos), ctx.split)
     result["windows"] = len(windows)
     return result, records, maps
+
+
+def prompt_free_ious(ctx: LocalizationContext) -> dict[tuple[str, int], dict[str, float]]:
+    """``{(video_id, frame): {baseline: IoU}}`` of the prompt-free boxes
+    (:func:`~stprompt_core.localize.baselines.prompt_free_boxes`, on the store's patch grid and
+    motion) for every annotated frame. Computed once per context."""
+    if ctx._prompt_free is None:
+        cells = frame_patch_boxes(ctx.geometry, tuple(ctx.store.meta.patch_grid), ctx.frame_size)  # [P, 4]
+        snippet_len = ctx.store.meta.snippet_len
+        boxed = {v.id: v for v in ctx.videos}
+        ctx._prompt_free = {}
+        for v in ctx.store.videos(ctx.split):
+            entry = boxed.get(v.video_id)
+            if entry is None:
+                continue
+            motion = np.asarray(v.patch_motion, np.float64)  # [T, P]
+            for f, gt in entry.boxes.items():
+                if not gt:
+                    continue
+                t = min(int(f) // snippet_len, motion.shape[0] - 1)
+                gt_scaled = scale_boxes(gt, entry.box_size or list(ctx.frame_size), ctx.frame_size)
+                free = prompt_free_boxes(cells, motion[t], entry.id, int(f))
+                ctx._prompt_free[(entry.id, int(f))] = {k: region_iou([b], gt_scaled) for k, b in free.items()}
+    return ctx._prompt_free
 
 
 def grid_ceilings(ctx: LocalizationContext, grid: tuple[int, int] | None = None,
