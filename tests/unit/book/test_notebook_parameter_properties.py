@@ -142,11 +142,11 @@ def test_execute_notebooks_refuses_before_writing(params):
 def test_stprompt_book_refuses_a_bad_parameter_and_writes_nothing(name, text):
     from stprompt_core.cli.common import parse_value
 
-    assume(rejected({"profile": "tiny", "run_dir": "_build/book/run", name: parse_value(text)}))
     cwd = os.getcwd()
     with tempfile.TemporaryDirectory() as tmp, no_kernel():
-        os.chdir(tmp)
+        os.chdir(tmp)  # judged where it runs: a book built in the checkout (_build/book/run) must not decide it
         try:
+            assume(rejected({"profile": "tiny", "run_dir": "_build/book/run", name: parse_value(text)}))
             err = io.StringIO()
             with contextlib.redirect_stderr(err):
                 rc = main(["book", "--profile", "tiny", "-p", name, text])
